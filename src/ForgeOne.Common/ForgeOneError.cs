@@ -1,0 +1,93 @@
+namespace ForgeOne.Common;
+
+/// <summary>
+/// A typed, user-facing error. <see cref="Code"/> is stable across releases (clients, the HTTP
+/// edge and the CLI branch on it); <see cref="Message"/> is for people and may change.
+/// Messages never carry secret material.
+/// </summary>
+public sealed record ForgeOneError(string Code, string Message)
+{
+    public override string ToString() => $"{Code}: {Message}";
+}
+
+/// <summary>Thrown where a typed error has to cross a call stack. Carries the stable code.</summary>
+public class ForgeOneException : Exception
+{
+    public ForgeOneException(ForgeOneError error, Exception? inner = null)
+        : base(error.ToString(), inner)
+    {
+        Error = error;
+    }
+
+    public ForgeOneException(string code, string message, Exception? inner = null)
+        : this(new ForgeOneError(code, message), inner)
+    {
+    }
+
+    public ForgeOneError Error { get; }
+
+    public string Code => Error.Code;
+}
+
+/// <summary>
+/// The stable error codes. Format: <c>area.reason</c>, lower snake case. Never renumber or
+/// rename one that has shipped; add new ones instead.
+/// </summary>
+public static class ErrorCodes
+{
+    // validation.* : the request itself is wrong; retrying it unchanged will fail again.
+    public const string InvalidTopic = "validation.invalid_topic";
+    public const string InvalidId = "validation.invalid_id";
+    public const string InvalidTimestamp = "validation.invalid_timestamp";
+    public const string MessageTooLarge = "validation.message_too_large";
+    public const string PayloadTooLarge = "validation.payload_too_large";
+    public const string MetadataTooLarge = "validation.metadata_too_large";
+    public const string InvalidMetadata = "validation.invalid_metadata";
+    public const string ChunkTooLarge = "validation.chunk_too_large";
+    public const string InvalidChunk = "validation.invalid_chunk";
+    public const string InvalidName = "validation.invalid_name";
+    public const string InvalidContentType = "validation.invalid_content_type";
+    public const string InvalidArgument = "validation.invalid_argument";
+    public const string BatchTooLarge = "validation.batch_too_large";
+    public const string InvalidConfiguration = "validation.invalid_configuration";
+
+    // storage.* : the shard file or its contents.
+    public const string StorageCorruptRecord = "storage.corrupt_record";
+    public const string StorageCorruptFile = "storage.corrupt_file";
+    public const string StorageTruncatedFile = "storage.truncated_file";
+    public const string StorageWrongShard = "storage.wrong_shard";
+    public const string StorageNewerSchema = "storage.newer_schema";
+    public const string StorageUnknownFormat = "storage.unknown_format";
+    public const string StorageMigrationFailed = "storage.migration_failed";
+    public const string StorageIo = "storage.io";
+    public const string StorageStaleOwner = "storage.stale_owner";
+    public const string NotFound = "storage.not_found";
+    public const string Conflict = "storage.conflict";
+
+    // crypto.* : keys and ciphertexts.
+    public const string CryptoWrongKey = "crypto.wrong_key";
+    public const string CryptoTampered = "crypto.tampered";
+    public const string CryptoRetiredVersion = "crypto.retired_version";
+    public const string CryptoDestroyedVersion = "crypto.destroyed_version";
+    public const string CryptoUnknownVersion = "crypto.unknown_key_version";
+    public const string CryptoUnknownFormat = "crypto.unknown_format";
+    public const string CryptoKeyUnavailable = "crypto.key_unavailable";
+
+    // audit.*
+    public const string AuditChainBroken = "audit.chain_broken";
+    public const string AuditSealInvalid = "audit.seal_invalid";
+
+    // auth.* : who may do what.
+    public const string Unauthenticated = "auth.unauthenticated";
+    public const string Forbidden = "auth.forbidden";
+
+    // cluster.*
+    public const string ShardCountMismatch = "cluster.shard_count_mismatch";
+    public const string ResidencyUnavailable = "cluster.residency_unavailable";
+    public const string Unavailable = "cluster.unavailable";
+    public const string Timeout = "cluster.timeout";
+
+    // retention.*
+    public const string RetentionExpired = "retention.expired";
+    public const string LegalHold = "retention.legal_hold";
+}

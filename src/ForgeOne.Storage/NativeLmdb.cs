@@ -1,0 +1,46 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+
+namespace ForgeOne.Storage;
+
+/// <summary>
+/// Makes sure the LMDB that LightningDB binds to is LMDB 1.0.x. LightningDB's bundled
+/// linux-x64 library needs glibc 2.38; on older systems the build output carries
+/// <c>libforgeone-lmdb.so</c>, compiled from the LMDB 1.0.1 sources in the same package,
+/// and this hook hands it to the runtime when the bundled library fails to load.
+/// LightningDB already installs a DllImportResolver, so we use the ALC resolving event,
+/// which runs only after every other probe failed.
+/// </summary>
+public static class NativeLmdb
+{
+    private const string FallbackFileName = "libforgeone-lmdb.so";
+    private static int _installed;
+
+    /// <summary>Installs the fallback resolver once per process. Safe to call from anywhere.</summary>
+    public static void EnsureInstalled()
+    {
+        if (Interlocked.Exchange(ref _installed, 1) == 1)
+        {
+            return;
+        }
+
+        AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
+    }
+
+    private static nint Resolve(Assembly assembly, string libraryName)
+    {
+        if (!libraryName.Contains("lmdb", StringComparison.OrdinalIgnoreCase))
+        {
+            return 0;
+        }
+
+        var path = Path.Combine(AppContext.BaseDirectory, FallbackFileName);
+        if (!File.Exists(path))
+        {
+            path = Path.Combine(Path.GetDirectoryName(typeof(NativeLmdb).Assembly.Location) ?? ".", FallbackFileName);
+        }
+
+        return File.Exists(path) ? NativeLibrary.Load(path) : 0;
+    }
+}

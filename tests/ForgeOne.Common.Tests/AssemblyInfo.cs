@@ -1,0 +1,1 @@
+namespace ForgeOne.Common.Tests;

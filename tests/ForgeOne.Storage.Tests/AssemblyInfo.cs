@@ -1,0 +1,1 @@
+namespace ForgeOne.Storage.Tests;
