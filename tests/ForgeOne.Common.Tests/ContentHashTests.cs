@@ -1,0 +1,45 @@
+using ForgeOne.Common.Model;
+
+namespace ForgeOne.Common.Tests;
+
+public class ContentHashTests
+{
+    private static readonly DateTimeOffset Time = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    [Fact]
+    public void ForLog_IgnoresMetadataOrder()
+    {
+        var a = new Dictionary<string, string> { ["x"] = "1", ["y"] = "2" };
+        var b = new Dictionary<string, string> { ["y"] = "2", ["x"] = "1" };
+
+        Assert.Equal(
+            ContentHashes.ForLog("t", Time, Severity.Info, "m", a, null),
+            ContentHashes.ForLog("t", Time, Severity.Info, "m", b, null));
+    }
+
+    [Fact]
+    public void ForLog_ChangesWithEveryField()
+    {
+        var meta = new Dictionary<string, string> { ["k"] = "v" };
+        var baseline = ContentHashes.ForLog("t", Time, Severity.Info, "m", meta, "cp");
+        var variants = new[]
+        {
+            ContentHashes.ForLog("u", Time, Severity.Info, "m", meta, "cp"),
+            ContentHashes.ForLog("t", Time.AddMilliseconds(1), Severity.Info, "m", meta, "cp"),
+            ContentHashes.ForLog("t", Time, Severity.Error, "m", meta, "cp"),
+            ContentHashes.ForLog("t", Time, Severity.Info, "n", meta, "cp"),
+            ContentHashes.ForLog("t", Time, Severity.Info, "m", new Dictionary<string, string> { ["k"] = "w" }, "cp"),
+            ContentHashes.ForLog("t", Time, Severity.Info, "m", meta, null),
+            ContentHashes.ForLog("t", Time, Severity.Info, "m", meta, "cq"),
+        };
+
+        Assert.Equal(32, baseline.Length);
+        Assert.All(variants, v => Assert.NotEqual(baseline, v));
+    }
+
+    [Fact]
+    public void ForLog_LengthPrefixesPreventFieldBoundaryCollisions() =>
+        Assert.NotEqual(
+            ContentHashes.ForLog("ab", Time, Severity.Info, "c", new Dictionary<string, string>(), null),
+            ContentHashes.ForLog("a", Time, Severity.Info, "bc", new Dictionary<string, string>(), null));
+}
