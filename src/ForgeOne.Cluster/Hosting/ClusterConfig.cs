@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Singletons;
+
+namespace ForgeOne.Cluster.Hosting;
+
+/// <summary>
+/// Builds the Akka HOCON of a node from <see cref="ForgeOneNodeOptions"/>. One place for every
+/// Akka setting ForgeOne depends on, so tests, the node and the benchmark run the same config.
+/// </summary>
+public static class ClusterConfig
+{
+    /// <summary>Dispatcher of shard actors: a thread per shard, so one shard's fsync never stalls another or Akka's own dispatcher.</summary>
+    public const string ShardDispatcher = "forgeone.shard-dispatcher";
+
+    /// <summary>Mailbox of shard actors (<see cref="Shards.ShardMailbox"/>).</summary>
+    public const string ShardMailbox = "forgeone.shard-mailbox";
+
+    /// <summary>The SQLite provider name of Akka.Persistence.Sql (linq2db, Microsoft.Data.Sqlite).</summary>
+    public const string SqliteProvider = "SQLite.MS";
+
+    /// <summary>The PostgreSQL provider name of Akka.Persistence.Sql.</summary>
+    public const string PostgresProvider = "PostgreSQL15";
+
+    /// <summary>The node's full HOCON.</summary>
+    public static Config Build(ForgeOneNodeOptions options)
+    {
+        var roles = options.Roles.Append($"region-{options.Region}").Select(Quote);
+        var seeds = options.SeedNodes.Select(Quote);
+        var persistence = PersistenceHocon(options);
+        var hocon = $$"""
+            akka {
+              loglevel = INFO
+              stdout-loglevel = WARNING
+              actor {
+                provider = cluster
+                serializers {
+                  hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
+                  forgeone-events = "{{Name(typeof(SingletonEventSerializer))}}"
+                }
+                serialization-bindings {
+                  "{{Name(typeof(IForgeOneMessage))}}" = hyperion
+                  "{{Name(typeof(SealWritten))}}" = forgeone-events
+                  "{{Name(typeof(KeyEventsRecorded))}}" = forgeone-events
+                  "{{Name(typeof(BackupScheduleSet))}}" = forgeone-events
+                }
+                serialization-identifiers {
+                  "{{Name(typeof(SingletonEventSerializer))}}" = {{SingletonEventSerializer.SerializerId}}
+                }
+                serialization-settings.hyperion {
+                  disallow-unsafe-type = true
+                  allowed-types = [{{string.Join(", ", ProtocolTypes.AllowList().Select(Quote))}}]
+                }
+              }
+              remote.dot-netty.tcp {
+                hostname = {{Quote(options.Hostname)}}
+                public-hostname = {{Quote(options.PublicHostname ?? options.Hostname)}}
+                port = {{options.Port.ToString(CultureInfo.InvariantCulture)}}
+                maximum-frame-size = 8MiB
+              }
+              cluster {
+                seed-nodes = [{{string.Join(", ", seeds)}}]
+                roles = [{{string.Join(", ", roles)}}]
+                min-nr-of-members = 1
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  active-strategy = keep-majority
+                  stable-after = {{Duration(options.Failure.StableAfter)}}
+                }
+                failure-detector.acceptable-heartbeat-pause = {{Duration(options.Failure.AcceptableHeartbeatPause)}}
+                down-removal-margin = {{Duration(options.Failure.DownRemovalMargin)}}
+                distributed-data.durable.keys = []
+                sharding {
+                  role = {{Quote(ForgeOneNodeOptions.StorageRole)}}
+                  state-store-mode = ddata
+                  remember-entities = off
+                  # Akka's durable ddata would load LMDB a second time (DESIGN.md §2).
+                  distributed-data.durable.keys = []
+                  # We passivate ourselves (receive timeout + HandOff, which flushes and closes).
+                  passivation.strategy = none
+                  passivate-idle-entity-after = off
+                  handoff-timeout = 30s
+                  rebalance-interval = 10s
+                }
+                singleton {
+                  role = {{Quote(ForgeOneNodeOptions.StorageRole)}}
+                  hand-over-retry-interval = 500ms
+                }
+                singleton-proxy {
+                  role = {{Quote(ForgeOneNodeOptions.StorageRole)}}
+                }
+              }
+              coordinated-shutdown {
+                run-by-clr-shutdown-hook = on
+                phases.cluster-sharding-shutdown-region.timeout = 30s
+              }
+              {{persistence}}
+            }
+            forgeone {
+              shard-dispatcher {
+                type = PinnedDispatcher
+                executor = thread-pool-executor
+              }
+              shard-mailbox {
+                mailbox-type = "{{typeof(Shards.ShardMailbox).FullName}}, {{typeof(Shards.ShardMailbox).Assembly.GetName().Name}}"
+              }
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon);
+    }
+
+    /// <summary>
+    /// Journal and snapshot store of the singletons: Akka.Persistence.Sql over SQLite in the data
+    /// root by default, PostgreSQL when configured. HOCON values on separate lines (DESIGN.md §2).
+    /// </summary>
+    public static string PersistenceHocon(ForgeOneNodeOptions options)
+    {
+        var (provider, connection) = options.Persistence.Provider == "postgresql"
+            ? (PostgresProvider, options.Persistence.ConnectionString!)
+            : (SqliteProvider, options.Persistence.ConnectionString ?? $"Data Source={Path.Combine(options.DataRootFull, "singletons.db")}");
+        var sb = new StringBuilder();
+        sb.AppendLine("persistence {");
+        foreach (var (section, plugin) in new[] { ("journal", "akka.persistence.journal.sql"), ("snapshot-store", "akka.persistence.snapshot-store.sql") })
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {section} {{");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    plugin = \"{plugin}\"");
+            sb.AppendLine("    sql {");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"      connection-string = {Quote(connection)}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"      provider-name = {Quote(provider)}");
+            sb.AppendLine("      auto-initialize = true");
+            sb.AppendLine("    }");
+            sb.AppendLine("  }");
+        }
+
+        sb.AppendLine("}");
+        return sb.ToString();
+    }
+
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    private static string Name(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+
+    private static string Duration(TimeSpan value) => ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+}

@@ -1,0 +1,132 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Event;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Sharding;
+using ForgeOne.Cluster.Shards;
+using ForgeOne.Cluster.Singletons;
+using ForgeOne.Common;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Hosting;
+
+/// <summary>
+/// The running ForgeOne parts of one node: a shard region per kind (hosting shards on storage
+/// nodes, a proxy elsewhere) and proxies to the three singletons. <see cref="StartAsync"/> is
+/// what the node executable, the tests and the benchmark all call.
+/// </summary>
+public sealed class ForgeOneCluster
+{
+    private ForgeOneCluster(ActorSystem system, ShardRegions regions, IActorRef sealer, IActorRef keyRotation, IActorRef backup)
+    {
+        System = system;
+        Regions = regions;
+        Sealer = sealer;
+        KeyRotation = keyRotation;
+        Backup = backup;
+    }
+
+    /// <summary>The actor system.</summary>
+    public ActorSystem System { get; }
+
+    /// <summary>Regions by kind.</summary>
+    public ShardRegions Regions { get; }
+
+    /// <summary>Proxy to the <see cref="AuditSealer"/> singleton.</summary>
+    public IActorRef Sealer { get; }
+
+    /// <summary>Proxy to the <see cref="KeyRotationCoordinator"/> singleton.</summary>
+    public IActorRef KeyRotation { get; }
+
+    /// <summary>Proxy to the <see cref="BackupCoordinator"/> singleton.</summary>
+    public IActorRef Backup { get; }
+
+    /// <summary>The region (or proxy) serving <paramref name="kind"/>.</summary>
+    public IActorRef Region(ShardKind kind) => Regions.ByKind[kind];
+
+    /// <summary>
+    /// Starts regions and singletons. Order matters: the system region starts first and the
+    /// node's shard counts are checked against the ones recorded in the system store before
+    /// any other region exists, so a misconfigured node never routes a single message.
+    /// </summary>
+    /// <param name="system">A cluster actor system built from <see cref="ClusterConfig.Build"/>.</param>
+    /// <param name="options">Validated node options.</param>
+    /// <param name="host">Shard host (required on storage nodes).</param>
+    /// <param name="signer">Audit signing key (required on storage nodes: the sealer may run here).</param>
+    /// <param name="startupTimeout">How long to wait for the system shard to answer.</param>
+    public static async Task<ForgeOneCluster> StartAsync(ActorSystem system, ForgeOneNodeOptions options, ShardHost? host, AuditSigner? signer, TimeSpan startupTimeout)
+    {
+        var log = Logging.GetLogger(system, typeof(ForgeOneCluster));
+        var storage = options.IsStorage;
+        if (storage && (host is null || signer is null))
+        {
+            throw new ArgumentException("A storage node needs a shard host and an audit signer.");
+        }
+
+        var sharding = ClusterSharding.Get(system);
+        var self = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+        var counts = options.ShardCounts.ToCounts();
+        var regions = new Dictionary<ShardKind, IActorRef>();
+
+        async Task<IActorRef> StartRegion(ShardKind kind)
+        {
+            var extractor = new ShardMessageExtractor(kind, counts.Of(kind));
+            if (!storage)
+            {
+                return await sharding.StartProxyAsync(ShardEntityId.TypeName(kind), ForgeOneNodeOptions.StorageRole, extractor).ConfigureAwait(false);
+            }
+
+            var settings = ClusterShardingSettings.Create(system).WithRole(ForgeOneNodeOptions.StorageRole);
+            return await sharding.StartAsync(
+                ShardEntityId.TypeName(kind),
+                entityId => ShardActor.Props(host!, entityId, self),
+                settings,
+                extractor,
+                sharding.DefaultShardAllocationStrategy(settings),
+                ShardProtocol.HandOff.Instance).ConfigureAwait(false);
+        }
+
+        regions[ShardKind.System] = await StartRegion(ShardKind.System).ConfigureAwait(false);
+        var reply = await regions[ShardKind.System]
+            .Ask<object>(new SystemProtocol.RecordShardCounts(Protocol.Caller.System, counts.Logs, counts.Events, counts.Blobs), startupTimeout)
+            .ConfigureAwait(false);
+        switch (reply)
+        {
+            case SystemProtocol.ShardCountsAccepted accepted:
+                log.Info("Shard counts {0} {1}", counts, accepted.Recorded ? "recorded in the system store" : "match the system store");
+                break;
+            case IFailureReply failed:
+                throw new ForgeOneException(failed.Error);
+            default:
+                throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply from the system shard: {reply}");
+        }
+
+        foreach (var kind in new[] { ShardKind.Logs, ShardKind.Events, ShardKind.Blobs })
+        {
+            regions[kind] = await StartRegion(kind).ConfigureAwait(false);
+        }
+
+        var shardRegions = new ShardRegions(regions, counts);
+        var time = host?.Time ?? TimeProvider.System;
+        if (storage)
+        {
+            StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, time, options.Singletons.SealInterval));
+            StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
+            StartSingleton(system, "backup", BackupCoordinator.Props(time, options.Singletons.BackupInterval));
+        }
+
+        return new ForgeOneCluster(system, shardRegions, Proxy(system, "audit-sealer"), Proxy(system, "key-rotation"), Proxy(system, "backup"));
+    }
+
+    private static void StartSingleton(ActorSystem system, string name, Props props) =>
+        system.ActorOf(
+            ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(ForgeOneNodeOptions.StorageRole)),
+            name);
+
+    private static IActorRef Proxy(ActorSystem system, string name) =>
+        system.ActorOf(
+            ClusterSingletonProxy.Props($"/user/{name}", ClusterSingletonProxySettings.Create(system).WithRole(ForgeOneNodeOptions.StorageRole)),
+            $"{name}-proxy");
+}

@@ -1,0 +1,316 @@
+using ForgeOne.Common;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Hosting;
+
+/// <summary>
+/// Everything one node needs to join the cluster and host shards. Bound from the
+/// <c>ForgeOne</c> configuration section (appsettings, <c>FORGEONE__...</c> env vars, args)
+/// and validated once at start: a bad value stops the node with a clear message instead of
+/// surfacing later as a confusing Akka error.
+/// </summary>
+public sealed class ForgeOneNodeOptions
+{
+    /// <summary>The configuration section this binds from.</summary>
+    public const string Section = "ForgeOne";
+
+    /// <summary>Role of nodes that host storage shards and the singletons.</summary>
+    public const string StorageRole = "storage";
+
+    /// <summary>Role of nodes that serve the HTTP edge.</summary>
+    public const string EdgeRole = "edge";
+
+    /// <summary>Role of client nodes (actor clients, load runners): they join but host nothing.</summary>
+    public const string ClientRole = "client";
+
+    /// <summary>Akka actor system name; every node of a cluster must use the same one.</summary>
+    public string ClusterName { get; set; } = "forgeone";
+
+    /// <summary>Address this node binds remoting to.</summary>
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    /// <summary>Address other nodes use to reach this one (defaults to <see cref="Hostname"/>).</summary>
+    public string? PublicHostname { get; set; }
+
+    /// <summary>Remoting port; 0 picks a free one (tests).</summary>
+    public int Port { get; set; } = 4053;
+
+    /// <summary>Seed node addresses (<c>akka.tcp://forgeone@host:port</c>). Empty: the node seeds itself (single node).</summary>
+    public List<string> SeedNodes { get; set; } = [];
+
+    /// <summary>Roles of this node: <c>storage</c>, <c>edge</c>, <c>client</c>.</summary>
+    public List<string> Roles { get; set; } = [StorageRole, EdgeRole];
+
+    /// <summary>Residency region of this node (DESIGN.md §4); carried as the role <c>region-{Region}</c>.</summary>
+    public string Region { get; set; } = "default";
+
+    /// <summary>Shared data root: shard files and the embedded singleton journal live here.</summary>
+    public string DataRoot { get; set; } = "./data";
+
+    /// <summary>Keys directory (KEK, audit signing key). Must be outside <see cref="DataRoot"/> so backups never carry keys.</summary>
+    public string KeysDirectory { get; set; } = "./keys";
+
+    /// <summary>Shard count per kind; fixed for the cluster's life and recorded in the system store.</summary>
+    public ShardCountOptions ShardCounts { get; set; } = new();
+
+    /// <summary>Group commit, passivation, durability.</summary>
+    public ShardOptions Shards { get; set; } = new();
+
+    /// <summary>Singleton schedules.</summary>
+    public SingletonOptions Singletons { get; set; } = new();
+
+    /// <summary>Journal and snapshot store of the singletons.</summary>
+    public PersistenceOptions Persistence { get; set; } = new();
+
+    /// <summary>Failure detection and downing; the defaults suit a LAN, tests shorten them.</summary>
+    public FailureOptions Failure { get; set; } = new();
+
+    /// <summary>Where the bootstrap admin API key file is written (default: <c>{KeysDirectory}/bootstrap-admin.key</c>).</summary>
+    public string? BootstrapKeyFile { get; set; }
+
+    /// <summary>True when this node hosts storage shards and singletons.</summary>
+    public bool IsStorage => Roles.Contains(StorageRole, StringComparer.Ordinal);
+
+    /// <summary>Shard count of <paramref name="kind"/> (the system kind always has exactly one).</summary>
+    public int ShardCountOf(ShardKind kind) => ShardCounts.Of(kind);
+
+    /// <summary>Absolute data root.</summary>
+    public string DataRootFull => Path.GetFullPath(DataRoot);
+
+    /// <summary>Absolute keys directory.</summary>
+    public string KeysDirectoryFull => Path.GetFullPath(KeysDirectory);
+
+    /// <summary>Every problem with these options, each as a sentence naming the key to fix. Empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ClusterName) || !ClusterName.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_'))
+        {
+            errors.Add($"ForgeOne:ClusterName '{ClusterName}' must be letters, digits, '-' or '_'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Hostname))
+        {
+            errors.Add("ForgeOne:Hostname must be set.");
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            errors.Add($"ForgeOne:Port {Port} must be 0..65535.");
+        }
+
+        foreach (var seed in SeedNodes)
+        {
+            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme != "akka.tcp" || uri.UserInfo != ClusterName || uri.Port <= 0)
+            {
+                errors.Add($"ForgeOne:SeedNodes entry '{seed}' must look like akka.tcp://{ClusterName}@host:port.");
+            }
+        }
+
+        string[] knownRoles = [StorageRole, EdgeRole, ClientRole];
+        if (Roles.Count == 0)
+        {
+            errors.Add("ForgeOne:Roles must name at least one of storage, edge, client.");
+        }
+
+        foreach (var role in Roles.Where(r => !knownRoles.Contains(r, StringComparer.Ordinal)))
+        {
+            errors.Add($"ForgeOne:Roles entry '{role}' is unknown (known: {string.Join(", ", knownRoles)}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(Region) || !Region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            errors.Add($"ForgeOne:Region '{Region}' must be lower-case letters, digits or '-'.");
+        }
+
+        if (IsStorage)
+        {
+            if (string.IsNullOrWhiteSpace(DataRoot))
+            {
+                errors.Add("ForgeOne:DataRoot must be set on storage nodes.");
+            }
+
+            if (string.IsNullOrWhiteSpace(KeysDirectory))
+            {
+                errors.Add("ForgeOne:KeysDirectory must be set on storage nodes.");
+            }
+            else if (!string.IsNullOrWhiteSpace(DataRoot) && IsInside(KeysDirectoryFull, DataRootFull))
+            {
+                errors.Add($"ForgeOne:KeysDirectory '{KeysDirectoryFull}' is inside ForgeOne:DataRoot '{DataRootFull}'; keys must live outside the data root so a backup of the data never carries them.");
+            }
+        }
+
+        errors.AddRange(ShardCounts.Validate());
+        errors.AddRange(Shards.Validate());
+        errors.AddRange(Singletons.Validate());
+        errors.AddRange(Persistence.Validate());
+        return errors;
+    }
+
+    /// <summary>Throws <see cref="ForgeOneException"/> (<see cref="ErrorCodes.InvalidConfiguration"/>) listing every problem.</summary>
+    public void ThrowIfInvalid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0)
+        {
+            throw new ForgeOneException(ErrorCodes.InvalidConfiguration, "Invalid node configuration:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", errors));
+        }
+    }
+
+    private static bool IsInside(string path, string root)
+    {
+        var normalizedRoot = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
+        var normalizedPath = Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar;
+        return normalizedPath.StartsWith(normalizedRoot, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Shard count per kind (DESIGN.md §4). The system kind always has one shard.</summary>
+public sealed class ShardCountOptions
+{
+    /// <summary>Log shards.</summary>
+    public int Logs { get; set; } = 8;
+
+    /// <summary>Event shards.</summary>
+    public int Events { get; set; } = 8;
+
+    /// <summary>Blob shards.</summary>
+    public int Blobs { get; set; } = 4;
+
+    /// <summary>The count of <paramref name="kind"/>.</summary>
+    public int Of(ShardKind kind) => kind switch
+    {
+        ShardKind.System => 1,
+        ShardKind.Logs => Logs,
+        ShardKind.Events => Events,
+        ShardKind.Blobs => Blobs,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown shard kind"),
+    };
+
+    /// <summary>The counts as an immutable snapshot, for messages and the system store.</summary>
+    public ShardCounts ToCounts() => new(Logs, Events, Blobs);
+
+    internal IEnumerable<string> Validate()
+    {
+        foreach (var (name, value) in new[] { ("Logs", Logs), ("Events", Events), ("Blobs", Blobs) })
+        {
+            if (value is < 1 or > RecordId.MaxShards)
+            {
+                yield return $"ForgeOne:ShardCounts:{name} {value} must be 1..{RecordId.MaxShards}.";
+            }
+        }
+    }
+}
+
+/// <summary>Immutable shard counts of a cluster.</summary>
+public sealed record ShardCounts(int Logs, int Events, int Blobs)
+{
+    /// <summary>The count of <paramref name="kind"/>.</summary>
+    public int Of(ShardKind kind) => kind switch
+    {
+        ShardKind.System => 1,
+        ShardKind.Logs => Logs,
+        ShardKind.Events => Events,
+        ShardKind.Blobs => Blobs,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown shard kind"),
+    };
+
+    /// <summary>Every (kind, shard) of the cluster.</summary>
+    public IEnumerable<(ShardKind Kind, int Shard)> All() =>
+        Enum.GetValues<ShardKind>().SelectMany(kind => Enumerable.Range(0, Of(kind)).Select(n => (kind, n)));
+
+    /// <inheritdoc />
+    public override string ToString() => $"system=1 logs={Logs} events={Events} blobs={Blobs}";
+}
+
+/// <summary>Shard actor tuning.</summary>
+public sealed class ShardOptions
+{
+    /// <summary>Most commands folded into one group-commit transaction.</summary>
+    public int MaxGroupCommit { get; set; } = 4096;
+
+    /// <summary>An entity with no messages for this long passivates (closes its file).</summary>
+    public TimeSpan PassivateIdleAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Skip fsync at commit. Benchmarks and tests only: a power loss may lose recent commits.</summary>
+    public bool NoSync { get; set; }
+
+    internal IEnumerable<string> Validate()
+    {
+        if (MaxGroupCommit is < 1 or > 1_000_000)
+        {
+            yield return $"ForgeOne:Shards:MaxGroupCommit {MaxGroupCommit} must be 1..1000000.";
+        }
+
+        if (PassivateIdleAfter < TimeSpan.FromSeconds(1))
+        {
+            yield return $"ForgeOne:Shards:PassivateIdleAfter {PassivateIdleAfter} must be at least 1 second.";
+        }
+    }
+}
+
+/// <summary>Singleton schedules.</summary>
+public sealed class SingletonOptions
+{
+    /// <summary>How often the audit sealer seals every shard's chain head.</summary>
+    public TimeSpan SealInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the key rotation coordinator checks the rotation policy.</summary>
+    public TimeSpan RotationCheckInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Default backup schedule interval, persisted by the backup coordinator on first start.</summary>
+    public TimeSpan BackupInterval { get; set; } = TimeSpan.FromHours(24);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (SealInterval < TimeSpan.FromMilliseconds(100))
+        {
+            yield return $"ForgeOne:Singletons:SealInterval {SealInterval} must be at least 100ms.";
+        }
+
+        if (RotationCheckInterval < TimeSpan.FromSeconds(1))
+        {
+            yield return $"ForgeOne:Singletons:RotationCheckInterval {RotationCheckInterval} must be at least 1 second.";
+        }
+
+        if (BackupInterval < TimeSpan.FromMinutes(1))
+        {
+            yield return $"ForgeOne:Singletons:BackupInterval {BackupInterval} must be at least 1 minute.";
+        }
+    }
+}
+
+/// <summary>Singleton persistence: embedded SQLite (default) or PostgreSQL.</summary>
+public sealed class PersistenceOptions
+{
+    /// <summary><c>sqlite</c> or <c>postgresql</c>.</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>Connection string; for SQLite the default is <c>Data Source={DataRoot}/singletons.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    internal IEnumerable<string> Validate()
+    {
+        if (Provider is not ("sqlite" or "postgresql"))
+        {
+            yield return $"ForgeOne:Persistence:Provider '{Provider}' must be sqlite or postgresql.";
+        }
+        else if (Provider == "postgresql" && string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            yield return "ForgeOne:Persistence:ConnectionString is required for postgresql.";
+        }
+    }
+}
+
+/// <summary>Failure detection and split-brain resolution timings.</summary>
+public sealed class FailureOptions
+{
+    /// <summary>Split brain resolver: how long membership must be stable before it downs unreachable nodes.</summary>
+    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Phi accrual acceptable heartbeat pause.</summary>
+    public TimeSpan AcceptableHeartbeatPause { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Wait before hand-over after a node is removed (sharding, singletons).</summary>
+    public TimeSpan DownRemovalMargin { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,49 @@
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Protocol;
+
+/// <summary>
+/// Every message ForgeOne sends between nodes. The serialization binding maps this interface to
+/// Hyperion, and only types in <see cref="ProtocolTypes"/> are allow-listed for it.
+/// </summary>
+public interface IForgeOneMessage;
+
+/// <summary>
+/// A message for one storage shard. The extractor routes it to entity <c>"{kind}-{n}"</c> where
+/// <c>n</c> is <see cref="ShardNumber"/> when set (get-by-id: the shard is encoded in the id),
+/// otherwise the stable hash of <see cref="RoutingKey"/> (topic or blob id).
+/// </summary>
+public interface IShardMessage : IForgeOneMessage
+{
+    /// <summary>The kind of shard this message is for.</summary>
+    ShardKind Kind { get; }
+
+    /// <summary>Topic (logs, events) or blob id (blobs); null when <see cref="ShardNumber"/> is set.</summary>
+    string? RoutingKey { get; }
+
+    /// <summary>An explicit shard number; wins over <see cref="RoutingKey"/>.</summary>
+    int? ShardNumber { get; }
+}
+
+/// <summary>A client operation: carries the principal it is authorized and audited against.</summary>
+public interface IShardOperation : IShardMessage
+{
+    /// <summary>Who asks. Authorization happens at the shard for every operation, not only at the edge.</summary>
+    Caller Caller { get; }
+}
+
+/// <summary>An operation that changes the shard: validated and authorized, then applied inside a group commit.</summary>
+public interface IShardCommand : IShardOperation;
+
+/// <summary>An operation that only reads: served from a read transaction off the actor thread.</summary>
+public interface IShardQuery : IShardOperation;
+
+/// <summary>A cluster-internal message for a shard (stats, audit head, key rotation).</summary>
+public interface IShardControl : IShardMessage;
+
+/// <summary>A reply that carries a typed failure.</summary>
+public interface IFailureReply : IForgeOneMessage
+{
+    /// <summary>The stable error.</summary>
+    Common.ForgeOneError Error { get; }
+}

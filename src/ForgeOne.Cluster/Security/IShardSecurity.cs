@@ -1,0 +1,87 @@
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Security;
+
+/// <summary>What an operation touches, for the policy engine (DESIGN.md §6 attribute conditions).</summary>
+/// <param name="Kind">logs, events, blobs, system, keys, audit.</param>
+/// <param name="Tenant">Tenant owning the data, if known.</param>
+/// <param name="Topic">Topic (logs, events) or blob id.</param>
+/// <param name="Region">Residency zone, if any.</param>
+/// <param name="Classification">Data classification (public, internal, confidential, restricted).</param>
+public sealed record ShardResource(string Kind, string? Tenant, string? Topic, string? Region, string Classification = "internal");
+
+/// <summary>Result of an authorization check.</summary>
+public sealed record AccessDecision(bool Allowed, string Reason);
+
+/// <summary>
+/// Deny-by-default authorization of a caller. The node plugs in the security library's policy
+/// engine; tests may plug in a fixed table.
+/// </summary>
+public interface IAccessPolicy
+{
+    /// <summary>May <paramref name="caller"/> do <paramref name="permission"/> (e.g. <c>logs:write</c>) on <paramref name="resource"/>?</summary>
+    AccessDecision Authorize(Caller caller, string permission, ShardResource resource);
+}
+
+/// <summary>Committed position of a shard's audit chain.</summary>
+public sealed record AuditPosition(long Sequence, byte[] Hash);
+
+/// <summary>
+/// Audit records staged inside one write transaction, chained from the committed head. The
+/// shard actor makes a new appender for every attempt of a transaction (LMDB may re-run the
+/// work after growing the map) and publishes its head only after the commit succeeded, so an
+/// aborted transaction never advances the in-memory chain.
+/// </summary>
+public interface IAuditAppender
+{
+    /// <summary>Appends one record to the <c>audit</c> table inside <paramref name="txn"/>.</summary>
+    void Append(IWriteTransaction txn, DateTimeOffset time, string principal, string action, string resource, AuditOutcome outcome, string detail);
+
+    /// <summary>The head after the records appended so far.</summary>
+    AuditPosition Head { get; }
+}
+
+/// <summary>
+/// The security state one shard actor owns: its keyring and ciphers, its audit chain head and
+/// the policy engine. Created when the shard opens (keys unavailable = the shard refuses to
+/// open), used only by the owning actor except <see cref="Decrypt"/> and <see cref="BlindIndex"/>,
+/// which read-side tasks call concurrently and must be thread-safe.
+/// </summary>
+public interface IShardSecurity : IDisposable
+{
+    /// <summary>Deny-by-default authorization of <paramref name="caller"/> for <paramref name="permission"/> on <paramref name="resource"/>.</summary>
+    AccessDecision Authorize(Caller caller, string permission, ShardResource resource);
+
+    /// <summary>AES-256-GCM under the active data key; associated data binds store, table and key.</summary>
+    byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext);
+
+    /// <summary>Decrypts a value written by <see cref="Encrypt"/> under the same table and key. Thread-safe.</summary>
+    byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext);
+
+    /// <summary>Keyed HMAC of a topic for index keys, so index keys never hold plaintext topics. Thread-safe.</summary>
+    byte[] BlindIndex(string topic);
+
+    /// <summary>The committed audit chain head.</summary>
+    AuditPosition AuditHead { get; }
+
+    /// <summary>Starts staging audit records from the committed head.</summary>
+    IAuditAppender BeginAudit();
+
+    /// <summary>Publishes an appender's head after its transaction committed.</summary>
+    void CommitAudit(IAuditAppender appender);
+
+    /// <summary>
+    /// Rotates the data key in its own write transaction (new keyring + key events audited) when
+    /// due or when <paramref name="onlyIfDue"/> is false. Returns the active version and the events.
+    /// </summary>
+    (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Caller caller, string reason, bool onlyIfDue);
+}
+
+/// <summary>Opens the security state of a shard from its store (keyring in <c>keys</c>, audit head from <c>audit</c>).</summary>
+public interface IShardSecurityFactory
+{
+    /// <summary>Loads or creates the shard's keyring and reads its audit head; throws crypto.key_unavailable when the KEK is missing or wrong.</summary>
+    IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber);
+}

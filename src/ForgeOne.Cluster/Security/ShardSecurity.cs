@@ -1,0 +1,162 @@
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Security;
+
+/// <summary>
+/// <see cref="IShardSecurityFactory"/> over the security library: the keyring is kept wrapped
+/// by the KEK in the shard's <c>keys</c> table, the audit chain in its <c>audit</c> table
+/// (key = seq as u64 big-endian, value = <see cref="AuditRecordCodec"/>).
+/// </summary>
+public sealed class ShardSecurityFactory : IShardSecurityFactory
+{
+    private readonly IKekProvider _kek;
+    private readonly IAccessPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly RotationPolicy _rotation;
+
+    /// <summary>Creates the factory.</summary>
+    public ShardSecurityFactory(IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy? rotation = null)
+    {
+        _kek = kek;
+        _policy = policy;
+        _time = time;
+        _rotation = rotation ?? RotationPolicy.Default;
+    }
+
+    /// <inheritdoc />
+    public IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber) =>
+        ShardSecurity.Open(store, $"{kind.FolderName()}-{shardNumber:D4}", _kek, _policy, _time, _rotation);
+}
+
+/// <summary>The security state of one open shard (see <see cref="IShardSecurity"/>).</summary>
+internal sealed class ShardSecurity : IShardSecurity
+{
+    private static readonly byte[] KeyringKey = "keyring"u8.ToArray();
+
+    private readonly string _storeId;
+    private readonly IKekProvider _kek;
+    private readonly IAccessPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly RotationPolicy _rotation;
+
+    // Ciphers of replaced keyrings stay alive until close: a read task may still be using one.
+    private readonly List<RecordCipher> _retired = [];
+    private volatile State _state;
+    private ChainHead _head;
+
+    private ShardSecurity(string storeId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation, Keyring keyring, ChainHead head)
+    {
+        _storeId = storeId;
+        _kek = kek;
+        _policy = policy;
+        _time = time;
+        _rotation = rotation;
+        _state = new State(keyring);
+        _head = head;
+    }
+
+    public static ShardSecurity Open(IShardStore store, string storeId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation)
+    {
+        var (wrapped, last) = store.Read(txn => (txn.Get(Tables.Keys, KeyringKey), txn.Last(Tables.Audit) is { } k ? txn.Get(Tables.Audit, k) : null));
+        var head = last is null ? AuditChain.Genesis(storeId) : AuditRecordCodec.Decode(last).HeadFor(storeId);
+        if (wrapped is not null)
+        {
+            // Throws crypto.* (wrong or missing KEK): the shard must refuse to open.
+            return new ShardSecurity(storeId, kek, policy, time, rotation, Keyring.Load(wrapped, kek), head);
+        }
+
+        var created = Keyring.Create(storeId, kek, time);
+        var chain = new AuditChain(head);
+        store.Write(txn =>
+        {
+            chain.Reset(head);
+            txn.Put(Tables.Keys, KeyringKey, created.Keyring.Serialize(kek));
+            foreach (var e in created.Events)
+            {
+                var record = chain.Append(e, Caller.System.Id);
+                txn.Put(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), AuditRecordCodec.Encode(record));
+            }
+
+            return 0;
+        });
+        return new ShardSecurity(storeId, kek, policy, time, rotation, created.Keyring, chain.Head);
+    }
+
+    public AuditPosition AuditHead => new(_head.Seq, _head.Hash);
+
+    public AccessDecision Authorize(Caller caller, string permission, ShardResource resource) => _policy.Authorize(caller, permission, resource);
+
+    public byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
+        _state.Cipher.Encrypt(plaintext, new RecordContext(_storeId, table, key));
+
+    public byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext) =>
+        _state.Cipher.Decrypt(ciphertext, new RecordContext(_storeId, table, key));
+
+    public byte[] BlindIndex(string topic) => _state.Index.Token(topic);
+
+    public IAuditAppender BeginAudit() => new Appender(new AuditChain(_head));
+
+    public void CommitAudit(IAuditAppender appender) => _head = ((Appender)appender).Chain.Head;
+
+    public (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Caller caller, string reason, bool onlyIfDue)
+    {
+        var current = _state;
+        if (onlyIfDue && !_rotation.ShouldRotate(current.Keyring, _time.GetUtcNow(), current.Cipher.Usage))
+        {
+            return (false, current.Keyring.ActiveVersion, []);
+        }
+
+        var change = current.Keyring.WithUsage(current.Cipher.Usage).Rotate(_time, reason);
+        var chain = new AuditChain(_head);
+        store.Write(txn =>
+        {
+            chain.Reset(_head);
+            txn.Put(Tables.Keys, KeyringKey, change.Keyring.Serialize(_kek));
+            foreach (var e in change.Events)
+            {
+                var record = chain.Append(e, caller.Id);
+                txn.Put(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), AuditRecordCodec.Encode(record));
+            }
+
+            return 0;
+        });
+        _head = chain.Head;
+        _retired.Add(current.Cipher);
+        _state = new State(change.Keyring);
+        return (true, change.Keyring.ActiveVersion, [.. change.Events.Select(e => $"{e.AuditAction} {e.AuditResource}")]);
+    }
+
+    public void Dispose()
+    {
+        _state.Cipher.Dispose();
+        foreach (var cipher in _retired)
+        {
+            cipher.Dispose();
+        }
+    }
+
+    // Keyring, cipher and blind index swap together as one immutable value.
+    private sealed class State(Keyring keyring)
+    {
+        public Keyring Keyring { get; } = keyring;
+
+        public RecordCipher Cipher { get; } = new(keyring);
+
+        public BlindIndex Index { get; } = new(keyring);
+    }
+
+    private sealed class Appender(AuditChain chain) : IAuditAppender
+    {
+        public AuditChain Chain { get; } = chain;
+
+        public AuditPosition Head => new(Chain.Head.Seq, Chain.Head.Hash);
+
+        public void Append(IWriteTransaction txn, DateTimeOffset time, string principal, string action, string resource, AuditOutcome outcome, string detail)
+        {
+            var record = Chain.Append(time, principal, action, resource, outcome, detail);
+            txn.Put(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), AuditRecordCodec.Encode(record));
+        }
+    }
+}

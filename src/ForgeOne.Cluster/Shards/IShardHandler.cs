@@ -1,0 +1,110 @@
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Common;
+using ForgeOne.Common.Validation;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Shards;
+
+/// <summary>
+/// The per-kind logic of a shard, with no Akka in it. The shard actor owns the store, the
+/// security state and the group commit; a handler only says, for each operation:
+/// <list type="number">
+///   <item><see cref="Admit(IShardOperation, ShardContext)"/>: validate and authorize, pure and
+///   outside any transaction. A refusal is replied at once and audited (Denied / Rejected) in the
+///   next group commit.</item>
+///   <item><see cref="Apply"/>: write the command's data and indexes inside the group-commit
+///   transaction. The actor appends the command's one audit record to the same transaction.
+///   Throwing aborts the group; the actor then re-runs its commands one by one so only the bad
+///   one fails.</item>
+///   <item><see cref="Read"/>: answer a query from a read transaction on a thread-pool thread,
+///   concurrently with the writer; must touch only thread-safe parts of the context.</item>
+/// </list>
+/// </summary>
+public interface IShardHandler
+{
+    /// <summary>The kind of shard this handler serves.</summary>
+    ShardKind Kind { get; }
+
+    /// <summary>Validation + authorization. Never touches the store.</summary>
+    Admission Admit(IShardOperation operation, ShardContext context);
+
+    /// <summary>Writes the command inside <paramref name="txn"/>; returns the reply sent after commit.</summary>
+    object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context);
+
+    /// <summary>Answers <paramref name="query"/>; runs off the actor thread.</summary>
+    object Read(IReadTransaction txn, IShardQuery query, ShardContext context);
+
+    /// <summary>The kind's failure reply for <paramref name="error"/> (e.g. <c>LogFailed</c>).</summary>
+    object Fail(ForgeOneError error);
+}
+
+/// <summary>
+/// Verdict of <see cref="IShardHandler.Admit"/>: what the operation is called in the audit trail
+/// and whether it may proceed.
+/// </summary>
+/// <param name="Action">Audit action, e.g. <c>logs.append</c>.</param>
+/// <param name="Resource">Audit resource, e.g. <c>logs/3/topic:orders</c>.</param>
+/// <param name="Refusal">Null when admitted.</param>
+/// <param name="Outcome">Denied (authorization) or Failed (validation) when refused.</param>
+/// <param name="Detail">Extra audit detail (batch size, ...).</param>
+public sealed record Admission(string Action, string Resource, ForgeOneError? Refusal, AuditOutcome Outcome, string Detail = "")
+{
+    /// <summary>The operation may proceed.</summary>
+    public static Admission Allow(string action, string resource, string detail = "") => new(action, resource, null, AuditOutcome.Success, detail);
+
+    /// <summary>Authorization refused the operation.</summary>
+    public static Admission Deny(string action, string resource, string reason) =>
+        new(action, resource, new ForgeOneError(ErrorCodes.Forbidden, reason), AuditOutcome.Denied, reason);
+
+    /// <summary>Validation refused the operation.</summary>
+    public static Admission Reject(string action, string resource, ForgeOneError error) => new(action, resource, error, AuditOutcome.Failed, error.Code);
+
+    /// <summary>True when the operation may proceed.</summary>
+    public bool Admitted => Refusal is null;
+}
+
+/// <summary>
+/// What a handler may use. Everything except <see cref="Ids"/> is safe to read from the
+/// read-side tasks; <see cref="Ids"/> is advanced only inside <see cref="IShardHandler.Apply"/> on
+/// the actor thread.
+/// </summary>
+public sealed class ShardContext
+{
+    /// <summary>Creates the context of one open shard.</summary>
+    public ShardContext(ShardKind kind, int shardNumber, int shardCount, IShardSecurity security, RecordIdGenerator ids, TimeProvider time, Limits limits)
+    {
+        Kind = kind;
+        ShardNumber = shardNumber;
+        ShardCount = shardCount;
+        Security = security;
+        Ids = ids;
+        Time = time;
+        Limits = limits;
+    }
+
+    /// <summary>The shard's kind.</summary>
+    public ShardKind Kind { get; }
+
+    /// <summary>The shard's number.</summary>
+    public int ShardNumber { get; }
+
+    /// <summary>The kind's shard count.</summary>
+    public int ShardCount { get; }
+
+    /// <summary>Keys, ciphers, audit chain and policy of this shard.</summary>
+    public IShardSecurity Security { get; }
+
+    /// <summary>Id generator; its high-water mark is persisted by the actor in every commit that advanced it.</summary>
+    public RecordIdGenerator Ids { get; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Validation limits.</summary>
+    public Limits Limits { get; }
+
+    /// <summary>The audit resource prefix of this shard, e.g. <c>logs/3</c>.</summary>
+    public string ResourcePrefix => $"{Kind.FolderName()}/{ShardNumber}";
+}

@@ -1,0 +1,453 @@
+using System.Buffers.Binary;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Cluster.Sharding;
+using ForgeOne.Common;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Shards;
+
+/// <summary>
+/// One storage shard: owns its LMDB file, its security state and the group commit.
+/// </summary>
+/// <remarks>
+/// Lifecycle:
+/// <code>
+///                  PreStart: open file, claim owner (epoch+1), load keys + audit head
+///   (created) ----------------------------------------------------------+
+///       |  ok                                                            | open failed
+///       v                                                                v
+///   +--------+  command: admit -> buffer, Self ! Flush once        +---------+
+///   | Active |  Flush: one txn for all buffered + queued audits    | Failed  |  every request -> typed
+///   |        |  query: Task.Run(read txn) |> sender, audit queued  |         |  failure reply; logged once;
+///   +--------+  idle (receive timeout) -> Parent ! Passivate       +---------+  no restart loop
+///       |  HandOff (hand-off stop message / passivation)                 | HandOff
+///       v                                                                v
+///   flush buffered writes -> wait for in-flight reads -> close file -> Stop
+/// </code>
+/// Group commit (DESIGN.md §5): a command is admitted (validate + authorize, no I/O) and
+/// buffered; the first buffered command sends <see cref="Flush"/> to self. Everything that
+/// arrives before that Flush is dequeued joins the same transaction, so one commit serves a
+/// burst; at low load a lone write commits at once. Replies go out only after the commit.
+/// The LMDB write transaction begins and commits inside the Flush handler (thread-affine).
+/// Queries and control messages use a priority mailbox so a read never waits behind queued writes.
+/// </remarks>
+public sealed class ShardActor : ReceiveActor
+{
+    private readonly ShardHost _host;
+    private readonly ShardKind _kind;
+    private readonly int _shard;
+    private readonly string _nodeAddress;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<Pending> _pending = [];
+    private readonly List<QueuedAudit> _queuedAudits = [];
+    private readonly IShardHandler _handler;
+
+    private IShardStore? _store;
+    private IShardSecurity? _security;
+    private ShardContext? _context;
+    private long _epoch;
+    private bool _flushScheduled;
+    private long _commandsApplied;
+    private int _readsInFlight;
+    private ForgeOneError? _openFailure;
+
+    /// <summary>Creates the actor for entity <paramref name="entityId"/> (<c>"{kind}-{n}"</c>).</summary>
+    public ShardActor(ShardHost host, string entityId, string nodeAddress)
+    {
+        if (!ShardEntityId.TryParse(entityId, out _kind, out _shard))
+        {
+            throw new ArgumentException($"'{entityId}' is not a shard entity id.", nameof(entityId));
+        }
+
+        _host = host;
+        _nodeAddress = nodeAddress;
+        _handler = host.Handlers.TryGetValue(_kind, out var handler)
+            ? handler
+            : new UnsupportedKindHandler(_kind);
+        Become(Active);
+    }
+
+    /// <summary>Props for the entity of <paramref name="entityId"/>, on the shard dispatcher and priority mailbox.</summary>
+    public static Props Props(ShardHost host, string entityId, string nodeAddress) =>
+        Akka.Actor.Props.Create(() => new ShardActor(host, entityId, nodeAddress))
+            .WithDispatcher(Hosting.ClusterConfig.ShardDispatcher)
+            .WithMailbox(Hosting.ClusterConfig.ShardMailbox);
+
+    /// <summary>Tells the actor to commit its buffer. Internal: sent only to self.</summary>
+    internal sealed class Flush
+    {
+        public static readonly Flush Instance = new();
+
+        private Flush()
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        try
+        {
+            Open();
+            SetReceiveTimeout(_host.Options.PassivateIdleAfter);
+            _log.Info("Shard {0}-{1} open on {2} (epoch {3}, {4})", _kind.FolderName(), _shard, _nodeAddress, _epoch, _store!.FilePath);
+        }
+        catch (Exception e)
+        {
+            // Corrupt file, wrong or missing key, stale owner: retrying will not help, and a
+            // supervisor restart would only loop. Stay up answering every request with the
+            // reason, so clients get a clear error and the operator a single loud log line.
+            _openFailure = e is ForgeOneException fe
+                ? fe.Error
+                : new ForgeOneError(ErrorCodes.StorageIo, e.Message);
+            _log.Error(e, "SHARD {0}-{1} FAILED TO OPEN on {2}: {3}. It will refuse every request until the cause is fixed and the shard is restarted.", _kind.FolderName(), _shard, _nodeAddress, _openFailure);
+            CloseQuietly();
+            Become(Failed);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        // Normal path closes in HandOff; this covers a stop for any other reason (system
+        // shutdown without hand-off, a crash): never leave the environment open.
+        if (_store is not null)
+        {
+            try
+            {
+                CommitBuffered();
+            }
+            catch (Exception e)
+            {
+                _log.Error(e, "Shard {0}-{1}: final flush failed", _kind.FolderName(), _shard);
+            }
+
+            CloseQuietly();
+        }
+    }
+
+    private void Open()
+    {
+        var store = ShardStore.Open(_host.StoreOptions(_kind, _shard));
+        _store = store;
+        _epoch = (store.Meta.Owner?.Epoch ?? 0) + 1;
+        store.ClaimOwnership(_nodeAddress, _epoch);
+        _security = _host.Security.Open(store, _kind, _shard);
+        var hwm = store.Read(txn => txn.Get(Tables.ShardMeta, HighWaterMarkKey));
+        var ids = new RecordIdGenerator(_shard, _host.Time, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
+        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits);
+    }
+
+    // Stored in shard_meta beside the storage layer's own "meta" record.
+    private static ReadOnlySpan<byte> HighWaterMarkKey => "id_high_water_mark"u8;
+
+    private void Active()
+    {
+        Receive<IShardCommand>(OnCommand);
+        Receive<IShardQuery>(OnQuery);
+        Receive<Flush>(_ =>
+        {
+            _flushScheduled = false;
+            CommitBuffered();
+        });
+        Receive<ShardProtocol.GetShardStats>(_ => Sender.Tell(Stats()));
+        Receive<ShardProtocol.GetAuditHead>(_ =>
+        {
+            // The sealer wants a head that includes everything acknowledged so far.
+            CommitBuffered();
+            var head = _security!.AuditHead;
+            Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash));
+        });
+        Receive<ShardProtocol.RotateKey>(OnRotate);
+        Receive<ShardProtocol.HandOff>(_ => HandOff());
+        Receive<ReceiveTimeout>(_ =>
+        {
+            _log.Debug("Shard {0}-{1} idle, passivating", _kind.FolderName(), _shard);
+            Context.Parent.Tell(new Passivate(ShardProtocol.HandOff.Instance));
+        });
+    }
+
+    private void Failed()
+    {
+        Receive<IShardOperation>(_ => Sender.Tell(_handler.Fail(Unavailable())));
+        Receive<IShardControl>(_ => Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable())));
+        Receive<ShardProtocol.HandOff>(_ => Context.Stop(Self));
+        ReceiveAny(_ => { });
+    }
+
+    private ForgeOneError Unavailable() =>
+        new(_openFailure!.Code, $"Shard {_kind.FolderName()}-{_shard} is unavailable on {_nodeAddress}: {_openFailure.Message}");
+
+    private void OnCommand(IShardCommand command)
+    {
+        var admission = Admit(command);
+        if (!admission.Admitted)
+        {
+            return;
+        }
+
+        _pending.Add(new Pending(command, Sender, admission));
+        ScheduleFlush();
+    }
+
+    private void OnQuery(IShardQuery query)
+    {
+        var admission = Admit(query);
+        if (!admission.Admitted)
+        {
+            return;
+        }
+
+        // The read's audit record joins the next group commit (bounded delay, DESIGN.md §6).
+        _queuedAudits.Add(new QueuedAudit(query.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
+        ScheduleFlush();
+
+        var store = _store!;
+        var context = _context!;
+        var handler = _handler;
+        var sender = Sender;
+        Interlocked.Increment(ref _readsInFlight);
+        Task.Run(() =>
+        {
+            try
+            {
+                return store.Read(txn => handler.Read(txn, query, context));
+            }
+            catch (ForgeOneException e)
+            {
+                return handler.Fail(e.Error);
+            }
+            catch (Exception e)
+            {
+                return handler.Fail(new ForgeOneError(ErrorCodes.StorageIo, e.Message));
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _readsInFlight);
+            }
+        }).PipeTo(sender);
+    }
+
+    private Admission Admit(IShardOperation operation)
+    {
+        Admission admission;
+        try
+        {
+            admission = _handler.Admit(operation, _context!);
+        }
+        catch (Exception e)
+        {
+            admission = Admission.Reject("unknown", _context!.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, e.Message));
+        }
+
+        if (!admission.Admitted)
+        {
+            Sender.Tell(_handler.Fail(admission.Refusal!));
+            _queuedAudits.Add(new QueuedAudit(operation.Caller?.Id ?? "<none>", admission, admission.Outcome, _host.Time.GetUtcNow()));
+            ScheduleFlush();
+        }
+
+        return admission;
+    }
+
+    private void ScheduleFlush()
+    {
+        if (!_flushScheduled)
+        {
+            _flushScheduled = true;
+            Self.Tell(Flush.Instance);
+        }
+    }
+
+    /// <summary>Commits everything buffered, in groups of at most MaxGroupCommit commands.</summary>
+    private void CommitBuffered()
+    {
+        while (_pending.Count > 0 || _queuedAudits.Count > 0)
+        {
+            var take = Math.Min(_pending.Count, _host.Options.MaxGroupCommit);
+            var group = _pending.GetRange(0, take);
+            _pending.RemoveRange(0, take);
+            var audits = _queuedAudits.ToArray();
+            _queuedAudits.Clear();
+            CommitGroup(group, audits);
+        }
+    }
+
+    private void CommitGroup(List<Pending> group, QueuedAudit[] audits)
+    {
+        object[] replies;
+        IAuditAppender appender;
+        try
+        {
+            (replies, appender) = WriteGroup(group, audits);
+        }
+        catch (Exception e) when (group.Count > 1 || (group.Count == 1 && audits.Length > 0))
+        {
+            // One bad command must not fail its neighbours: redo each alone, then the audits.
+            _log.Warning("Shard {0}-{1}: group of {2} aborted ({3}); re-running one by one", _kind.FolderName(), _shard, group.Count, e.Message);
+            foreach (var pending in group)
+            {
+                CommitGroup([pending], []);
+            }
+
+            if (audits.Length > 0)
+            {
+                CommitGroup([], audits);
+            }
+
+            return;
+        }
+        catch (Exception e)
+        {
+            StaleOwnerCheck(e);
+            var error = e is ForgeOneException fe ? fe.Error : new ForgeOneError(ErrorCodes.StorageIo, e.Message);
+            foreach (var pending in group)
+            {
+                pending.Sender.Tell(_handler.Fail(error));
+                _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            }
+
+            if (group.Count == 0)
+            {
+                _log.Error(e, "Shard {0}-{1}: could not commit {2} queued audit records", _kind.FolderName(), _shard, audits.Length);
+            }
+
+            return;
+        }
+
+        _security!.CommitAudit(appender);
+        _commandsApplied += group.Count;
+        for (var i = 0; i < group.Count; i++)
+        {
+            group[i].Sender.Tell(replies[i]);
+        }
+    }
+
+    private (object[] Replies, IAuditAppender Appender) WriteGroup(List<Pending> group, QueuedAudit[] audits)
+    {
+        var store = _store!;
+        var context = _context!;
+        var security = _security!;
+        return store.Write(txn =>
+        {
+            // Fence a stale owner: if another node claimed the shard since we opened it, stop
+            // writing rather than interleave with the new owner.
+            var meta = txn.Get(Tables.ShardMeta, ShardMeta.Key);
+            if (meta is not null && ShardMeta.Decode(meta).Owner is { } owner && (owner.NodeAddress != _nodeAddress || owner.Epoch != _epoch))
+            {
+                throw new ForgeOneException(ErrorCodes.StorageStaleOwner, $"Shard {_kind.FolderName()}-{_shard} is now owned by {owner.NodeAddress} (epoch {owner.Epoch}); this node ({_nodeAddress}, epoch {_epoch}) no longer writes it.");
+            }
+
+            // A fresh appender per attempt: Write re-runs this delegate after growing the map.
+            var appender = security.BeginAudit();
+            foreach (var audit in audits)
+            {
+                appender.Append(txn, audit.Time, audit.Principal, audit.Admission.Action, audit.Admission.Resource, audit.Outcome, audit.Admission.Detail);
+            }
+
+            var hwmBefore = context.Ids.HighWaterMark;
+            var replies = new object[group.Count];
+            var now = _host.Time.GetUtcNow();
+            for (var i = 0; i < group.Count; i++)
+            {
+                var pending = group[i];
+                replies[i] = _handler.Apply(txn, pending.Command, context);
+                appender.Append(txn, now, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, pending.Admission.Detail);
+            }
+
+            if (context.Ids.HighWaterMark != hwmBefore)
+            {
+                Span<byte> hwm = stackalloc byte[8];
+                BinaryPrimitives.WriteUInt64BigEndian(hwm, context.Ids.HighWaterMark.Value);
+                txn.Put(Tables.ShardMeta, HighWaterMarkKey, hwm);
+            }
+
+            return (replies, appender);
+        });
+    }
+
+    private void StaleOwnerCheck(Exception e)
+    {
+        if (e is ForgeOneException { Code: ErrorCodes.StorageStaleOwner })
+        {
+            _log.Error(e, "SHARD {0}-{1} FENCED on {2}: {3}", _kind.FolderName(), _shard, _nodeAddress, e.Message);
+            _openFailure = ((ForgeOneException)e).Error;
+            CloseQuietly();
+            Become(Failed);
+        }
+    }
+
+    private void OnRotate(ShardProtocol.RotateKey rotate)
+    {
+        CommitBuffered();
+        try
+        {
+            var (rotated, version, events) = _security!.RotateKey(_store!, rotate.Caller, rotate.Reason, rotate.OnlyIfDue);
+            Sender.Tell(new ShardProtocol.KeyRotated(_kind, _shard, rotated, version, [.. events]));
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Shard {0}-{1}: key rotation failed", _kind.FolderName(), _shard);
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, e is ForgeOneException fe ? fe.Error : new ForgeOneError(ErrorCodes.CryptoKeyUnavailable, e.Message)));
+        }
+    }
+
+    private ShardProtocol.ShardStats Stats() =>
+        new(_kind, _shard, _store!.CommitCount, _commandsApplied, _security!.AuditHead.Sequence, _store.FilePath, _nodeAddress);
+
+    private void HandOff()
+    {
+        CommitBuffered();
+        CloseQuietly();
+        _log.Info("Shard {0}-{1} handed off: file closed", _kind.FolderName(), _shard);
+        Context.Stop(Self);
+    }
+
+    private void CloseQuietly()
+    {
+        // A read task may still hold a read transaction; closing the environment under it
+        // would be a use-after-free in native code. Reads are short: wait for them.
+        var spin = new SpinWait();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Volatile.Read(ref _readsInFlight) > 0 && DateTime.UtcNow < deadline)
+        {
+            spin.SpinOnce();
+        }
+
+        try
+        {
+            _security?.Dispose();
+            _store?.Dispose();
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Shard {0}-{1}: error closing the file", _kind.FolderName(), _shard);
+        }
+
+        _security = null;
+        _store = null;
+    }
+
+    private sealed record Pending(IShardCommand Command, IActorRef Sender, Admission Admission);
+
+    private sealed record QueuedAudit(string Principal, Admission Admission, AuditOutcome Outcome, DateTimeOffset Time);
+
+    private sealed class UnsupportedKindHandler(ShardKind kind) : IShardHandler
+    {
+        public ShardKind Kind => kind;
+
+        public Admission Admit(IShardOperation operation, ShardContext context) =>
+            Admission.Reject($"{kind.FolderName()}.unsupported", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{kind.FolderName()} shards do not serve {operation.GetType().Name} yet."));
+
+        public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) => throw new NotSupportedException();
+
+        public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => throw new NotSupportedException();
+
+        public object Fail(ForgeOneError error) => new ShardProtocol.ShardFailed(kind, -1, error);
+    }
+}

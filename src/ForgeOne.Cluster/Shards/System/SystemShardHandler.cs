@@ -1,0 +1,104 @@
+using System.Buffers.Binary;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Common;
+using ForgeOne.Storage;
+using static ForgeOne.Cluster.Protocol.SystemProtocol;
+
+namespace ForgeOne.Cluster.Shards.System;
+
+/// <summary>
+/// The system shard: cluster-wide facts that must survive every node (shard counts, the
+/// bootstrap admin key hash). Issue 5 extends it with settings, metadata, snapshots, metrics.
+/// Values in <c>metadata</c> are encrypted like every other record.
+/// </summary>
+public sealed class SystemShardHandler : IShardHandler
+{
+    /// <summary>Permission for cluster administration.</summary>
+    public const string AdminPermission = "system:admin";
+
+    private static readonly byte[] ShardCountsKey = "cluster/shard_counts"u8.ToArray();
+    private static readonly byte[] BootstrapKeyKey = "auth/bootstrap_admin_key_sha256"u8.ToArray();
+
+    /// <inheritdoc />
+    public ShardKind Kind => ShardKind.System;
+
+    /// <inheritdoc />
+    public Admission Admit(IShardOperation operation, ShardContext context)
+    {
+        var (action, error) = operation switch
+        {
+            RecordShardCounts c => ("system.shard_counts", c.Logs < 1 || c.Events < 1 || c.Blobs < 1 || Math.Max(c.Logs, Math.Max(c.Events, c.Blobs)) > RecordId.MaxShards
+                ? new ForgeOneError(ErrorCodes.InvalidConfiguration, "Shard counts must be 1..1024.")
+                : null),
+            RegisterBootstrapKey k => ("system.bootstrap_key", k.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
+            _ => ("system.unknown", new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a system operation.")),
+        };
+        if (error is not null)
+        {
+            return Admission.Reject(action, context.ResourcePrefix, error);
+        }
+
+        var decision = operation.Caller is null
+            ? new AccessDecision(false, "no principal")
+            : context.Security.Authorize(operation.Caller, AdminPermission, new ShardResource("system", null, null, null, "restricted"));
+        return decision.Allowed ? Admission.Allow(action, context.ResourcePrefix) : Admission.Deny(action, context.ResourcePrefix, decision.Reason);
+    }
+
+    /// <inheritdoc />
+    public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context)
+    {
+        switch (command)
+        {
+            case RecordShardCounts counts:
+            {
+                var stored = Get(txn, ShardCountsKey, context);
+                if (stored is null)
+                {
+                    var value = new byte[12];
+                    BinaryPrimitives.WriteInt32BigEndian(value, counts.Logs);
+                    BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(4), counts.Events);
+                    BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), counts.Blobs);
+                    Put(txn, ShardCountsKey, value, context);
+                    return new ShardCountsAccepted(counts.Logs, counts.Events, counts.Blobs, true);
+                }
+
+                var (logs, events, blobs) = (BinaryPrimitives.ReadInt32BigEndian(stored), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(4)), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(8)));
+                if ((logs, events, blobs) != (counts.Logs, counts.Events, counts.Blobs))
+                {
+                    throw new ForgeOneException(ErrorCodes.ShardCountMismatch,
+                        $"This node is configured with shard counts logs={counts.Logs} events={counts.Events} blobs={counts.Blobs}, but the cluster was created with logs={logs} events={events} blobs={blobs}. Shard counts are fixed for a cluster's life: set ForgeOne:ShardCounts to the recorded values.");
+                }
+
+                return new ShardCountsAccepted(logs, events, blobs, false);
+            }
+
+            case RegisterBootstrapKey key:
+            {
+                if (Get(txn, BootstrapKeyKey, context) is not null)
+                {
+                    return new BootstrapKeyRegistered(false);
+                }
+
+                Put(txn, BootstrapKeyKey, key.Sha256, context);
+                return new BootstrapKeyRegistered(true);
+            }
+
+            default:
+                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a system command.");
+        }
+    }
+
+    /// <inheritdoc />
+    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) =>
+        new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query."));
+
+    /// <inheritdoc />
+    public object Fail(ForgeOneError error) => new SystemFailed(error);
+
+    private static byte[]? Get(IReadTransaction txn, byte[] key, ShardContext context) =>
+        txn.Get(Tables.Metadata, key) is { } value ? context.Security.Decrypt(Tables.Metadata, key, value) : null;
+
+    private static void Put(IWriteTransaction txn, byte[] key, byte[] value, ShardContext context) =>
+        txn.Put(Tables.Metadata, key, context.Security.Encrypt(Tables.Metadata, key, value));
+}
