@@ -67,6 +67,8 @@ public static class ClusterConfig
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {
                   active-strategy = keep-majority
+                  # Only storage nodes count: a client or edge node must not tip a partition.
+                  keep-majority.role = {{Quote(ForgeOneNodeOptions.StorageRole)}}
                   stable-after = {{Duration(options.Failure.StableAfter)}}
                 }
                 failure-detector.acceptable-heartbeat-pause = {{Duration(options.Failure.AcceptableHeartbeatPause)}}
@@ -98,18 +100,23 @@ public static class ClusterConfig
               }
               {{persistence}}
             }
-            forgeone {
-              shard-dispatcher {
-                type = PinnedDispatcher
-                executor = thread-pool-executor
-              }
-              shard-mailbox {
-                mailbox-type = "{{typeof(Shards.ShardMailbox).FullName}}, {{typeof(Shards.ShardMailbox).Assembly.GetName().Name}}"
-              }
-            }
+            {{ShardActorHocon}}
             """;
         return ConfigurationFactory.ParseString(hocon);
     }
+
+    /// <summary>The dispatcher and mailbox shard actors need (also used alone by single-system tests).</summary>
+    public static string ShardActorHocon => $$"""
+        forgeone {
+          shard-dispatcher {
+            type = PinnedDispatcher
+            executor = thread-pool-executor
+          }
+          shard-mailbox {
+            mailbox-type = "{{Name(typeof(Shards.ShardMailbox))}}"
+          }
+        }
+        """;
 
     /// <summary>
     /// Journal and snapshot store of the singletons: Akka.Persistence.Sql over SQLite in the data

@@ -9,12 +9,12 @@ namespace ForgeOne.Cluster.Protocol;
 /// <param name="Id">Stable principal id (audited).</param>
 /// <param name="Roles">Role names (admin, operator, writer, reader, auditor).</param>
 /// <param name="Tenant">Tenant the principal belongs to, if any.</param>
-/// <param name="Regions">Residency regions the principal may touch; empty means none restricted.</param>
-/// <param name="Clearance">Highest classification the principal may read.</param>
-public sealed record Caller(string Id, string[] Roles, string? Tenant, string[] Regions, string Clearance)
+/// <param name="Regions">Residency regions the principal may touch (<c>*</c> for all).</param>
+/// <param name="Clearance">Highest data classification the principal may touch (0 = public).</param>
+public sealed record Caller(string Id, string[] Roles, string? Tenant, string[] Regions, int Clearance)
 {
     /// <summary>The node itself (singletons, maintenance). Audited under this id.</summary>
-    public static readonly Caller System = new("system", ["admin"], null, [], "restricted");
+    public static readonly Caller System = new("system", ["admin"], null, ["*"], int.MaxValue);
 
     /// <inheritdoc />
     public override string ToString() => $"{Id}[{string.Join(',', Roles)}]";

@@ -9,8 +9,8 @@ namespace ForgeOne.Cluster.Security;
 /// <param name="Tenant">Tenant owning the data, if known.</param>
 /// <param name="Topic">Topic (logs, events) or blob id.</param>
 /// <param name="Region">Residency zone, if any.</param>
-/// <param name="Classification">Data classification (public, internal, confidential, restricted).</param>
-public sealed record ShardResource(string Kind, string? Tenant, string? Topic, string? Region, string Classification = "internal");
+/// <param name="Classification">Data classification (0 = public).</param>
+public sealed record ShardResource(string Kind, string? Tenant, string? Topic, string? Region, int Classification = 0);
 
 /// <summary>Result of an authorization check.</summary>
 public sealed record AccessDecision(bool Allowed, string Reason);

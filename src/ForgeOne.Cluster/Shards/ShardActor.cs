@@ -138,12 +138,13 @@ public sealed class ShardActor : ReceiveActor
         _epoch = (store.Meta.Owner?.Epoch ?? 0) + 1;
         store.ClaimOwnership(_nodeAddress, _epoch);
         _security = _host.Security.Open(store, _kind, _shard);
-        var hwm = store.Read(txn => txn.Get(Tables.ShardMeta, HighWaterMarkKey));
+        var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
         var ids = new RecordIdGenerator(_shard, _host.Time, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
         _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits);
     }
 
-    // Stored in shard_meta beside the storage layer's own "meta" record.
+    // Kept in the keys table beside the keyring: both are per-shard state that must never go
+    // backwards when the shard moves (shard_meta is written only by the store itself).
     private static ReadOnlySpan<byte> HighWaterMarkKey => "id_high_water_mark"u8;
 
     private void Active()
@@ -364,7 +365,7 @@ public sealed class ShardActor : ReceiveActor
             {
                 Span<byte> hwm = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(hwm, context.Ids.HighWaterMark.Value);
-                txn.Put(Tables.ShardMeta, HighWaterMarkKey, hwm);
+                txn.Put(Tables.Keys, HighWaterMarkKey, hwm);
             }
 
             return (replies, appender);

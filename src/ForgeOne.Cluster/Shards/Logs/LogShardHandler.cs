@@ -3,6 +3,7 @@ using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
@@ -20,10 +21,10 @@ namespace ForgeOne.Cluster.Shards.Logs;
 public sealed class LogShardHandler : IShardHandler
 {
     /// <summary>Permission to append.</summary>
-    public const string WritePermission = "logs:write";
+    public const string WritePermission = Permissions.LogsWrite;
 
     /// <summary>Permission to read.</summary>
-    public const string ReadPermission = "logs:read";
+    public const string ReadPermission = Permissions.LogsRead;
 
     /// <summary>The most entries one range read returns.</summary>
     public const int MaxRangeLimit = 10_000;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.SystemProtocol;
 
@@ -15,7 +16,7 @@ namespace ForgeOne.Cluster.Shards.System;
 public sealed class SystemShardHandler : IShardHandler
 {
     /// <summary>Permission for cluster administration.</summary>
-    public const string AdminPermission = "system:admin";
+    public const string AdminPermission = Permissions.SystemWrite;
 
     private static readonly byte[] ShardCountsKey = "cluster/shard_counts"u8.ToArray();
     private static readonly byte[] BootstrapKeyKey = "auth/bootstrap_admin_key_sha256"u8.ToArray();
@@ -41,7 +42,7 @@ public sealed class SystemShardHandler : IShardHandler
 
         var decision = operation.Caller is null
             ? new AccessDecision(false, "no principal")
-            : context.Security.Authorize(operation.Caller, AdminPermission, new ShardResource("system", null, null, null, "restricted"));
+            : context.Security.Authorize(operation.Caller, AdminPermission, new ShardResource("system", null, null, null));
         return decision.Allowed ? Admission.Allow(action, context.ResourcePrefix) : Admission.Deny(action, context.ResourcePrefix, decision.Reason);
     }
 
