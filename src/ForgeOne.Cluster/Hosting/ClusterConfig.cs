@@ -39,20 +39,20 @@ public static class ClusterConfig
                 serializers {
                   hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
                   forgeone-events = "{{Name(typeof(SingletonEventSerializer))}}"
+                  forgeone-wire = "{{Name(typeof(ForgeOneWireSerializer))}}"
                 }
                 serialization-bindings {
-                  "{{Name(typeof(IForgeOneMessage))}}" = hyperion
+                  "{{Name(typeof(IForgeOneMessage))}}" = forgeone-wire
                   "{{Name(typeof(SealWritten))}}" = forgeone-events
                   "{{Name(typeof(KeyEventsRecorded))}}" = forgeone-events
                   "{{Name(typeof(BackupScheduleSet))}}" = forgeone-events
                 }
                 serialization-identifiers {
                   "{{Name(typeof(SingletonEventSerializer))}}" = {{SingletonEventSerializer.SerializerId}}
+                  "{{Name(typeof(ForgeOneWireSerializer))}}" = {{ForgeOneWireSerializer.SerializerId}}
                 }
-                serialization-settings.hyperion {
-                  disallow-unsafe-type = true
-                  allowed-types = [{{string.Join(", ", ProtocolTypes.AllowList().Select(Quote))}}]
-                }
+                # Anything else Hyperion handles (Akka internals bound to it) still refuses unsafe types.
+                serialization-settings.hyperion.disallow-unsafe-type = true
               }
               remote.dot-netty.tcp {
                 hostname = {{Quote(options.Hostname)}}
@@ -102,7 +102,9 @@ public static class ClusterConfig
             }
             {{ShardActorHocon}}
             """;
-        return ConfigurationFactory.ParseString(hocon);
+        // The SQL plugin's reference config (class names, table layout) is not loaded by Akka
+        // until the extension starts, which is too late for the journal lookup: add it here.
+        return ConfigurationFactory.ParseString(hocon).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }
 
     /// <summary>The dispatcher and mailbox shard actors need (also used alone by single-system tests).</summary>

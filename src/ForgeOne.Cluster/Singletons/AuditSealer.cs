@@ -41,6 +41,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         _time = time;
         _interval = interval;
 
+        Recover<RecoveryCompleted>(_ => OnRecovered());
         Recover<SealWritten>(e => Apply(e));
         Recover<SnapshotOffer>(_ => { });
 
@@ -60,8 +61,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     public static Props Props(ShardRegions regions, AuditSigner signer, TimeProvider time, TimeSpan interval) =>
         Akka.Actor.Props.Create(() => new AuditSealer(regions, signer, time, interval));
 
-    /// <inheritdoc />
-    protected override void OnReplaySuccess()
+    private void OnRecovered()
     {
         _log.Info("Audit sealer recovered on {0}: last seal {1}", Akka.Cluster.Cluster.Get(Context.System).SelfAddress, _last?.Number ?? 0);
         Timers.StartPeriodicTimer("seal", Tick.Instance, _interval);

@@ -26,6 +26,7 @@ public sealed class BackupCoordinator : ReceivePersistentActor
         _time = time;
         _defaultInterval = defaultInterval;
 
+        Recover<RecoveryCompleted>(_ => OnRecovered());
         Recover<BackupScheduleSet>(e => _schedule = e);
         Command<SetBackupSchedule>(set =>
         {
@@ -52,8 +53,7 @@ public sealed class BackupCoordinator : ReceivePersistentActor
     public static Props Props(TimeProvider time, TimeSpan defaultInterval) =>
         Akka.Actor.Props.Create(() => new BackupCoordinator(time, defaultInterval));
 
-    /// <inheritdoc />
-    protected override void OnReplaySuccess()
+    private void OnRecovered()
     {
         if (_schedule is null)
         {

@@ -32,6 +32,7 @@ public sealed class KeyRotationCoordinator : ReceivePersistentActor, IWithTimers
         _time = time;
         _interval = interval;
 
+        Recover<RecoveryCompleted>(_ => OnRecovered());
         Recover<KeyEventsRecorded>(Apply);
         Command<Tick>(_ => Rotate(Caller.System, "scheduled", onlyIfDue: true, replyTo: null));
         Command<RotateAll>(r => Rotate(r.Caller ?? Caller.System, r.Reason ?? "on demand", onlyIfDue: false, replyTo: Sender));
@@ -49,8 +50,7 @@ public sealed class KeyRotationCoordinator : ReceivePersistentActor, IWithTimers
     public static Props Props(ShardRegions regions, TimeProvider time, TimeSpan interval) =>
         Akka.Actor.Props.Create(() => new KeyRotationCoordinator(regions, time, interval));
 
-    /// <inheritdoc />
-    protected override void OnReplaySuccess() => Timers.StartPeriodicTimer("rotate", Tick.Instance, _interval);
+    private void OnRecovered() => Timers.StartPeriodicTimer("rotate", Tick.Instance, _interval);
 
     private void Apply(KeyEventsRecorded e)
     {
