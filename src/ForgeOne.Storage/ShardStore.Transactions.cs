@@ -287,7 +287,7 @@ public sealed partial class ShardStore
         public void Put(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
             ThrowIfEnded();
-            var db = WritableTable(table);
+            var db = WritableTable(table, key);
             var length = RecordEnvelope.WrappedLength(value.Length);
             byte[]? rented = null;
             var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
@@ -309,7 +309,7 @@ public sealed partial class ShardStore
         public bool Delete(string table, ReadOnlySpan<byte> key)
         {
             ThrowIfEnded();
-            var rc = Txn.Delete(WritableTable(table), key);
+            var rc = Txn.Delete(WritableTable(table, key), key);
             if (rc == MDBResultCode.NotFound)
             {
                 return false;
@@ -319,8 +319,15 @@ public sealed partial class ShardStore
             return true;
         }
 
-        private LightningDatabase WritableTable(string table)
+        private LightningDatabase WritableTable(string table, ReadOnlySpan<byte> key)
         {
+            // LMDB 1.0 accepts a zero-length key (and, with 4 KiB pages, keys over 511 bytes), but an empty bound means "open end" in Scan,
+            // so an empty key could never be addressed by a range: refuse it up front.
+            if (key.IsEmpty || key.Length > KeyCodec.MaxKeyLength)
+            {
+                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"key of {key.Length} bytes for '{table}' is empty or longer than {KeyCodec.MaxKeyLength} bytes");
+            }
+
             if (!AllowStoreManagedTables && Tables.IsStoreManaged(table))
             {
                 throw new ForgeOneException(ErrorCodes.InvalidArgument, $"table '{table}' is maintained by the store and cannot be written directly");
