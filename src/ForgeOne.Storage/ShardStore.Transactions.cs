@@ -87,10 +87,10 @@ public sealed partial class ShardStore
                 return false;
             }
 
+            // mdb_txn_commit frees the transaction whatever it returns: no Abort after it.
             var rc = txn.Commit();
             if (rc == MDBResultCode.MapFull)
             {
-                txn.Abort();
                 return false;
             }
 
