@@ -171,7 +171,7 @@ public sealed partial class ShardStore
 
         public LightningTransaction Txn { get; } = txn;
 
-        public void End() => _ended = true;
+        public virtual void End() => _ended = true;
 
         protected void ThrowIfEnded()
         {
@@ -273,10 +273,13 @@ public sealed partial class ShardStore
         }
     }
 
-    /// <summary>The write side. Envelopes are built in a stack or pooled buffer: no allocation per put.</summary>
+    /// <summary>
+    /// The write side. Envelopes are built in one pooled buffer per transaction (LMDB copies
+    /// the value during the put), so a put allocates nothing.
+    /// </summary>
     private sealed class WriteTransaction(ShardStore store, LightningTransaction txn) : ReadTransaction(store, txn), IWriteTransaction
     {
-        private const int StackLimit = 1024;
+        private byte[]? _envelope;
 
         /// <summary>Set when LMDB reported MDB_MAP_FULL; the whole transaction is then retried after growth.</summary>
         public bool MapFull { get; private set; }
@@ -284,26 +287,34 @@ public sealed partial class ShardStore
         // Internal writes (shard_meta, schema_history) pass through the store-managed guard.
         public bool AllowStoreManagedTables { get; init; }
 
+        public override void End()
+        {
+            base.End();
+            if (_envelope is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_envelope);
+                _envelope = null;
+            }
+        }
+
         public void Put(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
             ThrowIfEnded();
             var db = WritableTable(table, key);
             var length = RecordEnvelope.WrappedLength(value.Length);
-            byte[]? rented = null;
-            var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
-            try
+            if (_envelope is null || _envelope.Length < length)
             {
-                var envelope = buffer[..length];
-                RecordEnvelope.Wrap(key, value, envelope);
-                Check(Txn.Put(db, key, envelope, PutOptions.None), table, key);
-            }
-            finally
-            {
-                if (rented is not null)
+                if (_envelope is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(rented);
+                    ArrayPool<byte>.Shared.Return(_envelope);
                 }
+
+                _envelope = ArrayPool<byte>.Shared.Rent(Math.Max(length, 4096));
             }
+
+            var envelope = _envelope.AsSpan(0, length);
+            RecordEnvelope.Wrap(key, value, envelope);
+            Check(Txn.Put(db, key, envelope, PutOptions.None), table, key);
         }
 
         public bool Delete(string table, ReadOnlySpan<byte> key)
