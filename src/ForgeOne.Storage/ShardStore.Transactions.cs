@@ -38,6 +38,13 @@ public sealed partial class ShardStore
             throw new InvalidOperationException("Write called inside a Write callback on the same store; put everything in one transaction instead.");
         }
 
+        if (_gate.IsReadLockHeld)
+        {
+            // Growing the map needs the gate exclusively, which this thread could never get
+            // while its own Read holds it shared.
+            throw new InvalidOperationException("Write called inside a Read callback or hot copy on the same thread; finish the read first.");
+        }
+
         while (true)
         {
             if (TryWriteOnce(work, storeManaged, out var result))

@@ -369,6 +369,14 @@ public abstract class ShardStoreConformance : IDisposable
     }
 
     [Fact]
+    public void Write_InsideAReadOnTheSameThread_IsRefused()
+    {
+        var store = NewStore();
+        Assert.Throws<InvalidOperationException>(() => store.Read(_ => store.Write(w => { w.Put(Tables.Logs, B("k"), B("v")); return 0; })));
+        Assert.Equal(0, store.Read(r => r.Count(Tables.Logs)));
+    }
+
+    [Fact]
     public void TransactionUsedAfterItsCallback_Throws()
     {
         var store = NewStore();

@@ -21,6 +21,9 @@ public sealed class InMemoryShardStore : IShardStore
     // reference has a consistent snapshot for as long as it likes.
     private ImmutableDictionary<string, ImmutableSortedDictionary<byte[], byte[]>> _committed;
     private readonly Lock _writeLock = new();
+
+    // Read callbacks running on each thread, to refuse a Write inside a Read as ShardStore does.
+    private readonly ThreadLocal<int> _readDepth = new();
     private ShardMeta _meta;
     private long _commitCount;
     private bool _disposed;
@@ -62,6 +65,11 @@ public sealed class InMemoryShardStore : IShardStore
             throw new InvalidOperationException("Write called inside a Write callback on the same store; put everything in one transaction instead.");
         }
 
+        if (_readDepth.Value > 0)
+        {
+            throw new InvalidOperationException("Write called inside a Read callback on the same thread; finish the read first.");
+        }
+
         lock (_writeLock)
         {
             ThrowIfDisposed();
@@ -86,12 +94,14 @@ public sealed class InMemoryShardStore : IShardStore
         ArgumentNullException.ThrowIfNull(work);
         ThrowIfDisposed();
         var txn = new Txn(this, Volatile.Read(ref _committed), writable: false);
+        _readDepth.Value++;
         try
         {
             return work(txn);
         }
         finally
         {
+            _readDepth.Value--;
             txn.Ended = true;
         }
     }
