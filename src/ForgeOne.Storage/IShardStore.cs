@@ -9,9 +9,10 @@ namespace ForgeOne.Storage;
 /// Threading: <see cref="Write{T}"/> runs its callback synchronously on the calling thread
 /// (LMDB write transactions are thread-affine) and write transactions are serialized.
 /// <see cref="Read{T}"/> may be called from any thread, concurrently with a writer, and never
-/// waits for the writer. Neither may be nested inside a <see cref="Write{T}"/> callback on
-/// the same store except <see cref="Read{T}"/> (which then sees the last committed state,
-/// not the open write).
+/// waits for the writer. A <see cref="Read{T}"/> may run inside a <see cref="Write{T}"/>
+/// callback (it sees the last committed state, not the open write); a <see cref="Write{T}"/>
+/// inside another Write or inside a Read callback on the same thread throws
+/// <see cref="InvalidOperationException"/>.
 /// </remarks>
 public interface IShardStore : IDisposable
 {

@@ -9,6 +9,12 @@ namespace ForgeOne.Storage;
 /// </summary>
 public static class KeyCodec
 {
+    /// <summary>
+    /// The longest key any store accepts: LMDB's classic limit, kept fixed so a record written
+    /// on one machine can be restored on any other whatever its page size.
+    /// </summary>
+    public const int MaxKeyLength = 511;
+
     /// <summary>Writes <paramref name="value"/> as 8 big-endian bytes.</summary>
     public static void WriteUInt64(Span<byte> destination, ulong value) => BinaryPrimitives.WriteUInt64BigEndian(destination, value);
 

@@ -41,10 +41,17 @@ public sealed partial class ShardStore
                 writer.End();
             }
 
-            var rc = writer.MapFull ? MDBResultCode.MapFull : txn.Commit();
-            if (rc == MDBResultCode.MapFull)
+            if (writer.MapFull)
             {
                 txn.Abort();
+                GrowMap();
+                continue;
+            }
+
+            // mdb_txn_commit frees the transaction whatever it returns: no Abort after it.
+            var rc = txn.Commit();
+            if (rc == MDBResultCode.MapFull)
+            {
                 GrowMap();
                 continue;
             }

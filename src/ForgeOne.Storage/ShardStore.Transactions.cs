@@ -38,6 +38,13 @@ public sealed partial class ShardStore
             throw new InvalidOperationException("Write called inside a Write callback on the same store; put everything in one transaction instead.");
         }
 
+        if (_gate.IsReadLockHeld)
+        {
+            // Growing the map needs the gate exclusively, which this thread could never get
+            // while its own Read holds it shared.
+            throw new InvalidOperationException("Write called inside a Read callback or hot copy on the same thread; finish the read first.");
+        }
+
         while (true)
         {
             if (TryWriteOnce(work, storeManaged, out var result))
@@ -87,10 +94,10 @@ public sealed partial class ShardStore
                 return false;
             }
 
+            // mdb_txn_commit frees the transaction whatever it returns: no Abort after it.
             var rc = txn.Commit();
             if (rc == MDBResultCode.MapFull)
             {
-                txn.Abort();
                 return false;
             }
 
@@ -171,7 +178,7 @@ public sealed partial class ShardStore
 
         public LightningTransaction Txn { get; } = txn;
 
-        public void End() => _ended = true;
+        public virtual void End() => _ended = true;
 
         protected void ThrowIfEnded()
         {
@@ -273,10 +280,13 @@ public sealed partial class ShardStore
         }
     }
 
-    /// <summary>The write side. Envelopes are built in a stack or pooled buffer: no allocation per put.</summary>
+    /// <summary>
+    /// The write side. Envelopes are built in one pooled buffer per transaction (LMDB copies
+    /// the value during the put), so a put allocates nothing.
+    /// </summary>
     private sealed class WriteTransaction(ShardStore store, LightningTransaction txn) : ReadTransaction(store, txn), IWriteTransaction
     {
-        private const int StackLimit = 1024;
+        private byte[]? _envelope;
 
         /// <summary>Set when LMDB reported MDB_MAP_FULL; the whole transaction is then retried after growth.</summary>
         public bool MapFull { get; private set; }
@@ -284,32 +294,40 @@ public sealed partial class ShardStore
         // Internal writes (shard_meta, schema_history) pass through the store-managed guard.
         public bool AllowStoreManagedTables { get; init; }
 
+        public override void End()
+        {
+            base.End();
+            if (_envelope is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_envelope);
+                _envelope = null;
+            }
+        }
+
         public void Put(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         {
             ThrowIfEnded();
-            var db = WritableTable(table);
+            var db = WritableTable(table, key);
             var length = RecordEnvelope.WrappedLength(value.Length);
-            byte[]? rented = null;
-            var buffer = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
-            try
+            if (_envelope is null || _envelope.Length < length)
             {
-                var envelope = buffer[..length];
-                RecordEnvelope.Wrap(key, value, envelope);
-                Check(Txn.Put(db, key, envelope, PutOptions.None), table, key);
-            }
-            finally
-            {
-                if (rented is not null)
+                if (_envelope is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(rented);
+                    ArrayPool<byte>.Shared.Return(_envelope);
                 }
+
+                _envelope = ArrayPool<byte>.Shared.Rent(Math.Max(length, 4096));
             }
+
+            var envelope = _envelope.AsSpan(0, length);
+            RecordEnvelope.Wrap(key, value, envelope);
+            Check(Txn.Put(db, key, envelope, PutOptions.None), table, key);
         }
 
         public bool Delete(string table, ReadOnlySpan<byte> key)
         {
             ThrowIfEnded();
-            var rc = Txn.Delete(WritableTable(table), key);
+            var rc = Txn.Delete(WritableTable(table, key), key);
             if (rc == MDBResultCode.NotFound)
             {
                 return false;
@@ -319,8 +337,15 @@ public sealed partial class ShardStore
             return true;
         }
 
-        private LightningDatabase WritableTable(string table)
+        private LightningDatabase WritableTable(string table, ReadOnlySpan<byte> key)
         {
+            // LMDB 1.0 accepts a zero-length key (and, with 4 KiB pages, keys over 511 bytes), but an empty bound means "open end" in Scan,
+            // so an empty key could never be addressed by a range: refuse it up front.
+            if (key.IsEmpty || key.Length > KeyCodec.MaxKeyLength)
+            {
+                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"key of {key.Length} bytes for '{table}' is empty or longer than {KeyCodec.MaxKeyLength} bytes");
+            }
+
             if (!AllowStoreManagedTables && Tables.IsStoreManaged(table))
             {
                 throw new ForgeOneException(ErrorCodes.InvalidArgument, $"table '{table}' is maintained by the store and cannot be written directly");

@@ -148,8 +148,12 @@ public sealed partial class ShardStore : IShardStore
                 throw LmdbErrors.ToForgeOne(LmdbErrors.StatusOf(e), $"opening {path}", e);
             }
 
+            // A file whose meta pages record no committed transaction is what a crash between
+            // LMDB creating the file and our first commit leaves behind: it holds nothing, so
+            // it is initialized like a new file rather than refused as foreign.
+            var isNew = !exists || env.Info.LastTransactionId == 0;
             var store = new ShardStore(options, path, env);
-            store.Initialize(isNew: !exists, targetVersion);
+            store.Initialize(isNew, targetVersion);
             return store;
         }
         catch
