@@ -161,7 +161,9 @@ public sealed class ScenarioRunner
                     else
                     {
                         await DelayUntilAsync(phase.Start).ConfigureAwait(false);
-                        var loops = Enumerable.Range(0, phase.Copies).Select(_ => RunClosedLoopAsync(phase.End));
+                        // Each loop on the thread pool: a step that completes synchronously would
+                        // otherwise run the first loop to the end before the second one starts.
+                        var loops = Enumerable.Range(0, phase.Copies).Select(_ => Task.Run(() => RunClosedLoopAsync(phase.End), token));
                         await Task.WhenAll(loops).ConfigureAwait(false);
                     }
                 }
@@ -177,9 +179,12 @@ public sealed class ScenarioRunner
             foreach (var offset in phase.StartOffsets())
             {
                 await DelayUntilAsync(offset).ConfigureAwait(false);
-                await inFlight.WaitAsync(token).ConfigureAwait(false);
+                await AcquireAsync().ConfigureAwait(false);
                 var intended = _started + (long)(offset.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
-                _ = InvokeAsync(intended);
+
+                // Dispatched, not called inline: a synchronous (CPU-bound) step must not hold up
+                // the timetable, or the open model would quietly become a single closed loop.
+                _ = Task.Run(() => InvokeAsync(intended), CancellationToken.None);
             }
         }
 
@@ -187,10 +192,22 @@ public sealed class ScenarioRunner
         {
             while (time.GetElapsedTime(_started) < end)
             {
-                await inFlight.WaitAsync(token).ConfigureAwait(false);
+                await AcquireAsync().ConfigureAwait(false);
 
                 // Closed model: the next call starts when this one ends, so "intended" is now.
                 await InvokeAsync(time.GetTimestamp()).ConfigureAwait(false);
+            }
+        }
+
+        // A slot freed by a call that was itself cancelled can reach this waiter before the
+        // waiter sees the cancellation: re-check, so no call starts after the time bound.
+        private async Task AcquireAsync()
+        {
+            await inFlight.WaitAsync(token).ConfigureAwait(false);
+            if (token.IsCancellationRequested)
+            {
+                inFlight.Release();
+                token.ThrowIfCancellationRequested();
             }
         }
 

@@ -66,6 +66,32 @@ public class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task Run_ClosedModel_RunsSynchronousStepsConcurrently()
+    {
+        // The first two calls complete synchronously and each waits until the other is running.
+        // Loops run one after another (a synchronous step never yields) would never meet, and the
+        // first call would fail after the wait; later calls are async so the test does not spin.
+        var arrived = 0;
+        var scenario = new Scenario("sync", async ctx =>
+        {
+            if (ctx.InvocationNumber < 2)
+            {
+                Interlocked.Increment(ref arrived);
+                var together = SpinWait.SpinUntil(() => Volatile.Read(ref arrived) >= 2, TimeSpan.FromSeconds(10));
+                return together ? StepResult.Ok() : StepResult.Fail("ran alone");
+            }
+
+            await Task.Delay(10, ctx.CancellationToken);
+            return StepResult.Ok();
+        }).WithLoadSimulations(Simulation.KeepConstant(2, TimeSpan.FromSeconds(1)));
+
+        var s = Assert.Single((await new ScenarioRunner(Options()).RunAsync([scenario])).Scenarios);
+
+        Assert.Equal(0, s.Fail);
+        Assert.True(s.Ok >= 2, $"ok {s.Ok}");
+    }
+
+    [Fact]
     public async Task Run_OpenModelBehindAnInFlightBound_MeasuresLatencyFromTheIntendedStart()
     {
         // 10 starts intended 10 ms apart, but one at a time and each takes >= 50 ms: the 10th is
