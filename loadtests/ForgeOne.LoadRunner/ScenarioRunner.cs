@@ -81,10 +81,10 @@ public sealed class ScenarioRunner
         var runs = scenarios.Select(s => new ScenarioRun(s, time, inFlight, linked.Token)).ToArray();
         await Task.WhenAll(runs.Select(r => r.ScheduleAsync())).ConfigureAwait(false);
 
-        // Drain: take every in-flight slot, i.e. wait for every started call. After the time
-        // bound that wait itself is bounded, so a step that ignores cancellation cannot hang the run.
-        var drained = await DrainAsync(inFlight, linked.Token.IsCancellationRequested ? _options.DrainTimeout : Timeout.InfiniteTimeSpan)
-            .ConfigureAwait(false);
+        // Drain: take every in-flight slot, i.e. wait for every started call. Once the time bound
+        // has passed that wait is itself bounded, so a step that ignores cancellation cannot hang the run.
+        var drained = await DrainAsync(inFlight, linked.Token).ConfigureAwait(false);
+        var stoppedByBound = bound.IsCancellationRequested || !drained;
         var duration = time.GetElapsedTime(started);
 
         foreach (var scenario in scenarios)
@@ -99,7 +99,7 @@ public sealed class ScenarioRunner
             _options.Name,
             startedAt,
             duration,
-            bound.IsCancellationRequested || !drained,
+            stoppedByBound,
             runs.Select(r => r.Stats.Snapshot(r.Scenario.Name, r.Duration ?? duration)).ToArray());
 
         if (_options.ReportFolder is not null)
@@ -111,24 +111,38 @@ public sealed class ScenarioRunner
         return report;
     }
 
-    private async Task<bool> DrainAsync(SemaphoreSlim inFlight, TimeSpan timeout)
+    private async Task<bool> DrainAsync(SemaphoreSlim inFlight, CancellationToken runToken)
     {
-        var deadline = timeout == Timeout.InfiniteTimeSpan ? (long?)null : _options.Time.GetTimestamp();
-        for (var i = 0; i < _options.MaxInFlight; i++)
+        var acquired = 0;
+        long? cancelledAt = null;
+        while (acquired < _options.MaxInFlight)
         {
-            var left = deadline is null ? Timeout.InfiniteTimeSpan : timeout - _options.Time.GetElapsedTime(deadline.Value);
-            if (deadline is not null && left < TimeSpan.Zero)
+            if (cancelledAt is null && !runToken.IsCancellationRequested)
             {
-                return false;
+                try
+                {
+                    await inFlight.WaitAsync(runToken).ConfigureAwait(false);
+                    acquired++;
+                }
+                catch (OperationCanceledException)
+                {
+                    // The bound passed while calls were still running: from here on, wait at most DrainTimeout.
+                }
+
+                continue;
             }
 
-            if (!await inFlight.WaitAsync(left).ConfigureAwait(false))
+            cancelledAt ??= _options.Time.GetTimestamp();
+            var left = _options.DrainTimeout - _options.Time.GetElapsedTime(cancelledAt.Value);
+            if (left < TimeSpan.Zero || !await inFlight.WaitAsync(left).ConfigureAwait(false))
             {
-                return false;
+                return false; // abandoned calls release into a disposed semaphore; InvokeAsync tolerates that
             }
+
+            acquired++;
         }
 
-        inFlight.Release(_options.MaxInFlight);
+        inFlight.Release(acquired);
         return true;
     }
 
@@ -250,7 +264,14 @@ public sealed class ScenarioRunner
             }
             finally
             {
-                inFlight.Release();
+                try
+                {
+                    inFlight.Release();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The run ended without this call: it ignored cancellation past the drain timeout.
+                }
             }
         }
     }

@@ -126,6 +126,22 @@ public class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task Run_StepIgnoringCancellation_IsAbandonedAfterTheDrainTimeout()
+    {
+        var release = new TaskCompletionSource<StepResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scenario = new Scenario("deaf", _ => new ValueTask<StepResult>(release.Task))
+            .WithLoadSimulations(Simulation.Inject(1, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100)));
+        var options = Options(maxDuration: TimeSpan.FromMilliseconds(200)) with { DrainTimeout = TimeSpan.FromMilliseconds(100) };
+
+        var report = await new ScenarioRunner(options).RunAsync([scenario]);
+        release.SetResult(StepResult.Ok()); // completes after the run: must not throw anywhere
+
+        var s = Assert.Single(report.Scenarios);
+        Assert.True(report.StoppedByTimeBound);
+        Assert.Equal((0L, 0L), (s.Requests, s.Cancelled));
+    }
+
+    [Fact]
     public async Task Run_RejectsDuplicateScenarioNames()
     {
         var a = new Scenario("same", _ => ValueTask.FromResult(StepResult.Ok()));
