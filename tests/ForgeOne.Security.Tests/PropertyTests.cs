@@ -1,7 +1,7 @@
 using System.Text;
+using ForgeOne.Common;
 using FsCheck;
 using FsCheck.Xunit;
-using ForgeOne.Common;
 
 namespace ForgeOne.Security.Tests;
 
