@@ -72,14 +72,24 @@ public static class ErrorCodes
     public const string CryptoUnknownVersion = "crypto.unknown_key_version";
     public const string CryptoUnknownFormat = "crypto.unknown_format";
     public const string CryptoKeyUnavailable = "crypto.key_unavailable";
+    /// <summary>A key file is readable or writable by others than its owner (must be 0600).</summary>
+    public const string CryptoKeyFileInsecure = "crypto.key_file_insecure";
+    /// <summary>A data key reached its hard encryption limit; rotate before encrypting more.</summary>
+    public const string CryptoKeyExhausted = "crypto.key_exhausted";
+    /// <summary>A keyring operation is not allowed in the key version's current state.</summary>
+    public const string CryptoInvalidKeyState = "crypto.invalid_key_state";
 
     // audit.*
     public const string AuditChainBroken = "audit.chain_broken";
     public const string AuditSealInvalid = "audit.seal_invalid";
+    /// <summary>An encoded audit record or seal has an unknown version byte or is malformed.</summary>
+    public const string AuditUnknownFormat = "audit.unknown_format";
 
     // auth.* : who may do what.
     public const string Unauthenticated = "auth.unauthenticated";
     public const string Forbidden = "auth.forbidden";
+    /// <summary>A policy document failed validation (unknown permission, bad field class, ...).</summary>
+    public const string AuthInvalidPolicy = "auth.invalid_policy";
 
     // cluster.*
     public const string ShardCountMismatch = "cluster.shard_count_mismatch";

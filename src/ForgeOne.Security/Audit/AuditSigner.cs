@@ -1,0 +1,140 @@
+using System.Security.Cryptography;
+using System.Text;
+using ForgeOne.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ForgeOne.Security;
+
+/// <summary>
+/// Signs seals with the ECDSA P-256 audit key. The key lives in the keys directory
+/// (<c>audit-signing.key</c>, PKCS#8 PEM, 0600, created on first use), outside the data root
+/// and its backups; verifiers get only <see cref="ExportPublicKeyPem"/>. Thread-safe.
+/// </summary>
+public sealed class AuditSigner : IDisposable
+{
+    /// <summary>File name of the signing key in the keys directory.</summary>
+    public const string KeyFileName = "audit-signing.key";
+
+    private readonly ECDsa _key;
+    private readonly Lock _lock = new();
+
+    private AuditSigner(ECDsa key)
+    {
+        if (key.KeySize != 256 || key.ExportParameters(false).Curve.Oid.Value != ECCurve.NamedCurves.nistP256.Oid.Value)
+        {
+            throw new ForgeOneException(ErrorCodes.CryptoKeyUnavailable, "the audit signing key must be ECDSA P-256");
+        }
+
+        _key = key;
+        PublicKeyFingerprint = SealCodec.Fingerprint(key.ExportSubjectPublicKeyInfo());
+    }
+
+    /// <summary>First 16 bytes of SHA-256(SubjectPublicKeyInfo), hex: identifies the key in logs and evidence.</summary>
+    public string PublicKeyFingerprint { get; }
+
+    /// <summary>Loads <c>audit-signing.key</c> from <paramref name="keysDirectory"/>, creating it (0600) on first use.</summary>
+    public static AuditSigner LoadOrCreate(string keysDirectory, string? dataRoot = null, ILogger? logger = null)
+    {
+        logger ??= NullLogger.Instance;
+        var directory = KeyFiles.PrepareDirectory(keysDirectory, dataRoot);
+        var path = Path.Combine(directory, KeyFileName);
+        if (!File.Exists(path))
+        {
+            using var fresh = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var pem = Encoding.ASCII.GetBytes(fresh.ExportPkcs8PrivateKeyPem());
+            try
+            {
+                if (KeyFiles.TryCreate(path, pem))
+                {
+                    Log.SigningKeyCreated(logger, path, SealCodec.Fingerprint(fresh.ExportSubjectPublicKeyInfo()));
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(pem);
+            }
+        }
+
+        var bytes = KeyFiles.Read(path);
+        try
+        {
+            var signer = FromPem(Encoding.ASCII.GetString(bytes));
+            Log.SigningKeyLoaded(logger, path, signer.PublicKeyFingerprint);
+            return signer;
+        }
+        catch (ForgeOneException e)
+        {
+            throw new ForgeOneException(e.Code, $"audit signing key '{path}': {e.Error.Message}");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    /// <summary>A signer from a PKCS#8 (or SEC1) private key PEM.</summary>
+    public static AuditSigner FromPem(string privateKeyPem)
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(privateKeyPem);
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            key.Dispose();
+            // The exception text of the importer is not echoed: it may quote the input.
+            throw new ForgeOneException(ErrorCodes.CryptoKeyUnavailable, "the audit signing key is not a valid EC private key PEM");
+        }
+
+        return new AuditSigner(key);
+    }
+
+    /// <summary>A signer with a fresh in-memory key (tests, ephemeral clusters).</summary>
+    public static AuditSigner Generate() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+
+    /// <summary>The public key (SubjectPublicKeyInfo PEM) for verifiers.</summary>
+    public string ExportPublicKeyPem()
+    {
+        lock (_lock)
+        {
+            return _key.ExportSubjectPublicKeyInfoPem();
+        }
+    }
+
+    /// <summary>
+    /// Makes the seal that follows <paramref name="previous"/> (null for seal 1): heads are sorted by
+    /// shard id, the Merkle root and previous-seal hash computed, and the result signed.
+    /// </summary>
+    public Seal CreateSeal(Seal? previous, DateTimeOffset time, IEnumerable<ChainHead> heads)
+    {
+        ArgumentNullException.ThrowIfNull(heads);
+        var sorted = heads.OrderBy(h => h.ShardId, StringComparer.Ordinal).ToArray();
+        for (var i = 1; i < sorted.Length; i++)
+        {
+            if (sorted[i].ShardId == sorted[i - 1].ShardId)
+            {
+                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"two heads for shard {sorted[i].ShardId} in one seal");
+            }
+        }
+
+        var number = previous is null ? 1 : previous.Number + 1;
+        var prevHash = previous is null ? SealCodec.NoPreviousSeal : SealCodec.Hash(previous);
+        var utc = new DateTimeOffset(time.UtcTicks, TimeSpan.Zero);
+        var root = SealCodec.MerkleRoot(sorted);
+        return new Seal(number, utc, sorted, root, prevHash, Sign(SealCodec.SignatureInput(number, utc, sorted, root, prevHash)));
+    }
+
+    /// <summary>Signs arbitrary bytes (P1363 format); exposed for evidence bundles.</summary>
+    public byte[] Sign(ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            return _key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _key.Dispose();
+}
