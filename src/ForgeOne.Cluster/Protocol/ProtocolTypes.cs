@@ -22,6 +22,7 @@ public static class ProtocolTypes
         [
             typeof(RecordId), typeof(ForgeOneError), typeof(LogEntry), typeof(Severity), typeof(Priority),
             typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller),
+            typeof(BlobMetadata), typeof(BlobProtocol.BlobLookupKind),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);
     }
