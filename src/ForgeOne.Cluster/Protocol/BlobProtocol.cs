@@ -202,7 +202,11 @@ public static class BlobProtocol
     public sealed record BlobDeleted(RecordId BlobId, int ChunksDestroyed) : IForgeOneMessage;
 
     /// <summary>What a sweep did: uploads fully removed, and chunks deleted in this call.</summary>
-    public sealed record AbandonedUploadsSwept(int Shard, int UploadsRemoved, int ChunksDeleted) : IForgeOneMessage;
+    public sealed record AbandonedUploadsSwept(int Shard, int UploadsRemoved, int ChunksDeleted) : IForgeOneMessage, IAuditDetail
+    {
+        /// <inheritdoc />
+        public string AuditDetail => $"uploads_removed={UploadsRemoved} chunks_deleted={ChunksDeleted}";
+    }
 
     /// <summary>The operation failed or was refused; nothing was written.</summary>
     public sealed record BlobFailed(ForgeOneError Error) : IFailureReply;

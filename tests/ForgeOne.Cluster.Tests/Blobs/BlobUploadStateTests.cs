@@ -41,39 +41,44 @@ public sealed class BlobUploadStateTests
     }
 
     [Fact]
-    public void HashCache_HashesAStagedChunkOnlyOnceItIsSeenCommitted()
+    public void HashCache_FollowsTheCommittedChunkCount_RewindingAfterAnAbortedGroupWithoutRebuilding()
     {
         var hashes = new BlobUploadHashes();
-        var chunks = Enumerable.Range(0, 3).Select(i => BlobHosts.Bytes(100, i)).ToArray();
-        var rebuilds = 0;
+        var chunks = Enumerable.Range(0, 4).Select(i => BlobHosts.Bytes(100, i)).ToArray();
         void Rebuild(IncrementalHash h, int n)
         {
-            rebuilds++;
             for (var i = 0; i < n; i++)
             {
                 h.AppendData(chunks[i]);
             }
         }
 
-        // chunk 0 and 1 written and committed in turn: no rebuild after the first (empty) one.
-        hashes.Sync(Id, 0, h => Rebuild(h, 0));
-        hashes.Stage(Id, 0, chunks[0]);
-        Assert.False(hashes.Sync(Id, 1, h => Rebuild(h, 1)));
-        hashes.Stage(Id, 1, chunks[1]);
+        byte[] Expected(int n) => SHA256.HashData(chunks.Take(n).SelectMany(c => c).ToArray());
 
-        // chunk 2's commit aborts (retry sees 2 committed): the stage is dropped, not hashed.
-        Assert.False(hashes.Sync(Id, 2, h => Rebuild(h, 2)));
-        hashes.Stage(Id, 2, chunks[2]);
-        Assert.False(hashes.Sync(Id, 2, h => Rebuild(h, 2)));
-        hashes.Stage(Id, 2, chunks[2]);
+        // A group of chunks 0..2 in one transaction, aborted and re-run (the map grew): chunk 0 is
+        // applied again with 0 committed, and the state rewinds to the snapshot instead of rebuilding.
+        for (var i = 0; i < 3; i++)
+        {
+            hashes.Advance(Id, i, chunks[i], h => Rebuild(h, i));
+        }
 
-        Assert.Equal(SHA256.HashData(chunks.SelectMany(c => c).ToArray()), hashes.Current(Id, 3, h => Rebuild(h, 3)));
-        Assert.Equal(1, rebuilds);
+        for (var i = 0; i < 3; i++)
+        {
+            hashes.Advance(Id, i, chunks[i], h => Rebuild(h, i));
+        }
 
-        // The cache ran ahead of the file (an aborted group): it rebuilds from the file.
-        Assert.True(hashes.Sync(Id, 1, h => Rebuild(h, 1)));
-        Assert.Equal(2, rebuilds);
-        Assert.Equal(SHA256.HashData(chunks[0]), hashes.Current(Id, 1, h => Rebuild(h, 1)));
+        hashes.Advance(Id, 3, chunks[3], h => Rebuild(h, 3));
+        Assert.Equal(Expected(4), hashes.Current(Id, 4, h => Rebuild(h, 4)));
+        Assert.Equal(Expected(4), hashes.Current(Id, 4, h => Rebuild(h, 4)));
+        Assert.Equal(1, hashes.Rebuilds);
+
+        // Another node took the upload (no state here): rebuilt from the file once.
+        var fresh = new BlobUploadHashes();
+        Assert.Equal(Expected(2), fresh.Current(Id, 2, h => Rebuild(h, 2)));
+        fresh.Advance(Id, 2, chunks[2], h => Rebuild(h, 2));
+        Assert.Equal(Expected(3), fresh.Current(Id, 3, h => Rebuild(h, 3)));
+        Assert.Equal(1, fresh.Rebuilds);
+
         hashes.Forget(Id);
         Assert.Equal(0, hashes.Count);
     }

@@ -74,7 +74,7 @@ public sealed partial class BlobShardHandler
             throw new ForgeOneException(ErrorCodes.InvalidChunk, $"Chunk {put.Index - 1} of blob {id} was short ({upload.LastChunkLength} of {meta.ChunkSize} bytes): only the last chunk may be short.");
         }
 
-        _hashes.Sync(id, upload.NextChunk, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
+        _hashes.Advance(id, upload.NextChunk, put.Data, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
         var codec = new BlobChunkCodec(meta.ChunkSize);
         var frame = ArrayPool<byte>.Shared.Rent(BlobChunkCodec.MaxPackedLength(put.Data.Length));
         bool compressed;
@@ -104,7 +104,6 @@ public sealed partial class BlobShardHandler
             AnyCompressed = upload.AnyCompressed || compressed,
         };
         PutUpload(txn, id, next, context);
-        _hashes.Stage(id, put.Index, put.Data);
         return new BlobChunkStored(id, put.Index, next.Received);
     }
 

@@ -116,93 +116,93 @@ public readonly record struct BlobUpload(
 
 /// <summary>
 /// The whole-blob SHA-256 of uploads in flight, computed incrementally so completing a 2 GiB
-/// upload does not re-read 2 GiB. A .NET hash state cannot be persisted, so this is a cache in
-/// front of the file, and it must never run ahead of what is committed: a chunk's bytes are
-/// hashed only once a later operation of the same upload sees the chunk committed (the
-/// persisted chunk count moved past it). Until then the chunk is <em>staged</em>.
+/// upload does not re-read 2 GiB. A hash state cannot be persisted, so this is a cache in front
+/// of the file, keyed by how many chunks the file holds: it keeps a snapshot (a cloned hash
+/// state) for each of the last <see cref="Snapshots"/> chunk counts it reached.
 /// <code>
-///   Sync(id, committed):  hashed == committed            -> drop a stale stage, ok
-///                         hashed + 1 == committed, staged -> hash the staged chunk, ok
-///                         anything else (restart, hand-off, an aborted group commit that
-///                         had hashed ahead) -> rebuild from the committed chunks in the file
+///   Advance(id, committed n, chunk n): state at n -> append chunk -> snapshot at n + 1
+///   state at n:  snapshot n exists  -> clone it (dropping snapshots beyond n: they came from a
+///                                       transaction that was aborted, e.g. re-run after the map grew)
+///                otherwise          -> rebuild from the committed chunks in the file
+///                                       (restart, hand-off to this node, a rewind too far back)
 /// </code>
-/// Used only from the owning shard actor's thread for a given upload; entries of different
-/// uploads (and shards sharing the handler) are independent.
+/// So the cache never vouches for chunks the file does not hold. Used only from the owning shard
+/// actor's thread for a given upload; entries of different uploads (and shards sharing the
+/// handler) are independent.
 /// </summary>
 public sealed class BlobUploadHashes
 {
-    private readonly ConcurrentDictionary<RecordId, Entry> _entries = new();
+    /// <summary>Snapshots kept per upload: a rewind deeper than this (a group commit of more chunks of one upload) rebuilds.</summary>
+    public const int Snapshots = 64;
+
+    private readonly ConcurrentDictionary<RecordId, SortedList<int, IncrementalHash>> _entries = new();
 
     /// <summary>Uploads with cached state (for tests and metrics).</summary>
     public int Count => _entries.Count;
 
+    /// <summary>Rebuilds from the file so far (for tests and metrics).</summary>
+    public long Rebuilds { get; private set; }
+
     /// <summary>
-    /// Makes the cached hash of <paramref name="id"/> cover exactly chunks
-    /// <c>[0, committed)</c>, calling <paramref name="rebuild"/> (which must feed those chunks'
-    /// plaintext in order) when the cache cannot vouch for it. Returns true when it rebuilt.
+    /// Appends chunk number <paramref name="committed"/> to the hash of chunks
+    /// <c>[0, committed)</c>; <paramref name="rebuild"/> must feed those chunks' plaintext in
+    /// order when the cache has no state for that count.
     /// </summary>
-    public bool Sync(RecordId id, int committed, Action<IncrementalHash> rebuild)
+    public void Advance(RecordId id, int committed, ReadOnlySpan<byte> chunk, Action<IncrementalHash> rebuild)
     {
-        if (_entries.TryGetValue(id, out var e))
+        var states = _entries.GetOrAdd(id, _ => []);
+        var hash = At(states, committed, rebuild);
+        hash.AppendData(chunk);
+        states[committed + 1] = hash;
+        while (states.Count > Snapshots)
         {
-            if (e.Staged is not null && e.StagedIndex == e.Hashed && e.Hashed + 1 == committed)
-            {
-                e.Hash.AppendData(e.Staged);
-                e.Hashed++;
-            }
-
-            e.Staged = null;
-            e.StagedIndex = -1;
-            if (e.Hashed == committed)
-            {
-                return false;
-            }
-
-            _entries.TryRemove(id, out _);
-            e.Hash.Dispose();
-        }
-
-        var fresh = new Entry(IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
-        rebuild(fresh.Hash);
-        fresh.Hashed = committed;
-        _entries[id] = fresh;
-        return true;
-    }
-
-    /// <summary>Stages chunk <paramref name="index"/> (being written now; hashed once seen committed). Call after <see cref="Sync"/>.</summary>
-    public void Stage(RecordId id, int index, byte[] plain)
-    {
-        if (_entries.TryGetValue(id, out var e))
-        {
-            e.Staged = plain;
-            e.StagedIndex = index;
+            states.GetValueAtIndex(0).Dispose();
+            states.RemoveAt(0);
         }
     }
 
     /// <summary>The SHA-256 of chunks <c>[0, committed)</c>; does not consume the state (a failed completion can be retried).</summary>
     public byte[] Current(RecordId id, int committed, Action<IncrementalHash> rebuild)
     {
-        Sync(id, committed, rebuild);
-        return _entries[id].Hash.GetCurrentHash();
+        using var hash = At(_entries.GetOrAdd(id, _ => []), committed, rebuild);
+        return hash.GetHashAndReset();
     }
 
     /// <summary>Drops the state of a completed or abandoned upload.</summary>
     public void Forget(RecordId id)
     {
-        if (_entries.TryRemove(id, out var e))
+        if (_entries.TryRemove(id, out var states))
         {
-            e.Hash.Dispose();
+            foreach (var hash in states.Values)
+            {
+                hash.Dispose();
+            }
         }
     }
 
-    private sealed class Entry(IncrementalHash hash)
+    /// <summary>A new hash positioned after <paramref name="committed"/> chunks (the snapshot stays untouched).</summary>
+    private IncrementalHash At(SortedList<int, IncrementalHash> states, int committed, Action<IncrementalHash> rebuild)
     {
-        public IncrementalHash Hash { get; } = hash;
+        while (states.Count > 0 && states.Keys[^1] > committed)
+        {
+            states.GetValueAtIndex(states.Count - 1).Dispose();
+            states.RemoveAt(states.Count - 1);
+        }
 
-        public int Hashed { get; set; }
+        if (!states.TryGetValue(committed, out var snapshot))
+        {
+            foreach (var stale in states.Values)
+            {
+                stale.Dispose();
+            }
 
-        public byte[]? Staged { get; set; }
+            states.Clear();
+            snapshot = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            rebuild(snapshot);
+            Rebuilds++;
+            states[committed] = snapshot;
+        }
 
-        public int StagedIndex { get; set; } = -1;
+        return snapshot.Clone();
     }
 }
