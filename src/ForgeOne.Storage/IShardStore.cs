@@ -1,0 +1,90 @@
+namespace ForgeOne.Storage;
+
+/// <summary>
+/// One shard's file: a set of ordered byte tables with all-or-nothing write transactions.
+/// Keys are raw bytes in bytewise order; values are the caller's bytes, stored inside a
+/// checksummed <see cref="RecordEnvelope"/> and verified on every read.
+/// </summary>
+/// <remarks>
+/// Threading: <see cref="Write{T}"/> runs its callback synchronously on the calling thread
+/// (LMDB write transactions are thread-affine) and write transactions are serialized.
+/// <see cref="Read{T}"/> may be called from any thread, concurrently with a writer, and never
+/// waits for the writer. A <see cref="Read{T}"/> may run inside a <see cref="Write{T}"/>
+/// callback (it sees the last committed state, not the open write); a <see cref="Write{T}"/>
+/// inside another Write or inside a Read callback on the same thread throws
+/// <see cref="InvalidOperationException"/>.
+/// </remarks>
+public interface IShardStore : IDisposable
+{
+    /// <summary>Identity, versions and owner of the shard, as last committed.</summary>
+    ShardMeta Meta { get; }
+
+    /// <summary>The shard file's path.</summary>
+    string FilePath { get; }
+
+    /// <summary>Write transactions committed since the store was opened (for group-commit tests and metrics).</summary>
+    long CommitCount { get; }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction and commits it. Everything it
+    /// wrote is committed together, or, if it throws, nothing is. If the map fills up the
+    /// transaction is aborted, the map grown and <paramref name="work"/> run again from the
+    /// start, so it must not have side effects outside the transaction it cannot repeat.
+    /// </summary>
+    T Write<T>(Func<IWriteTransaction, T> work);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a read transaction over a consistent snapshot. The
+    /// transaction ends when <paramref name="work"/> returns: results must be materialized
+    /// inside it (every method of <see cref="IReadTransaction"/> already returns copies).
+    /// </summary>
+    T Read<T>(Func<IReadTransaction, T> work);
+
+    /// <summary>
+    /// Writes a compacted, consistent copy of the file to <paramref name="destinationPath"/>
+    /// while writes continue. The destination must not exist; the copy appears there only
+    /// once complete.
+    /// </summary>
+    void HotCopy(string destinationPath);
+
+    /// <summary>Walks every table and verifies every record's envelope and checksum.</summary>
+    IntegrityReport CheckIntegrity();
+
+    /// <summary>
+    /// Records <paramref name="nodeAddress"/> as owner at <paramref name="epoch"/>. A claim
+    /// with a lower epoch than the recorded one, or the same epoch by another node, throws
+    /// <see cref="Common.ForgeOneException"/> with <see cref="Common.ErrorCodes.StorageStaleOwner"/>.
+    /// </summary>
+    void ClaimOwnership(string nodeAddress, long epoch);
+}
+
+/// <summary>Reads inside a transaction. Every returned array is a copy owned by the caller.</summary>
+public interface IReadTransaction
+{
+    /// <summary>The value stored under <paramref name="key"/>, or null.</summary>
+    byte[]? Get(string table, ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>
+    /// in key order (descending when <paramref name="reverse"/>), at most <paramref name="limit"/>.
+    /// An empty bound is open: empty <paramref name="fromInclusive"/> starts at the first key,
+    /// empty <paramref name="toExclusive"/> runs to the last. The result is materialized.
+    /// </summary>
+    IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue);
+
+    /// <summary>The number of records in <paramref name="table"/>.</summary>
+    long Count(string table);
+
+    /// <summary>The greatest key in <paramref name="table"/>, or null when it is empty.</summary>
+    byte[]? Last(string table);
+}
+
+/// <summary>Reads and writes inside one all-or-nothing write transaction. Reads see the transaction's own writes.</summary>
+public interface IWriteTransaction : IReadTransaction
+{
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value.</summary>
+    void Put(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Removes <paramref name="key"/>; returns whether it existed.</summary>
+    bool Delete(string table, ReadOnlySpan<byte> key);
+}

@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using ForgeOne.Common;
+
+namespace ForgeOne.Storage;
+
+/// <summary>
+/// The on-disk wrapper around every stored value.
+/// <code>
+///   byte 0      format version (1)
+///   bytes 1..4  checksum, uint32 little-endian
+///   bytes 5..   payload (the caller's bytes, stored as given)
+/// </code>
+/// The checksum is XxHash32 over the payload, seeded with XxHash32 of the record key. Seeding
+/// with the key binds the value to its key: a value copied under another key, or a flipped
+/// bit in either, fails verification. (LMDB does not checksum pages; this is our only guard
+/// against silent media corruption of record bytes.)
+/// </summary>
+public static class RecordEnvelope
+{
+    /// <summary>The only format written today. A reader meeting another value refuses the record.</summary>
+    public const byte CurrentFormat = 1;
+
+    /// <summary>Bytes added in front of every payload.</summary>
+    public const int HeaderSize = 5;
+
+    /// <summary>Bytes needed to wrap a payload of <paramref name="payloadLength"/> bytes.</summary>
+    public static int WrappedLength(int payloadLength) => HeaderSize + payloadLength;
+
+    /// <summary>Writes the envelope for (<paramref name="key"/>, <paramref name="payload"/>) into <paramref name="destination"/>.</summary>
+    public static void Wrap(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        destination[0] = CurrentFormat;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[1..], Checksum(key, payload));
+        payload.CopyTo(destination[HeaderSize..]);
+    }
+
+    /// <summary>A newly allocated envelope; for cold paths and tests.</summary>
+    public static byte[] Wrap(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload)
+    {
+        var buffer = new byte[WrappedLength(payload.Length)];
+        Wrap(key, payload, buffer);
+        return buffer;
+    }
+
+    /// <summary>Checks an envelope without throwing. Returns null when it is sound, else what is wrong.</summary>
+    public static (string Code, string Reason)? Verify(ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored)
+    {
+        if (stored.Length < HeaderSize)
+        {
+            return (ErrorCodes.StorageCorruptRecord, $"record is {stored.Length} bytes, shorter than its {HeaderSize}-byte header");
+        }
+
+        if (stored[0] != CurrentFormat)
+        {
+            return (ErrorCodes.StorageUnknownFormat, $"record format {stored[0]} is unknown (this code reads format {CurrentFormat})");
+        }
+
+        var expected = BinaryPrimitives.ReadUInt32LittleEndian(stored[1..]);
+        var actual = Checksum(key, stored[HeaderSize..]);
+        return expected == actual
+            ? null
+            : (ErrorCodes.StorageCorruptRecord, $"checksum mismatch (stored {expected:x8}, computed {actual:x8})");
+    }
+
+    /// <summary>
+    /// Verifies and returns the payload as a slice of <paramref name="stored"/>. Throws
+    /// <see cref="ForgeOneException"/> with <see cref="ErrorCodes.StorageCorruptRecord"/> or
+    /// <see cref="ErrorCodes.StorageUnknownFormat"/>, naming the table and key.
+    /// </summary>
+    public static ReadOnlySpan<byte> Unwrap(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored)
+    {
+        if (Verify(key, stored) is { } problem)
+        {
+            throw new ForgeOneException(problem.Code, $"table '{table}', key {KeyCodec.ToHex(key)}: {problem.Reason}");
+        }
+
+        return stored[HeaderSize..];
+    }
+
+    private static uint Checksum(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload) =>
+        XxHash32.HashToUInt32(payload, unchecked((int)XxHash32.HashToUInt32(key)));
+}

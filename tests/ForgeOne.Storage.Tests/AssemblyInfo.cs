@@ -1,1 +1,0 @@
-namespace ForgeOne.Storage.Tests;
