@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Configuration;
-using ForgeOne.Cluster.Client;
+using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;

@@ -3,7 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
-using ForgeOne.Cluster.Client;
+using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards;

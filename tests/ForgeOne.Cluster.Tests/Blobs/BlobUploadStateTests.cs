@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using ForgeOne.Cluster.Client;
+using ForgeOne.Client;
 using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;

@@ -5,7 +5,7 @@ using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 
-namespace ForgeOne.Cluster.Client;
+namespace ForgeOne.Client;
 
 /// <summary>
 /// The client-side position of a scatter-gather blob lookup: for every blob shard, whether it

@@ -5,14 +5,15 @@ using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 
-namespace ForgeOne.Cluster.Client;
+namespace ForgeOne.Client;
 
 /// <summary>One page of a cluster-wide blob lookup; pass <paramref name="Continuation"/> back for the next (null: no more).</summary>
 public sealed record BlobLookupPage(BlobMetadata[] Blobs, string? Continuation);
 
 /// <summary>
 /// Streams blobs to and from blob shards through the blob shard region (or anything that routes
-/// <see cref="IShardMessage"/>s the same way). Memory is bounded by <c>window x chunk size</c>
+/// <see cref="IShardMessage"/>s the same way); from an actor client:
+/// <c>new BlobClient(client.Cluster.Region(ShardKind.Blobs), blobShardCount, caller)</c>. Memory is bounded by <c>window x chunk size</c>
 /// whatever the blob size: an upload reads one chunk at a time from the source and keeps at most
 /// <c>window</c> chunks unacknowledged; a download pulls chunk by chunk with at most
 /// <c>window</c> requests outstanding.
