@@ -23,7 +23,9 @@ public sealed class MetricsCollector : ReceiveActor, IWithTimers
         Interval = interval;
         ReceiveAsync<Collect>(async _ =>
         {
+            // Captured before the first await: Sender and Self are not available after it.
             var sender = Sender;
+            var self = Self;
             var samples = new List<SystemProtocol.MetricPoint>();
             var now = DateTimeOffset.UtcNow;
             var nodeLabels = new Dictionary<string, string>(StringComparer.Ordinal) { ["node"] = node };
@@ -75,7 +77,7 @@ public sealed class MetricsCollector : ReceiveActor, IWithTimers
                 reply = new Status.Failure(e);
             }
 
-            if (!sender.IsNobody() && !sender.Equals(Self))
+            if (!sender.IsNobody() && !sender.Equals(self))
             {
                 sender.Tell(reply);
             }

@@ -23,7 +23,9 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
     {
         ReceiveAsync<SweepNow>(async _ =>
         {
+            // Captured before the first await: Sender and Self are not available after it.
             var sender = Sender;
+            var self = Self;
             long deleted = 0;
             foreach (var (region, zone) in regions)
             {
@@ -58,7 +60,7 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
                 }
             }
 
-            if (!sender.IsNobody() && !sender.Equals(Self))
+            if (!sender.IsNobody() && !sender.Equals(self))
             {
                 sender.Tell(new SweepCompleted(deleted));
             }
@@ -80,7 +82,7 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
     protected override void PreStart() => Timers.StartPeriodicTimer("sweep", SweepNow.Instance, Interval);
 
     /// <summary>Runs a sweep round now; the sender gets <see cref="SweepCompleted"/>.</summary>
-    public sealed class SweepNow
+    public sealed record SweepNow : IForgeOneMessage
     {
         /// <summary>The instance.</summary>
         public static readonly SweepNow Instance = new();
@@ -91,5 +93,5 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
     }
 
     /// <summary>A sweep round finished, having deleted <paramref name="Deleted"/> entries.</summary>
-    public sealed record SweepCompleted(long Deleted);
+    public sealed record SweepCompleted(long Deleted) : IForgeOneMessage;
 }

@@ -49,20 +49,10 @@ public sealed partial class LogShardHandler
         return new LogTopicPolicy(info.Name, info.Retention, info.LegalHold, info.ResidencyZone, info.CreatedAt, info.Metadata.TryGetValue(ChangedByKey, out var by) ? by : "");
     }
 
-    private static void CheckZone(LogTopicPolicy? policy, string topic, ShardContext context)
-    {
-        // The router picks the region from the message's zone; the shard holds the topic's
-        // policy, so it is the one that can tell a write sent to the wrong zone.
-        var zone = policy?.Zone;
-        if (!string.Equals(zone, context.Zone, StringComparison.Ordinal))
-        {
-            throw new ForgeOneException(ErrorCodes.ResidencyMismatch,
-                $"Topic '{topic}' is resident in zone '{zone ?? "default"}' but this request reached a shard of zone '{context.Zone ?? "default"}'; send it with Zone = {zone ?? "null"}.");
-        }
-    }
-
     private static LogTopicPolicy WritePolicy(IWriteTransaction txn, SetLogTopicPolicy set, ShardContext context)
     {
+        // A topic's policy lives with its data, in its zone's shards: the router picks the
+        // region from the message's zone, so a policy naming another zone reached the wrong place.
         if (!string.Equals(set.Zone, context.Zone, StringComparison.Ordinal))
         {
             throw new ForgeOneException(ErrorCodes.ResidencyMismatch,

@@ -194,7 +194,6 @@ public sealed partial class LogShardHandler : IShardHandler
     {
         var token = Token(context, topic);
         var policy = LoadPolicy(txn, token, context);
-        CheckZone(policy, topic, context);
         var retention = policy is null ? RetentionPolicy.KeepForever : new RetentionPolicy(policy.Retention, policy.LegalHold);
         var now = context.Time.GetUtcNow();
         var ids = new RecordId[inputs.Length];
