@@ -1,10 +1,10 @@
+using System.Text;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
-using System.Text;
 using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
@@ -44,47 +44,47 @@ public sealed class LogShardHandler : IShardHandler
         switch (operation)
         {
             case AppendLog append:
-            {
-                var action = "logs.append";
-                var resource = $"{context.ResourcePrefix}/topic:{Safe(append.Topic)}";
-                var error = append.Entry is null
-                    ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
-                    : Validate(append.Topic, append.Entry, now, context.Limits);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
-            }
+                {
+                    var action = "logs.append";
+                    var resource = $"{context.ResourcePrefix}/topic:{Safe(append.Topic)}";
+                    var error = append.Entry is null
+                        ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
+                        : Validate(append.Topic, append.Entry, now, context.Limits);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
+                }
 
             case AppendLogBatch batch:
-            {
-                var action = "logs.append_batch";
-                var resource = $"{context.ResourcePrefix}/topic:{Safe(batch.Topic)}";
-                var error = ValidateBatch(batch, now, context.Limits);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, batch.Caller, WritePermission, batch.Topic, action, resource, $"count={batch.Entries.Length}");
-            }
+                {
+                    var action = "logs.append_batch";
+                    var resource = $"{context.ResourcePrefix}/topic:{Safe(batch.Topic)}";
+                    var error = ValidateBatch(batch, now, context.Limits);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, batch.Caller, WritePermission, batch.Topic, action, resource, $"count={batch.Entries.Length}");
+                }
 
             case GetLog get:
-            {
-                var action = "logs.get";
-                var resource = $"{context.ResourcePrefix}/id:{get.Id}";
-                return get.Id.Shard != context.ShardNumber
-                    ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
-                    : Authorize(context, get.Caller, ReadPermission, null, action, resource);
-            }
+                {
+                    var action = "logs.get";
+                    var resource = $"{context.ResourcePrefix}/id:{get.Id}";
+                    return get.Id.Shard != context.ShardNumber
+                        ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
+                        : Authorize(context, get.Caller, ReadPermission, null, action, resource);
+                }
 
             case ReadLogRange range:
-            {
-                var action = "logs.read_range";
-                var resource = $"{context.ResourcePrefix}/topic:{Safe(range.Topic)}";
-                var error = Common.Validation.Validate.Topic(range.Topic, context.Limits)
-                    ?? (range.From >= range.To ? new ForgeOneError(ErrorCodes.InvalidArgument, "From must be before To.") : null)
-                    ?? (range.Limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, range.Caller, ReadPermission, range.Topic, action, resource);
-            }
+                {
+                    var action = "logs.read_range";
+                    var resource = $"{context.ResourcePrefix}/topic:{Safe(range.Topic)}";
+                    var error = Common.Validation.Validate.Topic(range.Topic, context.Limits)
+                        ?? (range.From >= range.To ? new ForgeOneError(ErrorCodes.InvalidArgument, "From must be before To.") : null)
+                        ?? (range.Limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, range.Caller, ReadPermission, range.Topic, action, resource);
+                }
 
             default:
                 return Admission.Reject("logs.unknown", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a log operation."));
@@ -106,27 +106,27 @@ public sealed class LogShardHandler : IShardHandler
         switch (query)
         {
             case GetLog get:
-            {
-                var entry = Load(txn, get.Id, context);
-                return entry is null
-                    ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
-                    : new LogFound(entry);
-            }
-
-            case ReadLogRange range:
-            {
-                var blind = context.Security.BlindIndex(range.Topic);
-                var entries = new List<LogEntry>();
-                foreach (var (key, _) in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(blind, range.From), RecordKeys.TopicIndexUntil(blind, range.To), limit: range.Limit))
                 {
-                    var (_, id) = RecordKeys.ParseTopicIndex(key);
-                    var entry = Load(txn, id, context)
-                        ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.");
-                    entries.Add(entry);
+                    var entry = Load(txn, get.Id, context);
+                    return entry is null
+                        ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
+                        : new LogFound(entry);
                 }
 
-                return new LogRange(range.Topic, [.. entries]);
-            }
+            case ReadLogRange range:
+                {
+                    var blind = context.Security.BlindIndex(range.Topic);
+                    var entries = new List<LogEntry>();
+                    foreach (var (key, _) in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(blind, range.From), RecordKeys.TopicIndexUntil(blind, range.To), limit: range.Limit))
+                    {
+                        var (_, id) = RecordKeys.ParseTopicIndex(key);
+                        var entry = Load(txn, id, context)
+                            ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.");
+                        entries.Add(entry);
+                    }
+
+                    return new LogRange(range.Topic, [.. entries]);
+                }
 
             default:
                 return new LogFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a log query."));
