@@ -86,69 +86,69 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
         switch (operation)
         {
             case BeginBlobUpload begin:
-            {
-                const string action = "blobs.begin_upload";
-                var resource = $"{context.ResourcePrefix}/upload";
-                var maxChunk = Math.Min(limits.MaxChunkBytes, BlobChunkCodec.MaxConfigurableChunkSize);
-                var error = ModelValidation.BlobStart(begin.Name, begin.ContentType, begin.Metadata, limits)
-                    ?? (string.IsNullOrEmpty(begin.UploadKey) || begin.UploadKey.Length > 200 ? new ForgeOneError(ErrorCodes.InvalidArgument, "An upload key of 1..200 characters is required.") : null)
-                    ?? (begin.ChunkSize < 0 || begin.ChunkSize > maxChunk ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"Chunk size must be 1..{maxChunk} bytes (0 = default); got {begin.ChunkSize}.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, begin.Caller, Permissions.BlobsWrite, null, action, resource, $"content_type={Printable(begin.ContentType)}");
-            }
-
-            case PutBlobChunk put:
-            {
-                const string action = "blobs.put_chunk";
-                var resource = $"{context.ResourcePrefix}/id:{put.BlobId}";
-                var error = OnThisShard(put.BlobId, context)
-                    ?? (put.Data is null || put.Data.Length == 0 ? new ForgeOneError(ErrorCodes.InvalidChunk, "A chunk holds at least one byte.") : null)
-                    ?? (put.Data!.Length > limits.MaxChunkBytes ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"A chunk is at most {limits.MaxChunkBytes} bytes; this one is {put.Data.Length}.") : null)
-                    ?? (put.Index < 0 ? new ForgeOneError(ErrorCodes.InvalidChunk, $"Chunk index {put.Index} is negative.") : null)
-                    ?? (put.Checksum is not null && put.Checksum.Length != BlobChunkCodec.ChecksumLength ? new ForgeOneError(ErrorCodes.InvalidChunk, "A chunk checksum is a 32-byte SHA-256.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, put.Caller, Permissions.BlobsWrite, put.BlobId, action, resource, $"chunk={put.Index} bytes={put.Data!.Length}");
-            }
-
-            case CompleteBlobUpload complete:
-            {
-                const string action = "blobs.complete_upload";
-                var resource = $"{context.ResourcePrefix}/id:{complete.BlobId}";
-                var error = OnThisShard(complete.BlobId, context)
-                    ?? (complete.Checksum is not { Length: BlobChunkCodec.ChecksumLength } ? new ForgeOneError(ErrorCodes.InvalidArgument, "The whole-blob checksum is a 32-byte SHA-256.") : null)
-                    ?? (complete.Size < 0 || complete.ChunkCount < 0 ? new ForgeOneError(ErrorCodes.InvalidArgument, "Size and chunk count are not negative.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, complete.Caller, Permissions.BlobsWrite, complete.BlobId, action, resource, $"size={complete.Size} chunks={complete.ChunkCount}");
-            }
-
-            case DeleteBlob delete:
-            {
-                const string action = "blobs.delete";
-                var resource = $"{context.ResourcePrefix}/id:{delete.BlobId}";
-                var error = OnThisShard(delete.BlobId, context);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, delete.Caller, Permissions.BlobsDelete, delete.BlobId, action, resource);
-            }
-
-            case SweepAbandonedUploads sweep:
-            {
-                const string action = "blobs.sweep_abandoned_uploads";
-                var resource = context.ResourcePrefix;
-                if (sweep.Shard != context.ShardNumber)
                 {
-                    return Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Sweep for shard {sweep.Shard} reached shard {context.ShardNumber}."));
+                    const string action = "blobs.begin_upload";
+                    var resource = $"{context.ResourcePrefix}/upload";
+                    var maxChunk = Math.Min(limits.MaxChunkBytes, BlobChunkCodec.MaxConfigurableChunkSize);
+                    var error = ModelValidation.BlobStart(begin.Name, begin.ContentType, begin.Metadata, limits)
+                        ?? (string.IsNullOrEmpty(begin.UploadKey) || begin.UploadKey.Length > 200 ? new ForgeOneError(ErrorCodes.InvalidArgument, "An upload key of 1..200 characters is required.") : null)
+                        ?? (begin.ChunkSize < 0 || begin.ChunkSize > maxChunk ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"Chunk size must be 1..{maxChunk} bytes (0 = default); got {begin.ChunkSize}.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, begin.Caller, Permissions.BlobsWrite, null, action, resource, $"content_type={Printable(begin.ContentType)}");
                 }
 
-                // Maintenance, not data access: the node's own principal (or an admin) holds system:write.
-                var decision = sweep.Caller is null ? null : context.Security.Authorize(sweep.Caller, Permissions.SystemWrite, new ShardResource("system", null, null, null));
-                return decision is { Allowed: true }
-                    ? Admission.Allow(action, resource, $"abandon_after={Options.AbandonAfter} batch={Options.SweepBatchChunks}")
-                    : Admission.Deny(action, resource, decision?.Reason ?? "no principal");
-            }
+            case PutBlobChunk put:
+                {
+                    const string action = "blobs.put_chunk";
+                    var resource = $"{context.ResourcePrefix}/id:{put.BlobId}";
+                    var error = OnThisShard(put.BlobId, context)
+                        ?? (put.Data is null || put.Data.Length == 0 ? new ForgeOneError(ErrorCodes.InvalidChunk, "A chunk holds at least one byte.") : null)
+                        ?? (put.Data!.Length > limits.MaxChunkBytes ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"A chunk is at most {limits.MaxChunkBytes} bytes; this one is {put.Data.Length}.") : null)
+                        ?? (put.Index < 0 ? new ForgeOneError(ErrorCodes.InvalidChunk, $"Chunk index {put.Index} is negative.") : null)
+                        ?? (put.Checksum is not null && put.Checksum.Length != BlobChunkCodec.ChecksumLength ? new ForgeOneError(ErrorCodes.InvalidChunk, "A chunk checksum is a 32-byte SHA-256.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, put.Caller, Permissions.BlobsWrite, put.BlobId, action, resource, $"chunk={put.Index} bytes={put.Data!.Length}");
+                }
+
+            case CompleteBlobUpload complete:
+                {
+                    const string action = "blobs.complete_upload";
+                    var resource = $"{context.ResourcePrefix}/id:{complete.BlobId}";
+                    var error = OnThisShard(complete.BlobId, context)
+                        ?? (complete.Checksum is not { Length: BlobChunkCodec.ChecksumLength } ? new ForgeOneError(ErrorCodes.InvalidArgument, "The whole-blob checksum is a 32-byte SHA-256.") : null)
+                        ?? (complete.Size < 0 || complete.ChunkCount < 0 ? new ForgeOneError(ErrorCodes.InvalidArgument, "Size and chunk count are not negative.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, complete.Caller, Permissions.BlobsWrite, complete.BlobId, action, resource, $"size={complete.Size} chunks={complete.ChunkCount}");
+                }
+
+            case DeleteBlob delete:
+                {
+                    const string action = "blobs.delete";
+                    var resource = $"{context.ResourcePrefix}/id:{delete.BlobId}";
+                    var error = OnThisShard(delete.BlobId, context);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, delete.Caller, Permissions.BlobsDelete, delete.BlobId, action, resource);
+                }
+
+            case SweepAbandonedUploads sweep:
+                {
+                    const string action = "blobs.sweep_abandoned_uploads";
+                    var resource = context.ResourcePrefix;
+                    if (sweep.Shard != context.ShardNumber)
+                    {
+                        return Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Sweep for shard {sweep.Shard} reached shard {context.ShardNumber}."));
+                    }
+
+                    // Maintenance, not data access: the node's own principal (or an admin) holds system:write.
+                    var decision = sweep.Caller is null ? null : context.Security.Authorize(sweep.Caller, Permissions.SystemWrite, new ShardResource("system", null, null, null));
+                    return decision is { Allowed: true }
+                        ? Admission.Allow(action, resource, $"abandon_after={Options.AbandonAfter} batch={Options.SweepBatchChunks}")
+                        : Admission.Deny(action, resource, decision?.Reason ?? "no principal");
+                }
 
             case GetBlob get:
                 return AdmitRead(context, get.Caller, get.BlobId, "blobs.get", null);
@@ -174,22 +174,22 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
                     $"offset={range.Offset} length={range.Length}");
 
             case FindBlobs find:
-            {
-                var action = find.By == BlobLookupKind.Name ? "blobs.find_by_name" : "blobs.find_by_content_type";
-                var resource = context.ResourcePrefix;
-                var error = find.Shard != context.ShardNumber
-                    ? new ForgeOneError(ErrorCodes.StorageWrongShard, $"Lookup for shard {find.Shard} reached shard {context.ShardNumber}.")
-                    : find.By switch
-                    {
-                        BlobLookupKind.Name => Validate.BlobName(find.Value, limits),
-                        BlobLookupKind.ContentType => Validate.ContentType(find.Value, limits),
-                        _ => new ForgeOneError(ErrorCodes.InvalidArgument, $"Lookup kind {(int)find.By} is unknown."),
-                    }
-                    ?? (find.Limit < 1 || find.Limit > Options.MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{Options.MaxPageSize}.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, find.Caller, Permissions.BlobsRead, null, action, resource, $"limit={find.Limit}");
-            }
+                {
+                    var action = find.By == BlobLookupKind.Name ? "blobs.find_by_name" : "blobs.find_by_content_type";
+                    var resource = context.ResourcePrefix;
+                    var error = find.Shard != context.ShardNumber
+                        ? new ForgeOneError(ErrorCodes.StorageWrongShard, $"Lookup for shard {find.Shard} reached shard {context.ShardNumber}.")
+                        : find.By switch
+                        {
+                            BlobLookupKind.Name => Validate.BlobName(find.Value, limits),
+                            BlobLookupKind.ContentType => Validate.ContentType(find.Value, limits),
+                            _ => new ForgeOneError(ErrorCodes.InvalidArgument, $"Lookup kind {(int)find.By} is unknown."),
+                        }
+                        ?? (find.Limit < 1 || find.Limit > Options.MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{Options.MaxPageSize}.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, find.Caller, Permissions.BlobsRead, null, action, resource, $"limit={find.Limit}");
+                }
 
             default:
                 return Admission.Reject("blobs.unknown", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a blob operation."));
