@@ -50,6 +50,8 @@ public static class ErrorCodes
     public const string InvalidArgument = "validation.invalid_argument";
     public const string BatchTooLarge = "validation.batch_too_large";
     public const string InvalidConfiguration = "validation.invalid_configuration";
+    /// <summary>A paging token was forged, altered, truncated or issued for another query.</summary>
+    public const string InvalidContinuationToken = "validation.invalid_continuation_token";
 
     // storage.* : the shard file or its contents.
     public const string StorageCorruptRecord = "storage.corrupt_record";
@@ -63,6 +65,8 @@ public static class ErrorCodes
     public const string StorageStaleOwner = "storage.stale_owner";
     public const string NotFound = "storage.not_found";
     public const string Conflict = "storage.conflict";
+    /// <summary>Stored data (a blob chunk or a whole blob) does not match its SHA-256 checksum.</summary>
+    public const string ChecksumMismatch = "storage.checksum_mismatch";
 
     // crypto.* : keys and ciphertexts.
     public const string CryptoWrongKey = "crypto.wrong_key";

@@ -1,0 +1,120 @@
+using ForgeOne.Common;
+
+namespace ForgeOne.Storage.Records;
+
+/// <summary>
+/// One version of a setting or metadata key (<c>settings</c> / <c>metadata</c> tables, keyed by
+/// <see cref="RecordKeys.SettingHistory"/>): every change adds a version, so the full history
+/// of who changed what is kept. <see cref="Deleted"/> records a removal as a version too.
+/// </summary>
+public sealed record VersionedSetting(string Key, long Version, byte[] Value, DateTimeOffset ChangedAt, string ChangedBy, bool Deleted = false)
+{
+    /// <summary>The stored bytes (see <see cref="RecordFormat"/>).</summary>
+    public byte[] Encode()
+    {
+        var w = RecordWriter.ForRecord(RecordType.VersionedSetting);
+        w.WriteString(Key);
+        w.WriteInt64(Version);
+        w.WriteBytes(Value);
+        w.WriteTimestamp(ChangedAt);
+        w.WriteString(ChangedBy);
+        w.WriteBool(Deleted);
+        return w.ToArray();
+    }
+
+    /// <summary>Reads bytes written by <see cref="Encode"/>; throws <see cref="ForgeOneException"/> on anything else.</summary>
+    public static VersionedSetting Decode(ReadOnlySpan<byte> data)
+    {
+        var r = RecordReader.ForRecord(data, RecordType.VersionedSetting);
+        var setting = new VersionedSetting(r.ReadString(), r.ReadNonNegativeInt64("version"), r.ReadBytes(), r.ReadTimestamp(), r.ReadString(), r.ReadBool());
+        r.End();
+        return setting;
+    }
+}
+
+/// <summary>Status of a backup or snapshot. Stored on disk: never renumber.</summary>
+public enum SnapshotStatus : byte
+{
+    Pending = 0,
+    Running = 1,
+    Completed = 2,
+    Failed = 3,
+    Verified = 4,
+    Expired = 5,
+}
+
+/// <summary>
+/// A backup or snapshot as catalogued in the system store's <c>snapshots</c> table.
+/// <see cref="Locations"/> lists every copy (file paths or URIs); <see cref="Checksum"/> is over
+/// the snapshot bytes so a restore can prove it read what was written.
+/// </summary>
+public sealed record SnapshotRecord(
+    string Id,
+    string Kind,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<string> Locations,
+    byte[] Checksum,
+    long Size,
+    SnapshotStatus Status)
+{
+    /// <summary>The stored bytes (see <see cref="RecordFormat"/>).</summary>
+    public byte[] Encode()
+    {
+        var w = RecordWriter.ForRecord(RecordType.Snapshot);
+        w.WriteString(Id);
+        w.WriteString(Kind);
+        w.WriteTimestamp(CreatedAt);
+        w.WriteInt32(Locations.Count);
+        foreach (var location in Locations)
+        {
+            w.WriteString(location);
+        }
+
+        w.WriteBytes(Checksum);
+        w.WriteInt64(Size);
+        w.WriteByte((byte)Status);
+        return w.ToArray();
+    }
+
+    /// <summary>Reads bytes written by <see cref="Encode"/>; throws <see cref="ForgeOneException"/> on anything else.</summary>
+    public static SnapshotRecord Decode(ReadOnlySpan<byte> data)
+    {
+        var r = RecordReader.ForRecord(data, RecordType.Snapshot);
+        var id = r.ReadString();
+        var kind = r.ReadString();
+        var createdAt = r.ReadTimestamp();
+        var locations = new string[r.ReadCount(minElementBytes: 4)];
+        for (var i = 0; i < locations.Length; i++)
+        {
+            locations[i] = r.ReadString();
+        }
+
+        var snapshot = new SnapshotRecord(id, kind, createdAt, locations, r.ReadBytes(), r.ReadNonNegativeInt64("size"), r.ReadEnum<SnapshotStatus>());
+        r.End();
+        return snapshot;
+    }
+}
+
+/// <summary>One metric observation (<c>metrics</c> table), subject to the metrics retention policy.</summary>
+public sealed record MetricSample(string Name, DateTimeOffset Time, double Value, IReadOnlyDictionary<string, string> Labels)
+{
+    /// <summary>The stored bytes (see <see cref="RecordFormat"/>). The value keeps its exact bits, NaN included.</summary>
+    public byte[] Encode()
+    {
+        var w = RecordWriter.ForRecord(RecordType.MetricSample);
+        w.WriteString(Name);
+        w.WriteTimestamp(Time);
+        w.WriteDouble(Value);
+        MetadataCodec.Write(w, Labels);
+        return w.ToArray();
+    }
+
+    /// <summary>Reads bytes written by <see cref="Encode"/>; throws <see cref="ForgeOneException"/> on anything else.</summary>
+    public static MetricSample Decode(ReadOnlySpan<byte> data)
+    {
+        var r = RecordReader.ForRecord(data, RecordType.MetricSample);
+        var sample = new MetricSample(r.ReadString(), r.ReadTimestamp(), r.ReadDouble(), MetadataCodec.Read(ref r));
+        r.End();
+        return sample;
+    }
+}
