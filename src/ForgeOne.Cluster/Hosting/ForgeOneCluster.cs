@@ -65,8 +65,15 @@ public sealed class ForgeOneCluster
             throw new ArgumentException("A storage node needs a shard host and an audit signer.");
         }
 
+        var akkaCluster = Akka.Cluster.Cluster.Get(system);
+        if (options.SeedNodes.Count == 0)
+        {
+            // No seeds: a single node that forms its own cluster (works with port 0 too).
+            akkaCluster.Join(akkaCluster.SelfAddress);
+        }
+
         var sharding = ClusterSharding.Get(system);
-        var self = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+        var self = akkaCluster.SelfAddress.ToString();
         var counts = options.ShardCounts.ToCounts();
         var regions = new Dictionary<ShardKind, IActorRef>();
 

@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Cluster.Shards;
+using ForgeOne.Cluster.Shards.Logs;
+using ForgeOne.Cluster.Shards.System;
+using ForgeOne.Common;
+using ForgeOne.Common.Validation;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ForgeOne.Node;
+
+/// <summary>
+/// Starts ForgeOne on the node's actor system once Akka.Hosting has started it: keys, shard
+/// regions, singletons, the shard-count check, the bootstrap admin key, then reports ready.
+/// Stopping is Akka.Hosting's job: the host's shutdown runs CoordinatedShutdown, which hands
+/// off every shard (flush, close the file) and leaves the cluster.
+/// </summary>
+internal sealed partial class NodeService : IHostedService
+{
+    private readonly ActorSystem _system;
+    private readonly ForgeOneNodeOptions _options;
+    private readonly NodeState _state;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<NodeService> _log;
+    private AuditSigner? _signer;
+
+    public NodeService(ActorSystem system, ForgeOneNodeOptions options, NodeState state, IHostApplicationLifetime lifetime, ILogger<NodeService> log)
+    {
+        _system = system;
+        _options = options;
+        _state = state;
+        _lifetime = lifetime;
+        _log = log;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            ShardHost? host = null;
+            if (_options.IsStorage)
+            {
+                Directory.CreateDirectory(_options.DataRootFull);
+                var kek = new FileKekProvider(_options.KeysDirectoryFull, _options.DataRootFull);
+                _signer = AuditSigner.LoadOrCreate(_options.KeysDirectoryFull, _options.DataRootFull);
+                host = new ShardHost(
+                    _options.DataRootFull,
+                    _options.ShardCounts.ToCounts(),
+                    _options.Shards,
+                    new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
+                    new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler() },
+                    TimeProvider.System,
+                    Limits.Default);
+            }
+
+            var cluster = await ForgeOneCluster.StartAsync(_system, _options, host, _signer, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            await EnsureBootstrapKeyAsync(cluster).ConfigureAwait(false);
+            var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
+
+            // Greppable readiness line (tests and the launcher wait for it).
+            await Console.Out.WriteLineAsync($"ForgeOne node ready: {address} roles=[{string.Join(',', _options.Roles)}] region={_options.Region} data={_options.DataRootFull}").ConfigureAwait(false);
+            await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ForgeOneException e)
+        {
+            LogRefused(e.Code, e.Error.Message);
+            await Console.Error.WriteLineAsync($"ForgeOne node refused to start ({e.Code}): {e.Error.Message}").ConfigureAwait(false);
+            _state.ExitCode = e.Code == ErrorCodes.ShardCountMismatch ? 3 : 4;
+            _lifetime.StopApplication();
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _signer?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Creates the bootstrap admin API key once per cluster: the system store keeps only its
+    /// SHA-256; the key itself goes to a 0600 file whose path is printed. A node that finds a
+    /// key already registered writes nothing.
+    /// </summary>
+    private async Task EnsureBootstrapKeyAsync(ForgeOneCluster cluster)
+    {
+        var path = Path.GetFullPath(_options.BootstrapKeyFile ?? Path.Combine(_options.KeysDirectory, "bootstrap-admin.key"));
+        if (File.Exists(path))
+        {
+            return;
+        }
+
+        var key = "fo_admin_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        var reply = await cluster.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(Caller.System, hash), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        switch (reply)
+        {
+            case SystemProtocol.BootstrapKeyRegistered { Created: true }:
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    // Created 0600 from the start: never readable by others, not even briefly.
+                    fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                await using (var file = new FileStream(path, fileOptions))
+                {
+                    await file.WriteAsync(Encoding.UTF8.GetBytes(key + "\n")).ConfigureAwait(false);
+                }
+
+                await Console.Out.WriteLineAsync($"Bootstrap admin API key written to {path} (0600). It is shown nowhere else; only its SHA-256 is stored.").ConfigureAwait(false);
+                break;
+            case SystemProtocol.BootstrapKeyRegistered:
+                LogBootstrapExists();
+                break;
+            case IFailureReply failed:
+                throw new ForgeOneException(failed.Error);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "ForgeOne node refused to start ({Code}): {Reason}")]
+    private partial void LogRefused(string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A bootstrap admin API key was already issued for this cluster; none written here")]
+    private partial void LogBootstrapExists();
+}
