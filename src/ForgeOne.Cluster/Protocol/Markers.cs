@@ -47,3 +47,10 @@ public interface IFailureReply : IForgeOneMessage
     /// <summary>The stable error.</summary>
     Common.ForgeOneError Error { get; }
 }
+
+/// <summary>
+/// An operation that opens a long-lived stream (an events subscription): the shard actor admits
+/// and audits it like any operation, then hands it to the kind's stream actor
+/// (<see cref="Shards.IShardStreamHandler"/>) instead of a transaction.
+/// </summary>
+public interface IShardStreamRequest : IShardOperation;

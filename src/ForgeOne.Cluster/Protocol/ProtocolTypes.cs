@@ -22,6 +22,8 @@ public static class ProtocolTypes
         [
             typeof(RecordId), typeof(ForgeOneError), typeof(LogEntry), typeof(Severity), typeof(Priority),
             typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller),
+            typeof(EventProtocol.EventInput), typeof(EventProtocol.EventRecord), typeof(EventProtocol.TopicSettings),
+            typeof(EventProtocol.TopicDescription), typeof(EventProtocol.SubscriptionStart),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);
     }
