@@ -4,19 +4,24 @@ using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
+using System.Text;
 using ForgeOne.Storage;
+using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Cluster.Shards.Logs;
 
 /// <summary>
-/// Logs on a log shard. Layout:
+/// Logs on a log shard, in the record formats and key layouts of <c>ForgeOne.Storage.Records</c>:
 /// <code>
-///   logs       id (u64 BE)                                   -> Encrypt(LogRecordCodec(entry))
-///   log_index  blind(topic) (32) | ts (i64 ordered) | id (8)  -> empty
+///   logs       RecordKeys.Primary(id)                        -> RecordCipher(StoredLogEntry)
+///   log_index  RecordKeys.TopicIndex(blind(topic), ts, id)   -> empty
 /// </code>
 /// The index key starts with the blind index of the topic so a topic's entries are one
-/// contiguous, time-ordered key range, and no plaintext topic appears in a key.
+/// contiguous, time-ordered key range, and no plaintext topic appears in a key. Today the whole
+/// record is encrypted under the shard's data key; per-field-class encryption of message and
+/// metadata (FieldCipher, redaction) is the data-services work (issue 5) and slots into
+/// <see cref="ToStored"/> / <see cref="FromStored"/>.
 /// </summary>
 public sealed class LogShardHandler : IShardHandler
 {
@@ -112,9 +117,9 @@ public sealed class LogShardHandler : IShardHandler
             {
                 var blind = context.Security.BlindIndex(range.Topic);
                 var entries = new List<LogEntry>();
-                foreach (var (key, _) in txn.Scan(Tables.LogIndex, IndexKey(blind, range.From.ToUnixTimeMilliseconds(), 0), IndexKey(blind, range.To.ToUnixTimeMilliseconds(), 0), limit: range.Limit))
+                foreach (var (key, _) in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(blind, range.From), RecordKeys.TopicIndexUntil(blind, range.To), limit: range.Limit))
                 {
-                    var id = new RecordId(KeyCodec.ReadUInt64(key.AsSpan(key.Length - 8)));
+                    var (_, id) = RecordKeys.ParseTopicIndex(key);
                     var entry = Load(txn, id, context)
                         ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.");
                     entries.Add(entry);
@@ -149,27 +154,24 @@ public sealed class LogShardHandler : IShardHandler
         var metadata = input.Metadata ?? [];
         var hash = ContentHashes.ForLog(topic, input.Timestamp, input.Severity, input.Message, metadata, input.CheckpointMarker);
         var entry = new LogEntry(id, topic, input.Timestamp, input.Severity, input.Message, metadata, input.CheckpointMarker, hash);
-        var key = KeyCodec.UInt64(id.Value);
-        txn.Put(Tables.Logs, key, context.Security.Encrypt(Tables.Logs, key, LogRecordCodec.Encode(entry)));
-        txn.Put(Tables.LogIndex, IndexKey(blind ?? context.Security.BlindIndex(topic), input.Timestamp.ToUnixTimeMilliseconds(), id.Value), []);
+        var key = RecordKeys.Primary(id);
+        txn.Put(Tables.Logs, key, context.Security.Encrypt(Tables.Logs, key, ToStored(entry).Encode()));
+        txn.Put(Tables.LogIndex, RecordKeys.TopicIndex(blind ?? context.Security.BlindIndex(topic), input.Timestamp, id), []);
         return id;
     }
 
     private static LogEntry? Load(IReadTransaction txn, RecordId id, ShardContext context)
     {
-        var key = KeyCodec.UInt64(id.Value);
+        var key = RecordKeys.Primary(id);
         var value = txn.Get(Tables.Logs, key);
-        return value is null ? null : LogRecordCodec.Decode(context.Security.Decrypt(Tables.Logs, key, value));
+        return value is null ? null : FromStored(StoredLogEntry.Decode(context.Security.Decrypt(Tables.Logs, key, value)));
     }
 
-    private static byte[] IndexKey(byte[] blind, long unixMs, ulong id)
-    {
-        var key = new byte[blind.Length + 16];
-        blind.CopyTo(key, 0);
-        KeyCodec.WriteInt64(key.AsSpan(blind.Length), unixMs);
-        KeyCodec.WriteUInt64(key.AsSpan(blind.Length + 8), id);
-        return key;
-    }
+    private static StoredLogEntry ToStored(LogEntry entry) =>
+        new(entry.Id, entry.Topic, entry.Timestamp, entry.Severity, Encoding.UTF8.GetBytes(entry.Message), MetadataCodec.Encode(entry.Metadata), entry.CheckpointMarker, entry.ContentHash);
+
+    private static LogEntry FromStored(StoredLogEntry stored) =>
+        new(stored.Id, stored.Topic, stored.Timestamp, stored.Severity, Encoding.UTF8.GetString(stored.Message), MetadataCodec.Decode(stored.Metadata), stored.CheckpointMarker, stored.ContentHash);
 
     private static ForgeOneError? Validate(string topic, LogInput entry, DateTimeOffset now, Limits limits) =>
         ModelValidation.Log(topic, entry.Timestamp, entry.Message, entry.Metadata, entry.CheckpointMarker, now, limits)
