@@ -117,8 +117,23 @@ public sealed partial class ShardStore
         try
         {
             ThrowIfDisposed();
-            var current = _env.MapSize;
-            _env.MapSize = current < GrowthStepCeiling ? current * 2 : current + GrowthStepCeiling;
+            var current = _env.Info.MapSize;
+            var wanted = current < GrowthStepCeiling ? current * 2 : current + GrowthStepCeiling;
+            try
+            {
+                _env.MapSize = wanted;
+            }
+            catch (LightningException e)
+            {
+                throw LmdbErrors.ToForgeOne(LmdbErrors.StatusOf(e), $"growing the map of {FilePath} to {wanted} bytes", e);
+            }
+
+            // Without this check a failed resize (address space exhausted, say) would make
+            // Write retry forever.
+            if (_env.Info.MapSize < wanted)
+            {
+                throw new ForgeOneException(ErrorCodes.StorageIo, $"could not grow the map of {FilePath} from {current} to {wanted} bytes");
+            }
         }
         finally
         {

@@ -63,7 +63,14 @@ public sealed partial class ShardStore : IShardStore
     public IReadOnlyList<AppliedMigration> AppliedMigrations { get; private set; } = [];
 
     /// <summary>The current LMDB map size in bytes; grows on demand.</summary>
-    public long MapSize => _env.MapSize;
+    public long MapSize
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _env.Info.MapSize;
+        }
+    }
 
     /// <summary>The file of shard <paramref name="n"/> of <paramref name="kind"/>: <c>{dataRoot}/{kind}/shard-{n:D4}.mdb</c>.</summary>
     public static string PathFor(string dataRoot, ShardKind kind, int n) =>

@@ -117,6 +117,15 @@ public sealed class KeyringTests
     }
 
     [Fact]
+    public void Load_WithExpectedStoreId_RefusesAnotherShardsKeyring()
+    {
+        var bytes = Fixtures.NewKeyring("logs-0001", _kek).Serialize(_kek);
+
+        Assert.Equal("logs-0001", Keyring.Load(bytes, _kek, "logs-0001").StoreId);
+        Fixtures.Throws(ErrorCodes.CryptoWrongKey, () => Keyring.Load(bytes, _kek, "logs-0002"));
+    }
+
+    [Fact]
     public void Load_DetectsEditedMetadata()
     {
         var ring = Keyring.Create("logs-0001", _kek, _clock).Keyring.Rotate(_clock, "r").Keyring.Retire(2, _clock).Keyring;

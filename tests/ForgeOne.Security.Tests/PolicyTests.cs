@@ -182,6 +182,22 @@ public sealed class PolicyTests
     }
 
     [Fact]
+    public void CanGrant_ForANewPrincipal_AppliesTheSameRules()
+    {
+        var policy = Policy.Parse("""
+            { "format": "forgeone.policy/v1", "version": 6, "roles": {
+              "tenant-admin": { "permissions": ["apikey:admin"], "tenant": "own", "grants": ["reader"] },
+              "reader": { "permissions": ["logs:read"] }, "admin": { "permissions": ["*"], "tenant": "any" } } }
+            """);
+        var engine = new PolicyEngine(policy);
+        var tenantAdmin = P("ta", ["tenant-admin"], tenant: "acme");
+
+        Assert.True(engine.CanGrant(tenantAdmin, "reader").Allowed);
+        Assert.False(engine.CanGrant(tenantAdmin, "admin").Allowed);
+        Assert.False(engine.CanGrant(tenantAdmin, "reader", targetTenant: "globex").Allowed);
+    }
+
+    [Fact]
     public void CanGrant_RequiresAnAdminPermission()
     {
         var writer = P("w", ["writer", "reader"]);

@@ -127,6 +127,21 @@ public sealed class PolicyEngine
         };
     }
 
+    /// <summary>
+    /// May <paramref name="granter"/> grant <paramref name="role"/> to a new principal of
+    /// <paramref name="targetTenant"/> (default: the granter's own tenant), e.g. when minting an API key?
+    /// Same rules as the three-argument form, minus the self-grant check (there is no grantee yet).
+    /// </summary>
+    public AuthorizationDecision CanGrant(Principal granter, string role, string? targetTenant = null)
+    {
+        ArgumentNullException.ThrowIfNull(granter);
+        var placeholder = new Principal(
+            "(new principal)",
+            new HashSet<string>(),
+            new PrincipalAttributes(targetTenant ?? granter.Attributes.Tenant, new HashSet<string>(), 0));
+        return CanGrant(granter, placeholder, role);
+    }
+
     private static string? CheckConditions(RolePolicy role, Principal principal, ResourceDescriptor resource)
     {
         var tenant = principal.Attributes.Tenant;

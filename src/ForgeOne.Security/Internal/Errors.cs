@@ -8,9 +8,6 @@ namespace ForgeOne.Security;
 /// </summary>
 internal static class Errors
 {
-    public static ForgeOneException Crypto(string code, string message, Exception? inner = null) =>
-        new(code, message, inner);
-
     public static ForgeOneException Invalid(string message) =>
         new(ErrorCodes.InvalidArgument, message);
 }

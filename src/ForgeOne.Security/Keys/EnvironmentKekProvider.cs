@@ -42,6 +42,9 @@ public sealed class EnvironmentKekProvider : IKekProvider
     public int CurrentVersion => _current.Version;
 
     /// <inheritdoc />
+    public KeyEncryptionKey GetCurrent() => _current;
+
+    /// <inheritdoc />
     public KeyEncryptionKey Get(int version) =>
         version == _current.Version ? _current : Decode($"{_variable}_V{version}", version);
 

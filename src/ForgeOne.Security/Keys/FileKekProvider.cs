@@ -27,10 +27,14 @@ public sealed class FileKekProvider : IKekProvider
     {
         _logger = logger ?? NullLogger.Instance;
         _directory = KeyFiles.PrepareDirectory(keysDirectory, dataRoot);
-        _current = Directory.EnumerateFiles(_directory, "kek-v*.key")
-            .Select(p => ParseVersion(Path.GetFileName(p)))
-            .DefaultIfEmpty(0)
-            .Max();
+        var files = Directory.EnumerateFiles(_directory, "kek-v*.key").ToList();
+        foreach (var file in files)
+        {
+            // Every version, not just the current one: an old KEK still unwraps old keyrings.
+            KeyFiles.CheckPermissions(file);
+        }
+
+        _current = files.Select(p => ParseVersion(Path.GetFileName(p))).DefaultIfEmpty(0).Max();
         if (_current == 0)
         {
             CreateVersion(1);

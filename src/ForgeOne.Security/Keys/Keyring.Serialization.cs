@@ -17,7 +17,7 @@ public sealed partial class Keyring
     /// <summary>
     /// Serializes with every data key (and the index key) wrapped under KEK <see cref="KekVersion"/>.
     /// Each wrap's associated data includes a SHA-256 of the metadata section, so editing any
-    /// state, version or counter in the stored bytes makes <see cref="Load"/> fail.
+    /// state, version or counter in the stored bytes makes <c>Load</c> fail.
     /// </summary>
     public byte[] Serialize(IKekProvider kek)
     {
@@ -53,6 +53,21 @@ public sealed partial class Keyring
         }
 
         return output;
+    }
+
+    /// <summary>
+    /// Loads a keyring and checks it belongs to <paramref name="expectedStoreId"/>: a keyring blob
+    /// copied into another shard's <c>keys</c> table is refused with <c>crypto.wrong_key</c>.
+    /// </summary>
+    public static Keyring Load(ReadOnlySpan<byte> data, IKekProvider kek, string expectedStoreId)
+    {
+        var ring = Load(data, kek);
+        if (!string.Equals(ring.StoreId, expectedStoreId, StringComparison.Ordinal))
+        {
+            throw new ForgeOneException(ErrorCodes.CryptoWrongKey, $"keyring belongs to store {ring.StoreId}, not {expectedStoreId}");
+        }
+
+        return ring;
     }
 
     /// <summary>
