@@ -71,6 +71,42 @@ public static class EventProtocol
         public int? ShardNumber => Shard;
     }
 
+    /// <summary>
+    /// Places or lifts a topic's legal hold (while held, the retention sweep deletes nothing in
+    /// it). Reply: <see cref="TopicDescribed"/> with the new state, or <see cref="EventFailed"/>.
+    /// </summary>
+    public sealed record SetTopicLegalHold(Caller Caller, string Topic, bool LegalHold) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Events;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>
+    /// Deletes at most <paramref name="MaxEntries"/> expired events (with both index keys) of events
+    /// shard <paramref name="Shard"/> in one transaction, skipping topics under legal hold; one
+    /// audit record per sweep. Reply: <see cref="EventRetentionSwept"/> (<c>More</c> = send again).
+    /// </summary>
+    public sealed record SweepEventRetention(Caller Caller, int Shard, int MaxEntries = 1000) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Events;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>A sweep's result: events deleted, topics skipped for a legal hold, and whether expired events remain.</summary>
+    public sealed record EventRetentionSwept(int Shard, int Deleted, int HeldTopics, bool More) : IForgeOneMessage;
+
     /// <summary>The topic was created.</summary>
     public sealed record TopicCreated(TopicDescription Topic) : IForgeOneMessage;
 

@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
+using Microsoft.Extensions.Time.Testing;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
@@ -390,6 +391,49 @@ public sealed class EventShardSpec : TestKit, IDisposable
         var refused = CreateTestProbe();
         Sys.ActorOf(EventSubscription.Props(_shard, Callers.Reader, "classified", refused.Ref));
         Assert.Equal(ErrorCodes.Forbidden, refused.ExpectMsg<EventSubscription.Failed>(Wait).Error.Code);
+    }
+
+    [Fact]
+    public void RetentionSweep_DeletesExpiredEventsInBoundedBatches_ButNothingUnderALegalHold()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var host = _host with { Time = clock };
+        var shard = Sys.ActorOf(ShardActor.Props(host, "events-1", "test-node"));
+        var hour = new TopicSettings(TimeSpan.FromHours(1));
+        Create("short", hour, shard);
+        Create("held", hour with { LegalHold = true }, shard);
+        Create("forever", new TopicSettings(), shard);
+        RecordId[] Put(string topic, int n) =>
+            Ask<EventsPublished>(new PublishEvents(Callers.Writer, topic, [.. Enumerable.Range(0, n).Select(i => Event($"{topic}{i}", clock.GetUtcNow()))]), shard).Ids;
+        var expiring = Put("short", 3);
+        Put("held", 3);
+        Put("forever", 3);
+
+        clock.Advance(TimeSpan.FromHours(2));
+        var fresh = Put("short", 1);
+
+        var first = Ask<EventRetentionSwept>(new SweepEventRetention(Callers.Admin, 1, MaxEntries: 2), shard);
+        Assert.Equal((2, 1, true), (first.Deleted, first.HeldTopics, first.More));
+        var second = Ask<EventRetentionSwept>(new SweepEventRetention(Callers.Admin, 1, MaxEntries: 2), shard);
+        Assert.Equal((1, false), (second.Deleted, second.More));
+
+        var window = (clock.GetUtcNow().AddDays(-1), clock.GetUtcNow().AddMinutes(1));
+        int Count(string topic) => Ask<EventPage>(new QueryEvents(Callers.Reader, topic, window.Item1, window.Item2), shard).Events.Length;
+        Assert.Equal(fresh, Ask<EventPage>(new QueryEvents(Callers.Reader, "short", window.Item1, window.Item2), shard).Events.Select(e => e.Id));
+        Assert.Equal((3, 3), (Count("held"), Count("forever")));
+        Assert.All(expiring, id => Assert.Equal(ErrorCodes.NotFound, Ask<EventFailed>(new GetEvent(Callers.Reader, id), shard).Error.Code));
+
+        // The sequence index went with the events: a subscription from the beginning sees only the fresh one.
+        var subscriber = CreateTestProbe();
+        shard.Tell(new Subscribe(Callers.Reader, "short", SubscriptionStart.Beginning, 10, subscriber.Ref, "s", 1));
+        subscriber.ExpectMsg<SubscriptionStarted>(Wait);
+        Assert.Equal(fresh, subscriber.ExpectMsg<SubscriptionEvents>(Wait).Events.Select(e => e.Id));
+
+        // Lifting the hold lets the next sweep delete; only an admin may change it.
+        Assert.Equal(ErrorCodes.Forbidden, Ask<EventFailed>(new SetTopicLegalHold(Callers.Writer, "held", false), shard).Error.Code);
+        Assert.False(Ask<TopicDescribed>(new SetTopicLegalHold(Callers.Admin, "held", false), shard).Topic.LegalHold);
+        Assert.Equal(3, Ask<EventRetentionSwept>(new SweepEventRetention(Callers.Admin, 1), shard).Deleted);
+        Assert.Equal(0, Count("held"));
     }
 
     public new void Dispose()

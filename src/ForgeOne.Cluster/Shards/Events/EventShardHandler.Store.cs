@@ -33,6 +33,17 @@ public sealed partial class EventShardHandler
                 return new TopicCreated(Describe(info));
             }
 
+            case SetTopicLegalHold hold:
+            {
+                var info = RequireTopic(txn, context, hold.Caller, AdminPermission, hold.Topic) with { LegalHold = hold.LegalHold };
+                var key = TopicKey(context, hold.Topic);
+                txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, info.Encode()));
+                return new TopicDescribed(Describe(info));
+            }
+
+            case SweepEventRetention sweep:
+                return Sweep(txn, context, sweep, now);
+
             case PublishEvent publish:
             {
                 var topic = RequireTopic(txn, context, publish.Caller, WritePermission, publish.Topic);
@@ -158,6 +169,49 @@ public sealed partial class EventShardHandler
                 Metadata = metadata ? e.Metadata : null,
                 Redacted = RedactedNames(payload, metadata),
             };
+    }
+
+    private static EventRetentionSwept Sweep(IWriteTransaction txn, ShardContext context, SweepEventRetention sweep, DateTimeOffset now)
+    {
+        var planner = new RetentionPlanner(sweep.MaxEntries);
+        var (deleted, held, more) = (0, 0, false);
+        var topics = txn.Scan(Tables.Topics, [], []).Where(kv => kv.Key.Length == RecordKeys.TokenLength).ToList();
+        foreach (var (key, value) in topics)
+        {
+            var topic = TopicInfo.Decode(context.Security.Decrypt(Tables.Topics, key, value));
+            var policy = RetentionPolicy.For(topic);
+            if (policy.LegalHold)
+            {
+                held++;
+                continue; // a hold stops every deletion, whatever the period says
+            }
+
+            if (planner.ScanRange(key, policy, now) is not { } range)
+            {
+                continue;
+            }
+
+            // One more than we may delete tells whether the topic has more expired events; every
+            // topic is visited (even with nothing left to delete) so the counts do not depend on
+            // the order of the blind tokens.
+            var remaining = sweep.MaxEntries - deleted;
+            var keys = txn.Scan(Tables.EventIndex, range.From, range.Until, limit: remaining + 1).Select(kv => kv.Key).ToList();
+            var seq = SeqToken(context, topic.Name);
+            foreach (var batch in planner.Batches(key, keys.Take(remaining), policy, now))
+            {
+                foreach (var expired in batch)
+                {
+                    txn.Delete(Tables.EventIndex, expired.IndexKey);
+                    txn.Delete(Tables.EventIndex, RecordKeys.TopicIndex(seq, expired.Id.AssignedAt, expired.Id));
+                    txn.Delete(Tables.Events, RecordKeys.Primary(expired.Id));
+                    deleted++;
+                }
+            }
+
+            more |= keys.Count > remaining;
+        }
+
+        return new EventRetentionSwept(context.ShardNumber, deleted, held, more);
     }
 
     private static TopicInfo RequireTopic(IReadTransaction txn, ShardContext context, Caller caller, string permission, string topic)

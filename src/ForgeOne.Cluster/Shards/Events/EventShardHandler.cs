@@ -45,6 +45,9 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
     /// <summary>The most events or topics one page returns.</summary>
     public const int MaxPageSize = 1000;
 
+    /// <summary>The most events one retention sweep deletes (one transaction).</summary>
+    public const int MaxSweepEntries = 10_000;
+
     /// <summary>The largest subscription window.</summary>
     public const int MaxWindow = 10_000;
 
@@ -68,6 +71,24 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                 return error is not null
                     ? Admission.Reject(action, resource, error)
                     : Authorize(context, create.Caller, AdminPermission, create.Topic, create.Settings.ResidencyZone, create.Settings.Classification, action, resource);
+            }
+
+            case SetTopicLegalHold hold:
+            {
+                var (action, resource) = ("events.topic_legal_hold", TopicResource(context, hold.Topic));
+                var error = Validate.Topic(hold.Topic, limits);
+                return error is not null
+                    ? Admission.Reject(action, resource, error)
+                    : Authorize(context, hold.Caller, AdminPermission, hold.Topic, null, 0, action, resource, $"legal_hold={hold.LegalHold}");
+            }
+
+            case SweepEventRetention sweep:
+            {
+                var (action, resource) = ("events.retention_sweep", context.ResourcePrefix);
+                var error = sweep.MaxEntries is < 1 or > MaxSweepEntries ? new ForgeOneError(ErrorCodes.InvalidArgument, $"MaxEntries must be 1..{MaxSweepEntries}.") : null;
+                return error is not null
+                    ? Admission.Reject(action, resource, error)
+                    : Authorize(context, sweep.Caller, AdminPermission, null, null, 0, action, resource, $"max={sweep.MaxEntries}");
             }
 
             case DescribeTopic describe:
