@@ -118,7 +118,7 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
 
     private void Resolving()
     {
-        var ask = new GetConsumerOffset(_caller, _settings.Group!, _topic);
+        var ask = new GetConsumerOffset(_caller, _settings.Group!, _topic, _settings.Zone);
         _events.Ask<object>(ask, _settings.SubscribeTimeout).PipeTo(Self, success: r => new OffsetResolved(r), failure: e => new OffsetResolved(new Status.Failure(e)));
         Receive<OffsetResolved>(resolved =>
         {
@@ -148,7 +148,7 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
         _source = null;
         _attempt++;
         var start = ResumePoint();
-        _events.Tell(new Subscribe(_caller, _topic, start, _settings.Window, Self, _id, _attempt));
+        _events.Tell(new Subscribe(_caller, _topic, start, _settings.Window, Self, _id, _attempt, _settings.Zone));
         Timers.StartSingleTimer("subscribe", new Retry(_attempt), _settings.SubscribeTimeout);
 
         Receive<SubscriptionStarted>(started =>
@@ -275,7 +275,7 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
         }
 
         _commitInFlight = true;
-        _events.Ask<object>(new CommitConsumerOffset(_caller, _settings.Group, _topic, acked), _settings.SubscribeTimeout)
+        _events.Ask<object>(new CommitConsumerOffset(_caller, _settings.Group, _topic, acked, Zone: _settings.Zone), _settings.SubscribeTimeout)
             .PipeTo(Self, success: r => new CommitDone(r), failure: e => new CommitDone(new Status.Failure(e)));
     }
 
@@ -300,6 +300,9 @@ public sealed record EventSubscriptionSettings(int Window = 100, string? Group =
 {
     /// <summary>How long to wait for a source to start before asking again.</summary>
     public TimeSpan SubscribeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The topic's residency zone (null: the default region); sent on every message so the router reaches the zone's shards.</summary>
+    public string? Zone { get; init; }
 
     /// <summary>Pause before re-subscribing after the source died or a retryable failure.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(300);

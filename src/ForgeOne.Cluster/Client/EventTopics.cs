@@ -20,16 +20,17 @@ public static class EventTopics
     /// <summary>
     /// Up to <paramref name="limit"/> topics the caller may see, starting at
     /// <paramref name="continuation"/> (null: the first). Fails with a <see cref="ForgeOneException"/>
-    /// when a shard refuses or does not answer within <paramref name="timeout"/>.
+    /// when a shard refuses or does not answer within <paramref name="timeout"/>. With
+    /// <paramref name="zone"/>, lists the topics held by that residency zone's shards.
     /// </summary>
-    public static async Task<TopicListPage> ListAsync(IActorRef eventsRegion, int shardCount, Caller caller, int limit, string? continuation, TimeSpan timeout)
+    public static async Task<TopicListPage> ListAsync(IActorRef eventsRegion, int shardCount, Caller caller, int limit, string? continuation, TimeSpan timeout, string? zone = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var (shard, token) = Parse(continuation, shardCount);
         var topics = new List<TopicDescription>(limit);
         while (shard < shardCount)
         {
-            var reply = await eventsRegion.Ask<object>(new ListTopics(caller, shard, limit - topics.Count, token), timeout).ConfigureAwait(false);
+            var reply = await eventsRegion.Ask<object>(new ListTopics(caller, shard, limit - topics.Count, token, zone), timeout).ConfigureAwait(false);
             switch (reply)
             {
                 case TopicPage page:

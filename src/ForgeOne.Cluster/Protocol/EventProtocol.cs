@@ -9,6 +9,8 @@ namespace ForgeOne.Cluster.Protocol;
 /// Operations on event shards. Everything about a topic routes by the topic name (a topic lives
 /// in exactly one events shard); listing topics asks each shard by number; get-by-id goes to the
 /// shard encoded in the id.
+/// Residency: a topic created with a zone lives in that zone's shards; every message about it
+/// carries <c>Zone</c> (<see cref="IZoned"/>) so the router sends it to that zone's region.
 /// </summary>
 /// <remarks>
 /// Publishing to a topic that was never created is refused with <c>storage.not_found</c>: a
@@ -30,7 +32,7 @@ public static class EventProtocol
     public sealed record TopicDescription(string Name, DateTimeOffset CreatedAt, TimeSpan? Retention, string? ResidencyZone, int Classification, bool LegalHold, Dictionary<string, string> Metadata);
 
     /// <summary>Creates a topic. Reply: <see cref="TopicCreated"/>, or <see cref="EventFailed"/> (<c>storage.conflict</c> when it exists).</summary>
-    public sealed record CreateTopic(Caller Caller, string Topic, TopicSettings Settings) : IShardCommand
+    public sealed record CreateTopic(Caller Caller, string Topic, TopicSettings Settings, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -43,7 +45,7 @@ public static class EventProtocol
     }
 
     /// <summary>Describes one topic. Reply: <see cref="TopicDescribed"/> or <see cref="EventFailed"/> (<c>storage.not_found</c>).</summary>
-    public sealed record DescribeTopic(Caller Caller, string Topic) : IShardQuery
+    public sealed record DescribeTopic(Caller Caller, string Topic, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -59,7 +61,7 @@ public static class EventProtocol
     /// One page of the topics of one events shard (the caller may see), in blind-token order.
     /// <see cref="Client.EventTopics"/> gathers the pages of every shard. Reply: <see cref="TopicPage"/>.
     /// </summary>
-    public sealed record ListTopics(Caller Caller, int Shard, int Limit = 100, string? Continuation = null) : IShardQuery
+    public sealed record ListTopics(Caller Caller, int Shard, int Limit = 100, string? Continuation = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -75,7 +77,7 @@ public static class EventProtocol
     /// Places or lifts a topic's legal hold (while held, the retention sweep deletes nothing in
     /// it). Reply: <see cref="TopicDescribed"/> with the new state, or <see cref="EventFailed"/>.
     /// </summary>
-    public sealed record SetTopicLegalHold(Caller Caller, string Topic, bool LegalHold) : IShardCommand
+    public sealed record SetTopicLegalHold(Caller Caller, string Topic, bool LegalHold, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -92,7 +94,7 @@ public static class EventProtocol
     /// shard <paramref name="Shard"/> in one transaction, skipping topics under legal hold; one
     /// audit record per sweep. Reply: <see cref="EventRetentionSwept"/> (<c>More</c> = send again).
     /// </summary>
-    public sealed record SweepEventRetention(Caller Caller, int Shard, int MaxEntries = 1000) : IShardCommand
+    public sealed record SweepEventRetention(Caller Caller, int Shard, int MaxEntries = 1000, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -120,7 +122,7 @@ public static class EventProtocol
     public sealed record EventInput(DateTimeOffset Timestamp, Priority Priority, byte[] Payload, Dictionary<string, string>? Metadata = null, string? CheckpointMarker = null);
 
     /// <summary>Publishes one event. Reply: <see cref="EventPublished"/> (after commit) or <see cref="EventFailed"/>.</summary>
-    public sealed record PublishEvent(Caller Caller, string Topic, EventInput Event) : IShardCommand
+    public sealed record PublishEvent(Caller Caller, string Topic, EventInput Event, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -136,7 +138,7 @@ public static class EventProtocol
     /// Publishes a batch to one topic as one operation: validated as a whole (one bad entry refuses
     /// all), one transaction, one audit record. Reply: <see cref="EventsPublished"/> or <see cref="EventFailed"/>.
     /// </summary>
-    public sealed record PublishEvents(Caller Caller, string Topic, EventInput[] Events) : IShardCommand
+    public sealed record PublishEvents(Caller Caller, string Topic, EventInput[] Events, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -165,7 +167,7 @@ public static class EventProtocol
     /// priority &gt;= <paramref name="MinPriority"/> (all when null), ordered by (timestamp, id), at
     /// most <paramref name="Limit"/> per page. Reply: <see cref="EventPage"/>.
     /// </summary>
-    public sealed record QueryEvents(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, Priority? MinPriority = null, int Limit = 100, string? Continuation = null) : IShardQuery
+    public sealed record QueryEvents(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, Priority? MinPriority = null, int Limit = 100, string? Continuation = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -181,7 +183,7 @@ public static class EventProtocol
     public sealed record EventPage(string Topic, EventRecord[] Events, string? Continuation) : IForgeOneMessage;
 
     /// <summary>Gets one event by id. Reply: <see cref="EventFound"/> or <see cref="EventFailed"/> (<c>storage.not_found</c>).</summary>
-    public sealed record GetEvent(Caller Caller, RecordId Id) : IShardQuery
+    public sealed record GetEvent(Caller Caller, RecordId Id, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -202,7 +204,7 @@ public static class EventProtocol
     /// <c>events.offset_regression</c> unless <paramref name="Force"/> (a rewind, which needs
     /// <c>events:write</c>). Reply: <see cref="ConsumerOffsetCommitted"/> or <see cref="EventFailed"/>.
     /// </summary>
-    public sealed record CommitConsumerOffset(Caller Caller, string Group, string Topic, RecordId Position, bool Force = false) : IShardCommand
+    public sealed record CommitConsumerOffset(Caller Caller, string Group, string Topic, RecordId Position, bool Force = false, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -215,7 +217,7 @@ public static class EventProtocol
     }
 
     /// <summary>Reads a consumer group's position in a topic. Reply: <see cref="CurrentConsumerOffset"/>.</summary>
-    public sealed record GetConsumerOffset(Caller Caller, string Group, string Topic) : IShardQuery
+    public sealed record GetConsumerOffset(Caller Caller, string Group, string Topic, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -253,7 +255,7 @@ public static class EventProtocol
     /// commit, in id (= commit) order, never more than <paramref name="Window"/> unacknowledged.
     /// <paramref name="Attempt"/> tells a stale attempt's source from the current one.
     /// </summary>
-    public sealed record Subscribe(Caller Caller, string Topic, SubscriptionStart Start, int Window, IActorRef Subscriber, string SubscriptionId, int Attempt) : IShardOperation, IShardStreamRequest
+    public sealed record Subscribe(Caller Caller, string Topic, SubscriptionStart Start, int Window, IActorRef Subscriber, string SubscriptionId, int Attempt, string? Zone = null) : IShardOperation, IShardStreamRequest, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;

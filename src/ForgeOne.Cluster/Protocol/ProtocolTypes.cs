@@ -24,6 +24,9 @@ public static class ProtocolTypes
             typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller),
             typeof(EventProtocol.EventInput), typeof(EventProtocol.EventRecord), typeof(EventProtocol.TopicSettings),
             typeof(EventProtocol.TopicDescription), typeof(EventProtocol.SubscriptionStart),
+            typeof(LogProtocol.LogCheckpoint), typeof(LogProtocol.LogTopicPolicy),
+            typeof(SystemProtocol.KeyValueTable), typeof(SystemProtocol.SettingVersion), typeof(SystemProtocol.SnapshotInfo),
+            typeof(SystemProtocol.MetricPoint), typeof(Storage.Records.SnapshotStatus),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);
     }

@@ -143,7 +143,7 @@ public sealed class ShardActor : ReceiveActor
         _security = _host.Security.Open(store, _kind, _shard);
         var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
         var ids = new RecordIdGenerator(_shard, _host.Time, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
-        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits);
+        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits) { Zone = _host.Zone };
         if (_handler is IShardStreamHandler streams)
         {
             _stream = Context.ActorOf(streams.StreamProps(_context, Self), "stream");
@@ -417,7 +417,8 @@ public sealed class ShardActor : ReceiveActor
             {
                 var pending = group[i];
                 replies[i] = _handler.Apply(txn, pending.Command, context);
-                appender.Append(txn, now, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, pending.Admission.Detail);
+                var detail = replies[i] is IAuditDetail known ? known.AuditDetail : pending.Admission.Detail;
+                appender.Append(txn, now, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, detail);
             }
 
             if (context.Ids.HighWaterMark != hwmBefore)

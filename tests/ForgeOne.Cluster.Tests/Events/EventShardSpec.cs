@@ -42,7 +42,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
     }
 
     private TopicDescription Create(string topic = Topic, TopicSettings? settings = null, IActorRef? shard = null) =>
-        Ask<TopicCreated>(new CreateTopic(Callers.Admin, topic, settings ?? new TopicSettings(TimeSpan.FromDays(30), "eu", 0, false, new() { ["owner"] = "billing" })), shard).Topic;
+        Ask<TopicCreated>(new CreateTopic(Callers.Admin, topic, settings ?? new TopicSettings(TimeSpan.FromDays(30), null, 0, false, new() { ["owner"] = "billing" })), shard).Topic;
 
     private static EventInput Event(string payload, DateTimeOffset? at = null, Priority priority = Priority.Normal) =>
         new(at ?? DateTimeOffset.UtcNow, priority, Encoding.UTF8.GetBytes(payload), new Dictionary<string, string> { ["k"] = payload });
@@ -71,7 +71,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
 
         var described = Ask<TopicDescribed>(new DescribeTopic(Callers.Reader, Topic)).Topic;
         Assert.Equal(TimeSpan.FromDays(30), described.Retention);
-        Assert.Equal("eu", described.ResidencyZone);
+        Assert.Null(described.ResidencyZone);
         Assert.Equal("billing", described.Metadata["owner"]);
         Assert.Equal(created.CreatedAt, described.CreatedAt);
 
@@ -104,6 +104,20 @@ public sealed class EventShardSpec : TestKit, IDisposable
                 Assert.Equal(-1, value.AsSpan().IndexOf("secret-payload"u8));
             }
         }
+    }
+
+    [Fact]
+    public void CreateTopic_OfAZone_OnlyByThatZonesShards_AndOnlyForCallersOfThatRegion()
+    {
+        var eu = new TopicSettings(ResidencyZone: "eu");
+        Assert.Equal(ErrorCodes.ResidencyMismatch, Ask<EventFailed>(new CreateTopic(Callers.Admin, "eu.orders", eu)).Error.Code);
+
+        var euShard = Sys.ActorOf(ShardActor.Props(_host.ForZone("eu"), "events-0", "test-node"));
+        Assert.Equal("eu", Ask<TopicCreated>(new CreateTopic(Callers.Admin, "eu.orders", eu, Zone: "eu"), euShard).Topic.ResidencyZone);
+        Assert.IsType<EventPublished>(Ask<object>(new PublishEvent(Callers.Writer, "eu.orders", Event("x"), Zone: "eu"), euShard));
+
+        var usWriter = new Caller("dave", ["writer"], "acme", ["us"], 0);
+        Assert.Equal(ErrorCodes.Forbidden, Ask<EventFailed>(new PublishEvent(usWriter, "eu.orders", Event("x"), Zone: "eu"), euShard).Error.Code);
     }
 
     [Fact]

@@ -79,3 +79,21 @@ public sealed class FieldEncryptionTests : IDisposable
         _root.Dispose();
     }
 }
+
+public sealed class ResidencyRoutingTests
+{
+    private static readonly string[] Eu = ["storage", "region-eu"];
+
+    [Fact]
+    public void UpStorageMemberOfTheRegion_ServesTheZone() =>
+        Assert.True(Compliance.ResidencyRouting.HasUpStorageMember([(true, Eu)], "eu"));
+
+    [Fact]
+    public void MemberNotUp_OrNotStorage_OrOfAnotherRegion_DoesNot()
+    {
+        Assert.False(Compliance.ResidencyRouting.HasUpStorageMember([(false, Eu)], "eu"));
+        Assert.False(Compliance.ResidencyRouting.HasUpStorageMember([(true, ["edge", "region-eu"])], "eu"));
+        Assert.False(Compliance.ResidencyRouting.HasUpStorageMember([(true, Eu)], "us"));
+        Assert.False(Compliance.ResidencyRouting.HasUpStorageMember([], "eu"));
+    }
+}

@@ -67,7 +67,13 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
             case CreateTopic create:
             {
                 var (action, resource) = ("events.topic_create", TopicResource(context, create.Topic));
-                var error = Validate.Topic(create.Topic, limits) ?? ValidateSettings(create.Settings, limits);
+                var error = Validate.Topic(create.Topic, limits)
+                    ?? ValidateSettings(create.Settings, limits)
+                    ?? (!string.Equals(create.Settings.ResidencyZone, context.Zone, StringComparison.Ordinal)
+                        // The router picks the region from the message's zone: a topic of another
+                        // zone reached shards that may not hold its data.
+                        ? new ForgeOneError(ErrorCodes.ResidencyMismatch, $"Topic '{create.Topic}' of zone '{create.Settings.ResidencyZone ?? "default"}' must be created by that zone's shards (send it with Zone = '{create.Settings.ResidencyZone}'), not zone '{context.Zone ?? "default"}'s.")
+                        : null);
                 return error is not null
                     ? Admission.Reject(action, resource, error)
                     : Authorize(context, create.Caller, AdminPermission, create.Topic, create.Settings.ResidencyZone, create.Settings.Classification, action, resource);
