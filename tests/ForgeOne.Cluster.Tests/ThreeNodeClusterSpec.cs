@@ -17,7 +17,7 @@ namespace ForgeOne.Cluster.Tests;
 /// </summary>
 public sealed class ThreeNodeClusterSpec : IAsyncLifetime
 {
-    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(30);
     private readonly ITestOutputHelper _output;
     private readonly TempRoot _root = new();
     private readonly List<InProcessNode> _nodes = [];
@@ -79,6 +79,10 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
             Assert.Equal(3, hosts.Count);
         }, "log shards hosted on all three nodes");
 
+        // The backup coordinator (also on A) persists a schedule that must survive A's death.
+        var schedule = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(new BackupProtocol.SetBackupSchedule(Callers.Admin, TimeSpan.FromHours(6)), TimeSpan.FromSeconds(30));
+        Assert.Equal(a.Address, schedule.Node);
+
         // The sealer runs on the oldest node (A). Make sure it has sealed before A dies.
         var before = await b.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, TimeSpan.FromSeconds(30));
         var sealBefore = Assert.IsType<SealerProtocol.SealDone>(before);
@@ -93,6 +97,10 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
         await AssertAllReadable(b, acked);
         var afterDown = await Eventually(async () => Assert.IsType<SealerProtocol.SealDone>(await b.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask)), "sealer failed over");
         Assert.NotEqual(a.Address, afterDown.Node);
+        var recovered = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(BackupProtocol.GetBackupSchedule.Instance, Ask);
+        Assert.Equal(TimeSpan.FromHours(6), recovered.Interval);
+        Assert.Equal("root", recovered.SetBy);
+        Assert.NotEqual(a.Address, recovered.Node);
 
         // C leaves gracefully: its shards hand off (flush + close) and restart on B.
         await CoordinatedShutdown.Get(c.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
