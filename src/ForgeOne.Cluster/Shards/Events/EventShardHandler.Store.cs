@@ -20,76 +20,76 @@ public sealed partial class EventShardHandler
         switch (command)
         {
             case CreateTopic create:
-            {
-                var key = TopicKey(context, create.Topic);
-                if (txn.Get(Tables.Topics, key) is not null)
                 {
-                    throw new ForgeOneException(ErrorCodes.Conflict, $"Topic '{create.Topic}' already exists.");
+                    var key = TopicKey(context, create.Topic);
+                    if (txn.Get(Tables.Topics, key) is not null)
+                    {
+                        throw new ForgeOneException(ErrorCodes.Conflict, $"Topic '{create.Topic}' already exists.");
+                    }
+
+                    var s = create.Settings;
+                    var info = new TopicInfo(create.Topic, now, s.Retention, s.ResidencyZone, s.Classification, s.LegalHold, s.Metadata ?? []);
+                    txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, info.Encode()));
+                    return new TopicCreated(Describe(info));
                 }
 
-                var s = create.Settings;
-                var info = new TopicInfo(create.Topic, now, s.Retention, s.ResidencyZone, s.Classification, s.LegalHold, s.Metadata ?? []);
-                txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, info.Encode()));
-                return new TopicCreated(Describe(info));
-            }
-
             case SetTopicLegalHold hold:
-            {
-                var info = RequireTopic(txn, context, hold.Caller, AdminPermission, hold.Topic) with { LegalHold = hold.LegalHold };
-                var key = TopicKey(context, hold.Topic);
-                txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, info.Encode()));
-                return new TopicDescribed(Describe(info));
-            }
+                {
+                    var info = RequireTopic(txn, context, hold.Caller, AdminPermission, hold.Topic) with { LegalHold = hold.LegalHold };
+                    var key = TopicKey(context, hold.Topic);
+                    txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, info.Encode()));
+                    return new TopicDescribed(Describe(info));
+                }
 
             case SweepEventRetention sweep:
                 return Sweep(txn, context, sweep, now);
 
             case PublishEvent publish:
-            {
-                var topic = RequireTopic(txn, context, publish.Caller, WritePermission, publish.Topic);
-                return new EventPublished(publish.Topic, Write(txn, context, topic, publish.Event, now, TopicToken(context, publish.Topic), SeqToken(context, publish.Topic)));
-            }
+                {
+                    var topic = RequireTopic(txn, context, publish.Caller, WritePermission, publish.Topic);
+                    return new EventPublished(publish.Topic, Write(txn, context, topic, publish.Event, now, TopicToken(context, publish.Topic), SeqToken(context, publish.Topic)));
+                }
 
             case PublishEvents batch:
-            {
-                var topic = RequireTopic(txn, context, batch.Caller, WritePermission, batch.Topic);
-                var (token, seq) = (TopicToken(context, batch.Topic), SeqToken(context, batch.Topic));
-
-                // Retention first, for every entry: a refusal must leave nothing written, and
-                // throwing before the first Put keeps the transaction clean as well.
-                var retention = RetentionPolicy.For(topic);
-                for (var i = 0; i < batch.Events.Length; i++)
                 {
-                    if (retention.CheckWrite(batch.Events[i].Timestamp, now) is { } expired)
+                    var topic = RequireTopic(txn, context, batch.Caller, WritePermission, batch.Topic);
+                    var (token, seq) = (TopicToken(context, batch.Topic), SeqToken(context, batch.Topic));
+
+                    // Retention first, for every entry: a refusal must leave nothing written, and
+                    // throwing before the first Put keeps the transaction clean as well.
+                    var retention = RetentionPolicy.For(topic);
+                    for (var i = 0; i < batch.Events.Length; i++)
                     {
-                        throw new ForgeOneException(expired with { Message = $"event {i}: {expired.Message}" });
+                        if (retention.CheckWrite(batch.Events[i].Timestamp, now) is { } expired)
+                        {
+                            throw new ForgeOneException(expired with { Message = $"event {i}: {expired.Message}" });
+                        }
                     }
-                }
 
-                var ids = new RecordId[batch.Events.Length];
-                for (var i = 0; i < ids.Length; i++)
-                {
-                    ids[i] = Write(txn, context, topic, batch.Events[i], now, token, seq);
-                }
+                    var ids = new RecordId[batch.Events.Length];
+                    for (var i = 0; i < ids.Length; i++)
+                    {
+                        ids[i] = Write(txn, context, topic, batch.Events[i], now, token, seq);
+                    }
 
-                return new EventsPublished(batch.Topic, ids);
-            }
+                    return new EventsPublished(batch.Topic, ids);
+                }
 
             case CommitConsumerOffset commit:
-            {
-                RequireTopic(txn, context, commit.Caller, commit.Force ? WritePermission : ReadPermission, commit.Topic);
-                var key = OffsetKey(context, commit.Group, commit.Topic);
-                var stored = LoadOffset(txn, context, key);
-                if (stored is not null && commit.Position < stored.Position && !commit.Force)
                 {
-                    throw new ForgeOneException(ErrorCodes.OffsetRegression,
-                        $"Group '{commit.Group}' is at {stored.Position} in '{commit.Topic}'; {commit.Position} is older. Commit with Force to rewind.");
-                }
+                    RequireTopic(txn, context, commit.Caller, commit.Force ? WritePermission : ReadPermission, commit.Topic);
+                    var key = OffsetKey(context, commit.Group, commit.Topic);
+                    var stored = LoadOffset(txn, context, key);
+                    if (stored is not null && commit.Position < stored.Position && !commit.Force)
+                    {
+                        throw new ForgeOneException(ErrorCodes.OffsetRegression,
+                            $"Group '{commit.Group}' is at {stored.Position} in '{commit.Topic}'; {commit.Position} is older. Commit with Force to rewind.");
+                    }
 
-                var offset = new ConsumerOffset(commit.Group, commit.Topic, commit.Position, (stored?.Version ?? 0) + 1, now);
-                txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, offset.Encode()));
-                return new ConsumerOffsetCommitted(commit.Group, commit.Topic, commit.Position, offset.Version);
-            }
+                    var offset = new ConsumerOffset(commit.Group, commit.Topic, commit.Position, (stored?.Version ?? 0) + 1, now);
+                    txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, offset.Encode()));
+                    return new ConsumerOffsetCommitted(commit.Group, commit.Topic, commit.Position, offset.Version);
+                }
 
             default:
                 throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not an events command.");

@@ -65,124 +65,124 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
         switch (operation)
         {
             case CreateTopic create:
-            {
-                var (action, resource) = ("events.topic_create", TopicResource(context, create.Topic));
-                var error = Validate.Topic(create.Topic, limits)
-                    ?? ValidateSettings(create.Settings, limits)
-                    ?? (!string.Equals(create.Settings.ResidencyZone, context.Zone, StringComparison.Ordinal)
-                        // The router picks the region from the message's zone: a topic of another
-                        // zone reached shards that may not hold its data.
-                        ? new ForgeOneError(ErrorCodes.ResidencyMismatch, $"Topic '{create.Topic}' of zone '{create.Settings.ResidencyZone ?? "default"}' must be created by that zone's shards (send it with Zone = '{create.Settings.ResidencyZone}'), not zone '{context.Zone ?? "default"}'s.")
-                        : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, create.Caller, AdminPermission, create.Topic, create.Settings.ResidencyZone, create.Settings.Classification, action, resource);
-            }
+                {
+                    var (action, resource) = ("events.topic_create", TopicResource(context, create.Topic));
+                    var error = Validate.Topic(create.Topic, limits)
+                        ?? ValidateSettings(create.Settings, limits)
+                        ?? (!string.Equals(create.Settings.ResidencyZone, context.Zone, StringComparison.Ordinal)
+                            // The router picks the region from the message's zone: a topic of another
+                            // zone reached shards that may not hold its data.
+                            ? new ForgeOneError(ErrorCodes.ResidencyMismatch, $"Topic '{create.Topic}' of zone '{create.Settings.ResidencyZone ?? "default"}' must be created by that zone's shards (send it with Zone = '{create.Settings.ResidencyZone}'), not zone '{context.Zone ?? "default"}'s.")
+                            : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, create.Caller, AdminPermission, create.Topic, create.Settings.ResidencyZone, create.Settings.Classification, action, resource);
+                }
 
             case SetTopicLegalHold hold:
-            {
-                var (action, resource) = ("events.topic_legal_hold", TopicResource(context, hold.Topic));
-                var error = Validate.Topic(hold.Topic, limits);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, hold.Caller, AdminPermission, hold.Topic, null, 0, action, resource, $"legal_hold={hold.LegalHold}");
-            }
+                {
+                    var (action, resource) = ("events.topic_legal_hold", TopicResource(context, hold.Topic));
+                    var error = Validate.Topic(hold.Topic, limits);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, hold.Caller, AdminPermission, hold.Topic, null, 0, action, resource, $"legal_hold={hold.LegalHold}");
+                }
 
             case SweepEventRetention sweep:
-            {
-                var (action, resource) = ("events.retention_sweep", context.ResourcePrefix);
-                var error = sweep.MaxEntries is < 1 or > MaxSweepEntries ? new ForgeOneError(ErrorCodes.InvalidArgument, $"MaxEntries must be 1..{MaxSweepEntries}.") : null;
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, sweep.Caller, AdminPermission, null, null, 0, action, resource, $"max={sweep.MaxEntries}");
-            }
+                {
+                    var (action, resource) = ("events.retention_sweep", context.ResourcePrefix);
+                    var error = sweep.MaxEntries is < 1 or > MaxSweepEntries ? new ForgeOneError(ErrorCodes.InvalidArgument, $"MaxEntries must be 1..{MaxSweepEntries}.") : null;
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, sweep.Caller, AdminPermission, null, null, 0, action, resource, $"max={sweep.MaxEntries}");
+                }
 
             case DescribeTopic describe:
-            {
-                var (action, resource) = ("events.topic_describe", TopicResource(context, describe.Topic));
-                var error = Validate.Topic(describe.Topic, limits);
-                return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, describe.Caller, ReadPermission, describe.Topic, null, 0, action, resource);
-            }
+                {
+                    var (action, resource) = ("events.topic_describe", TopicResource(context, describe.Topic));
+                    var error = Validate.Topic(describe.Topic, limits);
+                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, describe.Caller, ReadPermission, describe.Topic, null, 0, action, resource);
+                }
 
             case ListTopics list:
-            {
-                var (action, resource) = ("events.topic_list", context.ResourcePrefix);
-                var error = list.Limit is < 1 or > MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxPageSize}.") : null;
-                return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, list.Caller, ReadPermission, null, null, 0, action, resource);
-            }
+                {
+                    var (action, resource) = ("events.topic_list", context.ResourcePrefix);
+                    var error = list.Limit is < 1 or > MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxPageSize}.") : null;
+                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, list.Caller, ReadPermission, null, null, 0, action, resource);
+                }
 
             case PublishEvent publish:
-            {
-                var (action, resource) = ("events.publish", TopicResource(context, publish.Topic));
-                var error = publish.Event is null
-                    ? new ForgeOneError(ErrorCodes.InvalidArgument, "An event is required.")
-                    : ValidateEvent(publish.Topic, publish.Event, now, limits);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, publish.Caller, WritePermission, publish.Topic, null, 0, action, resource, $"count=1 priority={publish.Event!.Priority}");
-            }
+                {
+                    var (action, resource) = ("events.publish", TopicResource(context, publish.Topic));
+                    var error = publish.Event is null
+                        ? new ForgeOneError(ErrorCodes.InvalidArgument, "An event is required.")
+                        : ValidateEvent(publish.Topic, publish.Event, now, limits);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, publish.Caller, WritePermission, publish.Topic, null, 0, action, resource, $"count=1 priority={publish.Event!.Priority}");
+                }
 
             case PublishEvents batch:
-            {
-                var (action, resource) = ("events.publish_batch", TopicResource(context, batch.Topic));
-                var error = ValidateBatch(batch, now, limits);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, batch.Caller, WritePermission, batch.Topic, null, 0, action, resource, $"count={batch.Events.Length}");
-            }
+                {
+                    var (action, resource) = ("events.publish_batch", TopicResource(context, batch.Topic));
+                    var error = ValidateBatch(batch, now, limits);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, batch.Caller, WritePermission, batch.Topic, null, 0, action, resource, $"count={batch.Events.Length}");
+                }
 
             case QueryEvents query:
-            {
-                var (action, resource) = ("events.query", TopicResource(context, query.Topic));
-                var error = Validate.Topic(query.Topic, limits)
-                    ?? (query.From >= query.To ? new ForgeOneError(ErrorCodes.InvalidArgument, "From must be before To.") : null)
-                    ?? (query.Limit is < 1 or > MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxPageSize}.") : null)
-                    ?? (query.MinPriority is { } p && !Enum.IsDefined(p) ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Priority {(int)p} is unknown.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, query.Caller, ReadPermission, query.Topic, null, 0, action, resource, query.MinPriority is { } min ? $"min_priority={min}" : "");
-            }
+                {
+                    var (action, resource) = ("events.query", TopicResource(context, query.Topic));
+                    var error = Validate.Topic(query.Topic, limits)
+                        ?? (query.From >= query.To ? new ForgeOneError(ErrorCodes.InvalidArgument, "From must be before To.") : null)
+                        ?? (query.Limit is < 1 or > MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxPageSize}.") : null)
+                        ?? (query.MinPriority is { } p && !Enum.IsDefined(p) ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Priority {(int)p} is unknown.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, query.Caller, ReadPermission, query.Topic, null, 0, action, resource, query.MinPriority is { } min ? $"min_priority={min}" : "");
+                }
 
             case GetEvent get:
-            {
-                var (action, resource) = ("events.get", $"{context.ResourcePrefix}/id:{get.Id}");
-                return get.Id.Shard != context.ShardNumber
-                    ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
-                    : Authorize(context, get.Caller, ReadPermission, null, null, 0, action, resource);
-            }
+                {
+                    var (action, resource) = ("events.get", $"{context.ResourcePrefix}/id:{get.Id}");
+                    return get.Id.Shard != context.ShardNumber
+                        ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
+                        : Authorize(context, get.Caller, ReadPermission, null, null, 0, action, resource);
+                }
 
             case CommitConsumerOffset commit:
-            {
-                var (action, resource) = ("events.offset_commit", $"{TopicResource(context, commit.Topic)}/group:{Safe(commit.Group)}");
-                var error = Validate.Topic(commit.Topic, limits)
-                    ?? ValidateGroup(commit.Group, limits)
-                    ?? (commit.Position.Shard != context.ShardNumber
-                        ? new ForgeOneError(ErrorCodes.InvalidId, $"Position {commit.Position} is an id of shard {commit.Position.Shard}; events of '{commit.Topic}' live in shard {context.ShardNumber}.")
-                        : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, commit.Caller, commit.Force ? WritePermission : ReadPermission, commit.Topic, null, 0, action, resource, $"position={commit.Position} force={commit.Force}");
-            }
+                {
+                    var (action, resource) = ("events.offset_commit", $"{TopicResource(context, commit.Topic)}/group:{Safe(commit.Group)}");
+                    var error = Validate.Topic(commit.Topic, limits)
+                        ?? ValidateGroup(commit.Group, limits)
+                        ?? (commit.Position.Shard != context.ShardNumber
+                            ? new ForgeOneError(ErrorCodes.InvalidId, $"Position {commit.Position} is an id of shard {commit.Position.Shard}; events of '{commit.Topic}' live in shard {context.ShardNumber}.")
+                            : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, commit.Caller, commit.Force ? WritePermission : ReadPermission, commit.Topic, null, 0, action, resource, $"position={commit.Position} force={commit.Force}");
+                }
 
             case GetConsumerOffset offset:
-            {
-                var (action, resource) = ("events.offset_get", $"{TopicResource(context, offset.Topic)}/group:{Safe(offset.Group)}");
-                var error = Validate.Topic(offset.Topic, limits) ?? ValidateGroup(offset.Group, limits);
-                return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, offset.Caller, ReadPermission, offset.Topic, null, 0, action, resource);
-            }
+                {
+                    var (action, resource) = ("events.offset_get", $"{TopicResource(context, offset.Topic)}/group:{Safe(offset.Group)}");
+                    var error = Validate.Topic(offset.Topic, limits) ?? ValidateGroup(offset.Group, limits);
+                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, offset.Caller, ReadPermission, offset.Topic, null, 0, action, resource);
+                }
 
             case Subscribe subscribe:
-            {
-                var (action, resource) = ("events.subscribe", TopicResource(context, subscribe.Topic));
-                var error = Validate.Topic(subscribe.Topic, limits)
-                    ?? (subscribe.Window is < 1 or > MaxWindow ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Window must be 1..{MaxWindow}.") : null)
-                    ?? (subscribe.Subscriber is null || subscribe.Subscriber.IsNobody() ? new ForgeOneError(ErrorCodes.InvalidArgument, "A subscriber is required.") : null)
-                    ?? (subscribe.Start is null ? new ForgeOneError(ErrorCodes.InvalidArgument, "A start position is required.") : null)
-                    ?? (string.IsNullOrEmpty(subscribe.SubscriptionId) || subscribe.SubscriptionId.Length > 128 ? new ForgeOneError(ErrorCodes.InvalidArgument, "A subscription id of 1..128 characters is required.") : null);
-                return error is not null
-                    ? Admission.Reject(action, resource, error)
-                    : Authorize(context, subscribe.Caller, ReadPermission, subscribe.Topic, null, 0, action, resource, $"subscription={subscribe.SubscriptionId} window={subscribe.Window}");
-            }
+                {
+                    var (action, resource) = ("events.subscribe", TopicResource(context, subscribe.Topic));
+                    var error = Validate.Topic(subscribe.Topic, limits)
+                        ?? (subscribe.Window is < 1 or > MaxWindow ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Window must be 1..{MaxWindow}.") : null)
+                        ?? (subscribe.Subscriber is null || subscribe.Subscriber.IsNobody() ? new ForgeOneError(ErrorCodes.InvalidArgument, "A subscriber is required.") : null)
+                        ?? (subscribe.Start is null ? new ForgeOneError(ErrorCodes.InvalidArgument, "A start position is required.") : null)
+                        ?? (string.IsNullOrEmpty(subscribe.SubscriptionId) || subscribe.SubscriptionId.Length > 128 ? new ForgeOneError(ErrorCodes.InvalidArgument, "A subscription id of 1..128 characters is required.") : null);
+                    return error is not null
+                        ? Admission.Reject(action, resource, error)
+                        : Authorize(context, subscribe.Caller, ReadPermission, subscribe.Topic, null, 0, action, resource, $"subscription={subscribe.SubscriptionId} window={subscribe.Window}");
+                }
 
             default:
                 return Admission.Reject("events.unknown", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not an events operation."));
