@@ -17,8 +17,6 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
-using ForgeOne.Cluster.Shards.Logs;
-using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
@@ -63,7 +61,7 @@ Directory.CreateDirectory(options.DataRoot);
 var kek = new FileKekProvider(options.KeysDirectoryFull, options.DataRootFull);
 var host = new ShardHost(options.DataRootFull, options.ShardCounts.ToCounts(), options.Shards,
     new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
-    new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler() },
+    ShardHandlers.CreateDefault(),
     TimeProvider.System, Limits.Default);
 var system = ActorSystem.Create(options.ClusterName, ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ClusterConfig.Build(options)));
 using var signer = AuditSigner.LoadOrCreate(options.KeysDirectoryFull, options.DataRootFull);

@@ -67,6 +67,8 @@ public static class ErrorCodes
     public const string Conflict = "storage.conflict";
     /// <summary>Stored data (a blob chunk or a whole blob) does not match its SHA-256 checksum.</summary>
     public const string ChecksumMismatch = "storage.checksum_mismatch";
+    /// <summary>A consumer group's offset may only move forward; the commit was older than the stored one.</summary>
+    public const string OffsetRegression = "events.offset_regression";
 
     // crypto.* : keys and ciphertexts.
     public const string CryptoWrongKey = "crypto.wrong_key";

@@ -5,9 +5,6 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
-using ForgeOne.Cluster.Shards.Blobs;
-using ForgeOne.Cluster.Shards.Logs;
-using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
@@ -56,7 +53,7 @@ internal sealed partial class NodeService : IHostedService
                     _options.ShardCounts.ToCounts(),
                     _options.Shards,
                     new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
-                    new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler(), [ShardKind.Blobs] = new BlobShardHandler() },
+                    ShardHandlers.CreateDefault(),
                     TimeProvider.System,
                     Limits.Default);
             }

@@ -2,13 +2,9 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
-using ForgeOne.Cluster.Shards.Blobs;
-using ForgeOne.Cluster.Shards.Logs;
-using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Tests;
 
@@ -62,7 +58,7 @@ public static class TestHosts
             counts ?? new ShardCounts(4, 2, 2),
             options,
             new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
-            new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler(), [ShardKind.Blobs] = new BlobShardHandler() },
+            ShardHandlers.CreateDefault(),
             TimeProvider.System,
             Limits.Default);
     }

@@ -219,6 +219,7 @@ public sealed class ForgeOneCluster
             {
                 ShardKind.Logs => new LogProtocol.LogFailed(error),
                 ShardKind.System => new SystemProtocol.SystemFailed(error),
+                ShardKind.Events => new EventProtocol.EventFailed(error),
                 _ => new ShardProtocol.ShardFailed(message.Kind, message.ShardNumber ?? -1, error),
             };
         }

@@ -49,6 +49,13 @@ public interface IFailureReply : IForgeOneMessage
 }
 
 /// <summary>
+/// An operation that opens a long-lived stream (an events subscription): the shard actor admits
+/// and audits it like any operation, then hands it to the kind's stream actor
+/// (<see cref="Shards.IShardStreamHandler"/>) instead of a transaction.
+/// </summary>
+public interface IShardStreamRequest : IShardOperation;
+
+/// <summary>
 /// A message bound to a residency zone: the client-facing router sends it to the zone's shard
 /// region (shards hosted only on nodes of region <c>Zone</c>) and refuses it when no such node
 /// is up. Null = the default, zone-less region.

@@ -22,6 +22,8 @@ public static class ProtocolTypes
         [
             typeof(RecordId), typeof(ForgeOneError), typeof(LogEntry), typeof(Severity), typeof(Priority),
             typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller),
+            typeof(EventProtocol.EventInput), typeof(EventProtocol.EventRecord), typeof(EventProtocol.TopicSettings),
+            typeof(EventProtocol.TopicDescription), typeof(EventProtocol.SubscriptionStart),
             typeof(LogProtocol.LogCheckpoint), typeof(LogProtocol.LogTopicPolicy),
             typeof(SystemProtocol.KeyValueTable), typeof(SystemProtocol.SettingVersion), typeof(SystemProtocol.SnapshotInfo),
             typeof(SystemProtocol.MetricPoint), typeof(Storage.Records.SnapshotStatus),

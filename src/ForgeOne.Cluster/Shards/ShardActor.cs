@@ -57,6 +57,9 @@ public sealed class ShardActor : ReceiveActor
     private ForgeOneError? _openFailure;
     private ICancelable? _maintenance;
 
+    // The kind's stream actor (events subscriptions), started once the shard is open.
+    private IActorRef? _stream;
+
     /// <summary>Creates the actor for entity <paramref name="entityId"/> (<c>"{kind}-{n}"</c>).</summary>
     public ShardActor(ShardHost host, string entityId, string nodeAddress)
     {
@@ -160,6 +163,10 @@ public sealed class ShardActor : ReceiveActor
         var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
         var ids = new RecordIdGenerator(_shard, _host.Time, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
         _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits) { Zone = _host.Zone };
+        if (_handler is IShardStreamHandler streams)
+        {
+            _stream = Context.ActorOf(streams.StreamProps(_context, Self), "stream");
+        }
     }
 
     // Kept in the keys table beside the keyring: both are per-shard state that must never go
@@ -170,6 +177,8 @@ public sealed class ShardActor : ReceiveActor
     {
         Receive<IShardCommand>(OnCommand);
         Receive<IShardQuery>(OnQuery);
+        Receive<IShardStreamRequest>(OnStreamRequest);
+        Receive<ShardStreamRead>(OnStreamRead);
         Receive<Flush>(_ =>
         {
             _flushScheduled = false;
@@ -197,6 +206,7 @@ public sealed class ShardActor : ReceiveActor
     {
         Receive<IShardOperation>(_ => Sender.Tell(_handler.Fail(Unavailable())));
         Receive<IShardControl>(_ => Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable())));
+        Receive<ShardStreamRead>(_ => Sender.Tell(new Status.Failure(new ForgeOneException(Unavailable()))));
         Receive<ShardProtocol.HandOff>(_ => Context.Stop(Self));
         ReceiveAny(_ => { });
     }
@@ -272,6 +282,45 @@ public sealed class ShardActor : ReceiveActor
                 Interlocked.Decrement(ref _readsInFlight);
             }
         }).PipeTo(sender);
+    }
+
+    private void OnStreamRequest(IShardStreamRequest request)
+    {
+        if (_stream is null)
+        {
+            Sender.Tell(_handler.Fail(new ForgeOneError(ErrorCodes.InvalidArgument, $"{_kind.FolderName()} shards serve no streams.")));
+            return;
+        }
+
+        var admission = Admit(request);
+        if (!admission.Admitted)
+        {
+            return;
+        }
+
+        // Opening a stream is audited like a read: the record joins the next group commit.
+        _queuedAudits.Add(new QueuedAudit(request.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
+        ScheduleFlush();
+        _stream.Forward(request);
+    }
+
+    private void OnStreamRead(ShardStreamRead read)
+    {
+        // Same discipline as a query: off the actor thread, counted so the file is never closed
+        // under it. The stream actor is our child, so no read can be asked after HandOff.
+        var store = _store!;
+        Interlocked.Increment(ref _readsInFlight);
+        Task.Run(() =>
+        {
+            try
+            {
+                return store.Read(read.Read);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _readsInFlight);
+            }
+        }).PipeTo(Sender);
     }
 
     private Admission Admit(IShardOperation operation)
@@ -350,7 +399,11 @@ public sealed class ShardActor : ReceiveActor
             foreach (var pending in group)
             {
                 pending.Sender.Tell(_handler.Fail(error));
-                _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+
+                // A handler's check against stored state (a topic's classification, say) that
+                // refuses access is a denial in the audit trail, like a refusal at admission.
+                var outcome = error.Code == ErrorCodes.Forbidden ? AuditOutcome.Denied : AuditOutcome.Failed;
+                _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, outcome, _host.Time.GetUtcNow()));
             }
 
             if (group.Count == 0)
@@ -366,6 +419,12 @@ public sealed class ShardActor : ReceiveActor
         for (var i = 0; i < group.Count; i++)
         {
             group[i].Sender.Tell(replies[i]);
+        }
+
+        // Live streams see a write only once it is durable.
+        if (_stream is not null && group.Count > 0)
+        {
+            _stream.Tell(new ShardCommitted([.. group.Select(p => p.Command)], replies));
         }
     }
 
@@ -419,6 +478,13 @@ public sealed class ShardActor : ReceiveActor
         {
             _log.Error(e, "SHARD {0}-{1} FENCED on {2}: {3}", _kind.FolderName(), _shard, _nodeAddress, e.Message);
             _openFailure = ((ForgeOneException)e).Error;
+            if (_stream is not null)
+            {
+                // Its subscribers see their sources die and re-subscribe to the new owner.
+                Context.Stop(_stream);
+                _stream = null;
+            }
+
             CloseQuietly();
             Become(Failed);
         }

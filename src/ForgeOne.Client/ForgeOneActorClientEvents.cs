@@ -1,0 +1,72 @@
+using Akka.Actor;
+using ForgeOne.Cluster.Client;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Common;
+using ForgeOne.Storage;
+using static ForgeOne.Cluster.Protocol.EventProtocol;
+
+namespace ForgeOne.Client;
+
+/// <summary>
+/// Events operations of <see cref="ForgeOneActorClient"/>. Every call goes through the cluster's
+/// residency router, so a topic of zone Z (pass <c>zone</c>) reaches only zone Z's shards.
+/// </summary>
+public static class ForgeOneActorClientEvents
+{
+    /// <summary>Creates a topic (an <c>events:admin</c> decision); returns it as stored.</summary>
+    public static async Task<TopicDescription> CreateTopicAsync(this ForgeOneActorClient client, Caller caller, string topic, TopicSettings settings) =>
+        Expect<TopicCreated>(await Ask(client, new CreateTopic(caller, topic, settings, settings.ResidencyZone)).ConfigureAwait(false)).Topic;
+
+    /// <summary>Describes a topic.</summary>
+    public static async Task<TopicDescription> DescribeTopicAsync(this ForgeOneActorClient client, Caller caller, string topic, string? zone = null) =>
+        Expect<TopicDescribed>(await Ask(client, new DescribeTopic(caller, topic, zone)).ConfigureAwait(false)).Topic;
+
+    /// <summary>One page of the topics of every events shard (of <paramref name="zone"/>); pass the continuation back for the next.</summary>
+    public static Task<TopicListPage> ListTopicsAsync(this ForgeOneActorClient client, Caller caller, int limit = 100, string? continuation = null, string? zone = null) =>
+        EventTopics.ListAsync(Region(client, zone), client.Cluster.Regions.Counts.Of(ShardKind.Events), caller, limit, continuation, client.Timeout, zone);
+
+    /// <summary>Publishes one event; returns its id once committed.</summary>
+    public static async Task<RecordId> PublishAsync(this ForgeOneActorClient client, Caller caller, string topic, EventInput e, string? zone = null) =>
+        Expect<EventPublished>(await Ask(client, new PublishEvent(caller, topic, e, zone)).ConfigureAwait(false)).Id;
+
+    /// <summary>Publishes a batch (all-or-nothing, one audit record); returns the ids in order once committed.</summary>
+    public static async Task<RecordId[]> PublishBatchAsync(this ForgeOneActorClient client, Caller caller, string topic, EventInput[] events, string? zone = null) =>
+        Expect<EventsPublished>(await Ask(client, new PublishEvents(caller, topic, events, zone)).ConfigureAwait(false)).Ids;
+
+    /// <summary>One page of a topic's events in a time range, ordered by (timestamp, id).</summary>
+    public static async Task<EventPage> QueryEventsAsync(this ForgeOneActorClient client, QueryEvents query) =>
+        Expect<EventPage>(await Ask(client, query).ConfigureAwait(false));
+
+    /// <summary>Commits a consumer group's position (forward only unless <paramref name="force"/>).</summary>
+    public static async Task<ConsumerOffsetCommitted> CommitOffsetAsync(this ForgeOneActorClient client, Caller caller, string group, string topic, RecordId position, bool force = false, string? zone = null) =>
+        Expect<ConsumerOffsetCommitted>(await Ask(client, new CommitConsumerOffset(caller, group, topic, position, force, zone)).ConfigureAwait(false));
+
+    /// <summary>A consumer group's position (null position: never committed).</summary>
+    public static async Task<CurrentConsumerOffset> GetOffsetAsync(this ForgeOneActorClient client, Caller caller, string group, string topic, string? zone = null) =>
+        Expect<CurrentConsumerOffset>(await Ask(client, new GetConsumerOffset(caller, group, topic, zone)).ConfigureAwait(false));
+
+    /// <summary>
+    /// Starts an <see cref="EventSubscription"/> delivering <paramref name="topic"/> to
+    /// <paramref name="consumer"/> (which acknowledges each <see cref="EventSubscription.Delivered"/>
+    /// with <see cref="EventSubscription.Ack"/>); stop it with <see cref="EventSubscription.Stop"/>.
+    /// </summary>
+    public static IActorRef Subscribe(this ForgeOneActorClient client, Caller caller, string topic, IActorRef consumer, SubscriptionStart? start = null, EventSubscriptionSettings? settings = null) =>
+        client.System.ActorOf(EventSubscription.Props(Region(client, settings?.Zone), caller, topic, consumer, start, settings));
+
+    private static IActorRef Region(ForgeOneActorClient client, string? zone) =>
+        zone is null
+            ? client.Cluster.Region(ShardKind.Events)
+            : client.Cluster.ZoneRegions.TryGetValue((ShardKind.Events, zone), out var region)
+                ? region
+                : throw new ForgeOneException(ErrorCodes.ResidencyUnavailable, $"Residency zone '{zone}' is not served by this cluster.");
+
+    private static Task<object> Ask(ForgeOneActorClient client, IShardMessage message) => client.Cluster.AskAsync(message, client.Timeout);
+
+    private static T Expect<T>(object reply) =>
+        reply switch
+        {
+            T ok => ok,
+            IFailureReply failed => throw new ForgeOneException(failed.Error),
+            _ => throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply {reply.GetType().Name}."),
+        };
+}
