@@ -17,7 +17,7 @@ namespace ForgeOne.Cluster.Tests;
 /// </summary>
 public sealed class ThreeNodeClusterSpec : IAsyncLifetime
 {
-    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Ask = TimeSpan.FromSeconds(30);
     private readonly ITestOutputHelper _output;
     private readonly TempRoot _root = new();
     private readonly List<InProcessNode> _nodes = [];

@@ -104,6 +104,22 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
+    /// <summary>Waits until a line containing <paramref name="text"/> has been printed.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                throw new TimeoutException($"{Name} never printed '{text}':\n{Output}");
+            }
+
+            // Polls the captured output; the lines arrive on the process's reader thread.
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>SIGTERM: the graceful path (CoordinatedShutdown).</summary>
     public void Terminate()
     {

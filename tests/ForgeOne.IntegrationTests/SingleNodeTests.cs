@@ -25,7 +25,9 @@ public sealed class SingleNodeTests : IDisposable
 
         Assert.Contains(keyFile, _node.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_dir.Path, "data", "system", "shard-0000.mdb")));
-        Assert.True(File.Exists(Path.Combine(_dir.Path, "data", "singletons.db")) || _node.Output.Contains("recovered", StringComparison.Ordinal));
+        // The singletons start right after readiness; their SQLite journal lives in the data root.
+        await _node.WaitForOutputAsync("Audit sealer recovered", TimeSpan.FromSeconds(60));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "data", "singletons.db")), _node.Output);
 
         _node.Terminate();
         var exitCode = await _node.WaitForExitAsync(TimeSpan.FromSeconds(60));

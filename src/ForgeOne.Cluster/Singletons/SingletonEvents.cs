@@ -54,31 +54,31 @@ public sealed class SingletonEventSerializer : SerializerWithStringManifest
             case SealWritten s:
                 return s.Encoded;
             case KeyEventsRecorded k:
-            {
-                using var ms = new MemoryStream();
-                using var w = new BinaryWriter(ms, Encoding.UTF8);
-                w.Write(k.Time.UtcTicks);
-                w.Write(k.Shard);
-                w.Write(k.Events.Length);
-                foreach (var e in k.Events)
                 {
-                    w.Write(e);
+                    using var ms = new MemoryStream();
+                    using var w = new BinaryWriter(ms, Encoding.UTF8);
+                    w.Write(k.Time.UtcTicks);
+                    w.Write(k.Shard);
+                    w.Write(k.Events.Length);
+                    foreach (var e in k.Events)
+                    {
+                        w.Write(e);
+                    }
+
+                    w.Flush();
+                    return ms.ToArray();
                 }
 
-                w.Flush();
-                return ms.ToArray();
-            }
-
             case BackupScheduleSet b:
-            {
-                using var ms = new MemoryStream();
-                using var w = new BinaryWriter(ms, Encoding.UTF8);
-                w.Write(b.Interval.Ticks);
-                w.Write(b.SetAt.UtcTicks);
-                w.Write(b.SetBy);
-                w.Flush();
-                return ms.ToArray();
-            }
+                {
+                    using var ms = new MemoryStream();
+                    using var w = new BinaryWriter(ms, Encoding.UTF8);
+                    w.Write(b.Interval.Ticks);
+                    w.Write(b.SetAt.UtcTicks);
+                    w.Write(b.SetBy);
+                    w.Flush();
+                    return ms.ToArray();
+                }
 
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a singleton event.");
@@ -96,24 +96,24 @@ public sealed class SingletonEventSerializer : SerializerWithStringManifest
                     SealCodec.Decode(bytes);
                     return new SealWritten(bytes);
                 case KeyEventsManifest:
-                {
-                    using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-                    var time = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
-                    var shard = r.ReadString();
-                    var events = new string[r.ReadInt32()];
-                    for (var i = 0; i < events.Length; i++)
                     {
-                        events[i] = r.ReadString();
+                        using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+                        var time = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
+                        var shard = r.ReadString();
+                        var events = new string[r.ReadInt32()];
+                        for (var i = 0; i < events.Length; i++)
+                        {
+                            events[i] = r.ReadString();
+                        }
+
+                        return new KeyEventsRecorded(time, shard, events);
                     }
 
-                    return new KeyEventsRecorded(time, shard, events);
-                }
-
                 case BackupManifest:
-                {
-                    using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-                    return new BackupScheduleSet(TimeSpan.FromTicks(r.ReadInt64()), new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero), r.ReadString());
-                }
+                    {
+                        using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+                        return new BackupScheduleSet(TimeSpan.FromTicks(r.ReadInt64()), new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero), r.ReadString());
+                    }
 
                 default:
                     throw new ForgeOneException(ErrorCodes.StorageUnknownFormat, $"Unknown singleton event manifest '{manifest}'.");

@@ -55,38 +55,38 @@ public sealed partial class SystemShardHandler : IShardHandler
         switch (command)
         {
             case RecordShardCounts counts:
-            {
-                var stored = Get(txn, ShardCountsKey, context);
-                if (stored is null)
                 {
-                    var value = new byte[12];
-                    BinaryPrimitives.WriteInt32BigEndian(value, counts.Logs);
-                    BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(4), counts.Events);
-                    BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), counts.Blobs);
-                    Put(txn, ShardCountsKey, value, context);
-                    return new ShardCountsAccepted(counts.Logs, counts.Events, counts.Blobs, true);
-                }
+                    var stored = Get(txn, ShardCountsKey, context);
+                    if (stored is null)
+                    {
+                        var value = new byte[12];
+                        BinaryPrimitives.WriteInt32BigEndian(value, counts.Logs);
+                        BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(4), counts.Events);
+                        BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), counts.Blobs);
+                        Put(txn, ShardCountsKey, value, context);
+                        return new ShardCountsAccepted(counts.Logs, counts.Events, counts.Blobs, true);
+                    }
 
-                var (logs, events, blobs) = (BinaryPrimitives.ReadInt32BigEndian(stored), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(4)), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(8)));
-                if ((logs, events, blobs) != (counts.Logs, counts.Events, counts.Blobs))
-                {
-                    throw new ForgeOneException(ErrorCodes.ShardCountMismatch,
-                        $"This node is configured with shard counts logs={counts.Logs} events={counts.Events} blobs={counts.Blobs}, but the cluster was created with logs={logs} events={events} blobs={blobs}. Shard counts are fixed for a cluster's life: set ForgeOne:ShardCounts to the recorded values.");
-                }
+                    var (logs, events, blobs) = (BinaryPrimitives.ReadInt32BigEndian(stored), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(4)), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(8)));
+                    if ((logs, events, blobs) != (counts.Logs, counts.Events, counts.Blobs))
+                    {
+                        throw new ForgeOneException(ErrorCodes.ShardCountMismatch,
+                            $"This node is configured with shard counts logs={counts.Logs} events={counts.Events} blobs={counts.Blobs}, but the cluster was created with logs={logs} events={events} blobs={blobs}. Shard counts are fixed for a cluster's life: set ForgeOne:ShardCounts to the recorded values.");
+                    }
 
-                return new ShardCountsAccepted(logs, events, blobs, false);
-            }
+                    return new ShardCountsAccepted(logs, events, blobs, false);
+                }
 
             case RegisterBootstrapKey key:
-            {
-                if (Get(txn, BootstrapKeyKey, context) is not null)
                 {
-                    return new BootstrapKeyRegistered(false);
-                }
+                    if (Get(txn, BootstrapKeyKey, context) is not null)
+                    {
+                        return new BootstrapKeyRegistered(false);
+                    }
 
-                Put(txn, BootstrapKeyKey, key.Sha256, context);
-                return new BootstrapKeyRegistered(true);
-            }
+                    Put(txn, BootstrapKeyKey, key.Sha256, context);
+                    return new BootstrapKeyRegistered(true);
+                }
 
             default:
                 return ApplyStore(txn, command, context)
