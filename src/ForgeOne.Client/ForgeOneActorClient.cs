@@ -35,7 +35,14 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// Joins the cluster at <paramref name="seedNodes"/>. <paramref name="shardCounts"/> must be the
     /// cluster's (they are checked against the system store, like any node's).
     /// </summary>
-    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "")
+    /// <param name="seedNodes">Seed node addresses of the cluster.</param>
+    /// <param name="shardCounts">The cluster's shard counts.</param>
+    /// <param name="hostname">Address this client binds to.</param>
+    /// <param name="port">Port this client binds to (0: any free port).</param>
+    /// <param name="timeout">Per-request timeout (default 10 s).</param>
+    /// <param name="extraHocon">Extra Akka settings, layered over the node configuration.</param>
+    /// <param name="configure">Adjusts the client's node options (failure detection, downing) to match the cluster's.</param>
+    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null)
     {
         var options = new ForgeOneNodeOptions
         {
@@ -45,6 +52,7 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
             Roles = [ForgeOneNodeOptions.ClientRole],
             ShardCounts = shardCounts,
         };
+        configure?.Invoke(options);
         options.ThrowIfInvalid();
         var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + extraHocon).WithFallback(ClusterConfig.Build(options));
         var system = ActorSystem.Create(options.ClusterName, config);

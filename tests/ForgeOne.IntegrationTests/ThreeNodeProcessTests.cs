@@ -70,7 +70,14 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
         await Task.WhenAll(_nodes.Skip(1).Select(n => n.WaitReadyAsync(TimeSpan.FromSeconds(90))));
 
         _client = await ForgeOneActorClient.ConnectAsync([Seed(0), Seed(1)], new ShardCountOptions { Logs = 8, Events = 8, Blobs = 4 },
-            extraHocon: "akka.cluster.sharding.retry-interval = 200ms\nakka.remote.retry-gate-closed-for = 500ms");
+            extraHocon: "akka.cluster.sharding.retry-interval = 200ms\nakka.remote.retry-gate-closed-for = 500ms",
+            configure: o => o.Failure = new FailureOptions
+            {
+                // The client is a member too and may be the leader that applies the SBR decision.
+                StableAfter = TimeSpan.FromSeconds(3),
+                AcceptableHeartbeatPause = TimeSpan.FromSeconds(2),
+                DownRemovalMargin = TimeSpan.FromSeconds(1),
+            });
 
         var acked = new List<(RecordId Id, string Message)>();
         for (var round = 0; round < 4; round++)
@@ -89,13 +96,21 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
 
         // Reads of shards that lived on the victim wait for the split brain resolver to down it
         // and for the shards to restart on the survivors from the shared data root.
-        await Eventually(async () =>
+        try
         {
-            foreach (var (id, message) in acked)
+            await Eventually(async () =>
             {
-                Assert.Equal(message, (await _client.GetLogAsync(Reader, id)).Message);
-            }
-        }, TimeSpan.FromSeconds(90), "every acknowledged write readable after the kill");
+                foreach (var (id, message) in acked)
+                {
+                    Assert.Equal(message, (await _client.GetLogAsync(Reader, id)).Message);
+                }
+            }, TimeSpan.FromSeconds(90), "every acknowledged write readable after the kill");
+        }
+        catch (TimeoutException)
+        {
+            _output.WriteLine($"--- {_nodes[0].Name} output ---\n{_nodes[0].Output}");
+            throw;
+        }
 
         // And it keeps serving writes on every topic.
         var after = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => _client.AppendLogAsync(Writer, $"topic-{i}", new LogInput(DateTimeOffset.UtcNow, Severity.Info, "after"))));

@@ -55,26 +55,26 @@ public sealed partial class LogShardHandler : IShardHandler
         switch (operation)
         {
             case AppendLog append:
-            {
-                var action = "logs.append";
-                var resource = TopicResource(context, append.Topic);
-                var error = append.Entry is null
-                    ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
-                    : Validate(append.Topic, append.Entry, now, context.Limits);
-                return Check(error, context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
-            }
+                {
+                    var action = "logs.append";
+                    var resource = TopicResource(context, append.Topic);
+                    var error = append.Entry is null
+                        ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
+                        : Validate(append.Topic, append.Entry, now, context.Limits);
+                    return Check(error, context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
+                }
 
             case AppendLogBatch batch:
                 return Check(ValidateBatch(batch, now, context.Limits), context, batch.Caller, WritePermission, batch.Topic, "logs.append_batch", TopicResource(context, batch.Topic), $"count={batch.Entries?.Length ?? 0}");
 
             case GetLog get:
-            {
-                var action = "logs.get";
-                var resource = $"{context.ResourcePrefix}/id:{get.Id}";
-                return get.Id.Shard != context.ShardNumber
-                    ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
-                    : Authorize(context, get.Caller, ReadPermission, null, action, resource);
-            }
+                {
+                    var action = "logs.get";
+                    var resource = $"{context.ResourcePrefix}/id:{get.Id}";
+                    return get.Id.Shard != context.ShardNumber
+                        ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
+                        : Authorize(context, get.Caller, ReadPermission, null, action, resource);
+                }
 
             case ReadLogRange range:
                 return Check(ValidateRange(range.Topic, range.From, range.To, range.Limit, context.Limits), context, range.Caller, ReadPermission, range.Topic, "logs.read_range", TopicResource(context, range.Topic));
@@ -144,34 +144,34 @@ public sealed partial class LogShardHandler : IShardHandler
         switch (query)
         {
             case GetLog get:
-            {
-                var key = RecordKeys.Primary(get.Id);
-                var stored = LoadStored(txn, key, context);
-                return stored is null
-                    ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
-                    : new LogFound(Reveal(stored, key, Readable(context, get.Caller, stored.Topic), context, verify: false));
-            }
+                {
+                    var key = RecordKeys.Primary(get.Id);
+                    var stored = LoadStored(txn, key, context);
+                    return stored is null
+                        ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
+                        : new LogFound(Reveal(stored, key, Readable(context, get.Caller, stored.Topic), context, verify: false));
+                }
 
             case ReadLogRange range:
-            {
-                var page = Query(txn, new QueryLogs(range.Caller, range.Topic, range.From, range.To, Severity.Trace, range.Limit), context);
-                return new LogRange(range.Topic, page.Entries);
-            }
+                {
+                    var page = Query(txn, new QueryLogs(range.Caller, range.Topic, range.From, range.To, Severity.Trace, range.Limit), context);
+                    return new LogRange(range.Topic, page.Entries);
+                }
 
             case QueryLogs q:
                 return Query(txn, q, context);
 
             case CountLogs count:
-            {
-                var token = Token(context, count.Topic);
-                long n = 0;
-                foreach (var _ in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(token, count.From), RecordKeys.TopicIndexUntil(token, count.To)))
                 {
-                    n++;
-                }
+                    var token = Token(context, count.Topic);
+                    long n = 0;
+                    foreach (var _ in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(token, count.From), RecordKeys.TopicIndexUntil(token, count.To)))
+                    {
+                        n++;
+                    }
 
-                return new LogCount(count.Topic, n);
-            }
+                    return new LogCount(count.Topic, n);
+                }
 
             case ListCheckpoints list:
                 return new CheckpointList(list.Topic, [.. LoadCheckpoints(txn, list.Topic, list.Name, context)]);

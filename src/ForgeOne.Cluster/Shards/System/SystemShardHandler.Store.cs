@@ -52,58 +52,58 @@ public sealed partial class SystemShardHandler
         switch (command)
         {
             case PutSetting put:
-            {
-                var table = TableOf(put.Table);
-                var token = KeyToken(context, put.Key);
-                var current = History(txn, table, token, context, newestOnly: true).LastOrDefault();
-                var currentVersion = current?.Version ?? 0;
-                if (put.ExpectedVersion is { } expected && expected != currentVersion)
                 {
-                    throw new ForgeOneException(ErrorCodes.Conflict, $"{put.Table} key '{put.Key}' is at version {currentVersion}, not {expected}.");
-                }
+                    var table = TableOf(put.Table);
+                    var token = KeyToken(context, put.Key);
+                    var current = History(txn, table, token, context, newestOnly: true).LastOrDefault();
+                    var currentVersion = current?.Version ?? 0;
+                    if (put.ExpectedVersion is { } expected && expected != currentVersion)
+                    {
+                        throw new ForgeOneException(ErrorCodes.Conflict, $"{put.Table} key '{put.Key}' is at version {currentVersion}, not {expected}.");
+                    }
 
-                var setting = new VersionedSetting(put.Key, currentVersion + 1, put.Value, context.Time.GetUtcNow(), put.Caller.Id);
-                var key = RecordKeys.SettingHistory(token, setting.Version);
-                txn.Put(table, key, context.Security.Encrypt(table, key, setting.Encode()));
-                return new SettingStored(ToProtocol(setting));
-            }
+                    var setting = new VersionedSetting(put.Key, currentVersion + 1, put.Value, context.Time.GetUtcNow(), put.Caller.Id);
+                    var key = RecordKeys.SettingHistory(token, setting.Version);
+                    txn.Put(table, key, context.Security.Encrypt(table, key, setting.Encode()));
+                    return new SettingStored(ToProtocol(setting));
+                }
 
             case AddSnapshot add:
-            {
-                var s = add.Snapshot;
-                var key = Encoding.UTF8.GetBytes(s.Id);
-                var record = new SnapshotRecord(s.Id, s.Kind, s.CreatedAt, s.Locations, s.Checksum, s.Size, s.Status);
-                txn.Put(Tables.Snapshots, key, context.Security.Encrypt(Tables.Snapshots, key, record.Encode()));
-                return new SnapshotAdded(s.Id);
-            }
+                {
+                    var s = add.Snapshot;
+                    var key = Encoding.UTF8.GetBytes(s.Id);
+                    var record = new SnapshotRecord(s.Id, s.Kind, s.CreatedAt, s.Locations, s.Checksum, s.Size, s.Status);
+                    txn.Put(Tables.Snapshots, key, context.Security.Encrypt(Tables.Snapshots, key, record.Encode()));
+                    return new SnapshotAdded(s.Id);
+                }
 
             case RecordMetrics record:
-            {
-                foreach (var sample in record.Samples)
                 {
-                    // The id makes keys unique when several nodes report in the same millisecond.
-                    var key = MetricKey(sample.Time.ToUnixTimeMilliseconds(), context.Ids.Next().Value);
-                    var stored = new MetricSample(sample.Name, sample.Time, sample.Value, sample.Labels ?? []);
-                    txn.Put(Tables.Metrics, key, context.Security.Encrypt(Tables.Metrics, key, stored.Encode()));
-                }
+                    foreach (var sample in record.Samples)
+                    {
+                        // The id makes keys unique when several nodes report in the same millisecond.
+                        var key = MetricKey(sample.Time.ToUnixTimeMilliseconds(), context.Ids.Next().Value);
+                        var stored = new MetricSample(sample.Name, sample.Time, sample.Value, sample.Labels ?? []);
+                        txn.Put(Tables.Metrics, key, context.Security.Encrypt(Tables.Metrics, key, stored.Encode()));
+                    }
 
-                return new MetricsRecorded(record.Samples.Length);
-            }
+                    return new MetricsRecorded(record.Samples.Length);
+                }
 
             case SweepMetrics sweep:
-            {
-                var cutoff = context.Time.GetUtcNow() - sweep.Retention;
-                var keys = txn.Scan(Tables.Metrics, MetricKey(long.MinValue, 0), MetricKey(cutoff.ToUnixTimeMilliseconds(), 0), limit: sweep.MaxEntries + 1)
-                    .Select(kv => kv.Key)
-                    .ToList();
-                var take = Math.Min(keys.Count, sweep.MaxEntries);
-                for (var i = 0; i < take; i++)
                 {
-                    txn.Delete(Tables.Metrics, keys[i]);
-                }
+                    var cutoff = context.Time.GetUtcNow() - sweep.Retention;
+                    var keys = txn.Scan(Tables.Metrics, MetricKey(long.MinValue, 0), MetricKey(cutoff.ToUnixTimeMilliseconds(), 0), limit: sweep.MaxEntries + 1)
+                        .Select(kv => kv.Key)
+                        .ToList();
+                    var take = Math.Min(keys.Count, sweep.MaxEntries);
+                    for (var i = 0; i < take; i++)
+                    {
+                        txn.Delete(Tables.Metrics, keys[i]);
+                    }
 
-                return new MetricsSwept(take, keys.Count > take);
-            }
+                    return new MetricsSwept(take, keys.Count > take);
+                }
 
             default:
                 return null;
@@ -115,10 +115,10 @@ public sealed partial class SystemShardHandler
         switch (query)
         {
             case GetSetting get:
-            {
-                var current = History(txn, TableOf(get.Table), KeyToken(context, get.Key), context, newestOnly: true).LastOrDefault();
-                return new CurrentSetting(get.Key, current is null ? null : ToProtocol(current));
-            }
+                {
+                    var current = History(txn, TableOf(get.Table), KeyToken(context, get.Key), context, newestOnly: true).LastOrDefault();
+                    return new CurrentSetting(get.Key, current is null ? null : ToProtocol(current));
+                }
 
             case GetSettingHistory history:
                 return new SettingHistory(history.Key, [.. History(txn, TableOf(history.Table), KeyToken(context, history.Key), context, newestOnly: false).Select(ToProtocol)]);
@@ -127,31 +127,31 @@ public sealed partial class SystemShardHandler
                 return new SnapshotList([.. txn.Scan(Tables.Snapshots, [0x00], [0xFF], limit: list.Limit).Select(kv => ToProtocol(DecodeSnapshot(kv.Key, kv.Value, context)))]);
 
             case GetSnapshot get:
-            {
-                var key = Encoding.UTF8.GetBytes(get.Id);
-                return txn.Get(Tables.Snapshots, key) is { } value
-                    ? new SnapshotFound(ToProtocol(DecodeSnapshot(key, value, context)))
-                    : new SystemFailed(new ForgeOneError(ErrorCodes.NotFound, $"No snapshot '{get.Id}'."));
-            }
-
-            case QueryMetrics q:
-            {
-                var samples = new List<MetricPoint>();
-                foreach (var (key, value) in txn.Scan(Tables.Metrics, MetricKey(q.From.ToUnixTimeMilliseconds(), 0), MetricKey(q.To.ToUnixTimeMilliseconds(), 0)))
                 {
-                    var sample = MetricSample.Decode(context.Security.Decrypt(Tables.Metrics, key, value));
-                    if (q.Name is null || string.Equals(sample.Name, q.Name, StringComparison.Ordinal))
-                    {
-                        samples.Add(new MetricPoint(sample.Name, sample.Time, sample.Value, new Dictionary<string, string>(sample.Labels, StringComparer.Ordinal)));
-                        if (samples.Count == q.Limit)
-                        {
-                            break;
-                        }
-                    }
+                    var key = Encoding.UTF8.GetBytes(get.Id);
+                    return txn.Get(Tables.Snapshots, key) is { } value
+                        ? new SnapshotFound(ToProtocol(DecodeSnapshot(key, value, context)))
+                        : new SystemFailed(new ForgeOneError(ErrorCodes.NotFound, $"No snapshot '{get.Id}'."));
                 }
 
-                return new MetricList([.. samples]);
-            }
+            case QueryMetrics q:
+                {
+                    var samples = new List<MetricPoint>();
+                    foreach (var (key, value) in txn.Scan(Tables.Metrics, MetricKey(q.From.ToUnixTimeMilliseconds(), 0), MetricKey(q.To.ToUnixTimeMilliseconds(), 0)))
+                    {
+                        var sample = MetricSample.Decode(context.Security.Decrypt(Tables.Metrics, key, value));
+                        if (q.Name is null || string.Equals(sample.Name, q.Name, StringComparison.Ordinal))
+                        {
+                            samples.Add(new MetricPoint(sample.Name, sample.Time, sample.Value, new Dictionary<string, string>(sample.Labels, StringComparer.Ordinal)));
+                            if (samples.Count == q.Limit)
+                            {
+                                break;
+                            }
+                        }
+                    }
+
+                    return new MetricList([.. samples]);
+                }
 
             default:
                 return null;
