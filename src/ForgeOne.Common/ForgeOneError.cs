@@ -101,6 +101,9 @@ public static class ErrorCodes
     public const string Unavailable = "cluster.unavailable";
     public const string Timeout = "cluster.timeout";
 
+    /// <summary>A topic's data was sent to shards of another residency zone than its policy names.</summary>
+    public const string ResidencyMismatch = "cluster.residency_mismatch";
+
     // retention.*
     public const string RetentionExpired = "retention.expired";
     public const string LegalHold = "retention.legal_hold";

@@ -5,6 +5,7 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
+using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Cluster.Shards.Logs;
 using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Common;
@@ -55,7 +56,7 @@ internal sealed partial class NodeService : IHostedService
                     _options.ShardCounts.ToCounts(),
                     _options.Shards,
                     new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
-                    new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler() },
+                    new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler(), [ShardKind.Blobs] = new BlobShardHandler() },
                     TimeProvider.System,
                     Limits.Default);
             }

@@ -2,6 +2,7 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
+using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Cluster.Shards.Logs;
 using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Common.Model;
@@ -61,7 +62,7 @@ public static class TestHosts
             counts ?? new ShardCounts(4, 2, 2),
             options,
             new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
-            new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler() },
+            new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler(), [ShardKind.System] = new SystemShardHandler(), [ShardKind.Blobs] = new BlobShardHandler() },
             TimeProvider.System,
             Limits.Default);
     }

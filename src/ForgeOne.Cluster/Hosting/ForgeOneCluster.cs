@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Event;
+using ForgeOne.Cluster.Compliance;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Sharding;
 using ForgeOne.Cluster.Shards;
@@ -115,6 +116,36 @@ public sealed class ForgeOneCluster
             regions[kind] = await StartRegion(kind).ConfigureAwait(false);
         }
 
+        // Residency (DESIGN.md §4): one region per zone and data kind, hosted only by storage
+        // nodes of that region; everywhere else a proxy. Additive: the zone-less regions above
+        // are unchanged.
+        var zoned = new Dictionary<(ShardKind, string), IActorRef>();
+        foreach (var zone in options.ResidencyZones.Distinct(StringComparer.Ordinal))
+        {
+            foreach (var kind in new[] { ShardKind.Logs, ShardKind.Events, ShardKind.Blobs })
+            {
+                var typeName = ZonedTypeName(kind, zone);
+                var role = RegionRole(zone);
+                var extractor = new ShardMessageExtractor(kind, counts.Of(kind));
+                if (storage && string.Equals(options.Region, zone, StringComparison.Ordinal))
+                {
+                    var zoneHost = host!.ForZone(zone);
+                    var settings = ClusterShardingSettings.Create(system).WithRole(role);
+                    zoned[(kind, zone)] = await sharding.StartAsync(
+                        typeName,
+                        entityId => ShardActor.Props(zoneHost, entityId, self),
+                        settings,
+                        extractor,
+                        sharding.DefaultShardAllocationStrategy(settings),
+                        ShardProtocol.HandOff.Instance).ConfigureAwait(false);
+                }
+                else
+                {
+                    zoned[(kind, zone)] = await sharding.StartProxyAsync(typeName, role, extractor).ConfigureAwait(false);
+                }
+            }
+        }
+
         var shardRegions = new ShardRegions(regions, counts);
         var time = host?.Time ?? TimeProvider.System;
         if (storage)
@@ -122,9 +153,77 @@ public sealed class ForgeOneCluster
             StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, time, options.Singletons.SealInterval));
             StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
             StartSingleton(system, "backup", BackupCoordinator.Props(time, options.Singletons.BackupInterval));
+            var logRegions = new List<(IActorRef, string?)> { (regions[ShardKind.Logs], null) };
+            logRegions.AddRange(zoned.Where(z => z.Key.Item1 == ShardKind.Logs).Select(z => (z.Value, (string?)z.Key.Item2)));
+            StartSingleton(system, "retention-sweeper", RetentionSweeper.Props(logRegions, counts.Logs, options.Compliance.RetentionSweepInterval, options.Compliance.RetentionSweepBatch));
+            system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
         }
 
-        return new ForgeOneCluster(system, shardRegions, Proxy(system, "audit-sealer"), Proxy(system, "key-rotation"), Proxy(system, "backup"));
+        return new ForgeOneCluster(system, shardRegions, Proxy(system, "audit-sealer"), Proxy(system, "key-rotation"), Proxy(system, "backup"))
+        {
+            ZoneRegions = zoned,
+            RetentionSweeperProxy = storage ? Proxy(system, "retention-sweeper") : ActorRefs.Nobody,
+        };
+    }
+
+    /// <summary>Regions of the residency zones, by kind and zone.</summary>
+    public IReadOnlyDictionary<(ShardKind Kind, string Zone), IActorRef> ZoneRegions { get; private init; } = new Dictionary<(ShardKind, string), IActorRef>();
+
+    /// <summary>Proxy to the <see cref="RetentionSweeper"/> singleton (Nobody on non-storage nodes).</summary>
+    public IActorRef RetentionSweeperProxy { get; private init; } = ActorRefs.Nobody;
+
+    /// <summary>Shard region type name of a zone's shards of <paramref name="kind"/>, e.g. <c>logs@eu</c>.</summary>
+    public static string ZonedTypeName(ShardKind kind, string zone) => $"{ShardEntityId.TypeName(kind)}@{zone}";
+
+    /// <summary>Akka role of the storage nodes of region <paramref name="zone"/>.</summary>
+    public static string RegionRole(string zone) => $"region-{zone}";
+
+    /// <summary>
+    /// The client-facing router: the region serving <paramref name="message"/> (its zone's region
+    /// for an <see cref="IZoned"/> message with a zone, else the kind's default region), or a
+    /// <see cref="ErrorCodes.ResidencyUnavailable"/> error when the zone is unknown or no storage
+    /// node of that region is Up, so nothing is ever sent to (or buffered for) a zone that
+    /// cannot take it.
+    /// </summary>
+    public (IActorRef? Region, ForgeOneError? Error) Route(IShardMessage message)
+    {
+        var zone = (message as IZoned)?.Zone;
+        if (zone is null)
+        {
+            return (Region(message.Kind), null);
+        }
+
+        if (!ZoneRegions.TryGetValue((message.Kind, zone), out var region))
+        {
+            return (null, new ForgeOneError(ErrorCodes.ResidencyUnavailable,
+                $"Residency zone '{zone}' is not served by this cluster (ForgeOne:ResidencyZones = [{string.Join(", ", ZoneRegions.Keys.Select(k => k.Zone).Distinct())}]); the write was not sent."));
+        }
+
+        var members = Akka.Cluster.Cluster.Get(System).State.Members.Select(m => (m.Status == Akka.Cluster.MemberStatus.Up, (IReadOnlyCollection<string>)m.Roles));
+        return ResidencyRouting.HasUpStorageMember(members, zone)
+            ? (region, null)
+            : (null, new ForgeOneError(ErrorCodes.ResidencyUnavailable,
+                $"No storage node of region '{zone}' is up (role {RegionRole(zone)}); data of zone '{zone}' may be stored only there, so the request was refused rather than placed elsewhere."));
+    }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> through <see cref="Route"/> and awaits the reply; a
+    /// residency refusal comes back as the kind's failure reply without sending anything.
+    /// </summary>
+    public async Task<object> AskAsync(IShardMessage message, TimeSpan timeout)
+    {
+        var (region, error) = Route(message);
+        if (error is not null)
+        {
+            return message.Kind switch
+            {
+                ShardKind.Logs => new LogProtocol.LogFailed(error),
+                ShardKind.System => new SystemProtocol.SystemFailed(error),
+                _ => new ShardProtocol.ShardFailed(message.Kind, message.ShardNumber ?? -1, error),
+            };
+        }
+
+        return await region!.Ask<object>(message, timeout).ConfigureAwait(false);
     }
 
     private static void StartSingleton(ActorSystem system, string name, Props props) =>

@@ -44,6 +44,16 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Residency region of this node (DESIGN.md §4); carried as the role <c>region-{Region}</c>.</summary>
     public string Region { get; set; } = "default";
 
+    /// <summary>
+    /// Residency zones the cluster serves (e.g. <c>eu</c>, <c>us</c>): every node starts one shard
+    /// region per zone and data kind (<c>logs@eu</c>), hosted only by storage nodes whose
+    /// <see cref="Region"/> is that zone (role <c>region-{zone}</c>). Same list on every node.
+    /// </summary>
+    public List<string> ResidencyZones { get; set; } = [];
+
+    /// <summary>Retention sweeps and metrics collection.</summary>
+    public ComplianceOptions Compliance { get; set; } = new();
+
     /// <summary>Shared data root: shard files and the embedded singleton journal live here.</summary>
     public string DataRoot { get; set; } = "./data";
 
@@ -122,6 +132,13 @@ public sealed class ForgeOneNodeOptions
         {
             errors.Add($"ForgeOne:Region '{Region}' must be lower-case letters, digits or '-'.");
         }
+
+        foreach (var zone in ResidencyZones.Where(z => string.IsNullOrWhiteSpace(z) || z == "default" || !z.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')))
+        {
+            errors.Add($"ForgeOne:ResidencyZones entry '{zone}' must be lower-case letters, digits or '-' (and not 'default').");
+        }
+
+        errors.AddRange(Compliance.Validate());
 
         if (IsStorage)
         {
@@ -313,4 +330,43 @@ public sealed class FailureOptions
 
     /// <summary>Wait before hand-over after a node is removed (sharding, singletons).</summary>
     public TimeSpan DownRemovalMargin { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Retention sweeps (singleton) and metrics collection (every storage node).</summary>
+public sealed class ComplianceOptions
+{
+    /// <summary>How often the retention sweeper visits every log shard.</summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Entries one sweep transaction deletes at most.</summary>
+    public int RetentionSweepBatch { get; set; } = 1000;
+
+    /// <summary>How often each storage node writes its metrics to the system store.</summary>
+    public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Metric samples older than this are swept.</summary>
+    public TimeSpan MetricsRetention { get; set; } = TimeSpan.FromDays(7);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (RetentionSweepInterval < TimeSpan.FromMilliseconds(100))
+        {
+            yield return $"ForgeOne:Compliance:RetentionSweepInterval {RetentionSweepInterval} must be at least 100ms.";
+        }
+
+        if (RetentionSweepBatch is < 1 or > 10_000)
+        {
+            yield return $"ForgeOne:Compliance:RetentionSweepBatch {RetentionSweepBatch} must be 1..10000.";
+        }
+
+        if (MetricsInterval < TimeSpan.FromMilliseconds(100))
+        {
+            yield return $"ForgeOne:Compliance:MetricsInterval {MetricsInterval} must be at least 100ms.";
+        }
+
+        if (MetricsRetention <= TimeSpan.Zero)
+        {
+            yield return $"ForgeOne:Compliance:MetricsRetention {MetricsRetention} must be positive.";
+        }
+    }
 }

@@ -11,7 +11,7 @@ public static class LogProtocol
     public sealed record LogInput(DateTimeOffset Timestamp, Severity Severity, string Message, Dictionary<string, string>? Metadata = null, string? CheckpointMarker = null);
 
     /// <summary>Appends one entry. Reply: <see cref="LogAppended"/> (after commit) or <see cref="LogFailed"/>.</summary>
-    public sealed record AppendLog(Caller Caller, string Topic, LogInput Entry) : IShardCommand
+    public sealed record AppendLog(Caller Caller, string Topic, LogInput Entry, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -27,7 +27,7 @@ public static class LogProtocol
     /// Appends a batch to one topic as one operation: one transaction, all-or-nothing, one audit
     /// record. Reply: <see cref="LogBatchAppended"/> or <see cref="LogFailed"/>.
     /// </summary>
-    public sealed record AppendLogBatch(Caller Caller, string Topic, LogInput[] Entries) : IShardCommand
+    public sealed record AppendLogBatch(Caller Caller, string Topic, LogInput[] Entries, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -40,7 +40,7 @@ public static class LogProtocol
     }
 
     /// <summary>Gets one entry by id. Reply: <see cref="LogFound"/> or <see cref="LogFailed"/> (storage.not_found).</summary>
-    public sealed record GetLog(Caller Caller, RecordId Id) : IShardQuery
+    public sealed record GetLog(Caller Caller, RecordId Id, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -53,7 +53,7 @@ public static class LogProtocol
     }
 
     /// <summary>Entries of a topic with <paramref name="From"/> &lt;= timestamp &lt; <paramref name="To"/>, oldest first. Reply: <see cref="LogRange"/>.</summary>
-    public sealed record ReadLogRange(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, int Limit = 1000) : IShardQuery
+    public sealed record ReadLogRange(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, int Limit = 1000, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -63,6 +63,167 @@ public static class LogProtocol
 
         /// <inheritdoc />
         public int? ShardNumber => null;
+    }
+
+    /// <summary>
+    /// One page of a topic's entries with <paramref name="From"/> &lt;= timestamp &lt; <paramref name="To"/> and
+    /// severity &gt;= <paramref name="MinSeverity"/>, oldest first. Pass the previous page's
+    /// continuation token to go on. Reply: <see cref="LogPage"/>.
+    /// </summary>
+    public sealed record QueryLogs(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, Severity MinSeverity = Severity.Trace, int Limit = 1000, string? ContinuationToken = null, string? Zone = null) : IShardQuery, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>Counts a topic's entries with <paramref name="From"/> &lt;= timestamp &lt; <paramref name="To"/> (index only, nothing decrypted). Reply: <see cref="LogCount"/>.</summary>
+    public sealed record CountLogs(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, string? Zone = null) : IShardQuery, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>
+    /// Creates version n+1 of checkpoint <paramref name="Name"/> of a topic at entry
+    /// <paramref name="Position"/> (null = "now": the topic's newest entry). Earlier versions are
+    /// kept. Reply: <see cref="CheckpointCreated"/>.
+    /// </summary>
+    public sealed record CreateCheckpoint(Caller Caller, string Topic, string Name, RecordId? Position = null, string? Zone = null) : IShardCommand, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>Every version of every checkpoint of a topic (or of one <paramref name="Name"/>), by name then version. Reply: <see cref="CheckpointList"/>.</summary>
+    public sealed record ListCheckpoints(Caller Caller, string Topic, string? Name = null, string? Zone = null) : IShardQuery, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>
+    /// Replays a topic from the newest version of checkpoint <paramref name="Checkpoint"/>
+    /// (entries after its position) or from the newest entry carrying checkpoint marker
+    /// <paramref name="Marker"/> (that entry included), one bounded page per request; every
+    /// entry's content hash is verified (<see cref="ErrorCodes.ChecksumMismatch"/> on a
+    /// mismatch). Exactly one of the two must be set. Reply: <see cref="LogReplayPage"/>.
+    /// </summary>
+    public sealed record ReplayLogs(Caller Caller, string Topic, string? Checkpoint = null, string? Marker = null, int Limit = 1000, string? ContinuationToken = null, string? Zone = null) : IShardQuery, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>
+    /// Sets a log topic's compliance policy: retention period (null = keep forever), legal hold
+    /// and residency zone. Must be sent to the zone's shards (<paramref name="Zone"/> = the
+    /// policy's zone). Reply: <see cref="LogTopicPolicySet"/>.
+    /// </summary>
+    public sealed record SetLogTopicPolicy(Caller Caller, string Topic, TimeSpan? Retention, bool LegalHold, string? Zone = null) : IShardCommand, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>The policy of a log topic. Reply: <see cref="CurrentLogTopicPolicy"/>.</summary>
+    public sealed record GetLogTopicPolicy(Caller Caller, string Topic, string? Zone = null) : IShardQuery, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => Topic;
+
+        /// <inheritdoc />
+        public int? ShardNumber => null;
+    }
+
+    /// <summary>
+    /// Deletes at most <paramref name="MaxEntries"/> expired entries (and their index keys) of
+    /// log shard <paramref name="Shard"/> in one transaction, skipping topics under legal hold;
+    /// one audit record per sweep with the counts. Reply: <see cref="RetentionSwept"/>
+    /// (<c>More</c> = send again).
+    /// </summary>
+    public sealed record SweepLogRetention(Caller Caller, int Shard, int MaxEntries = 1000, string? Zone = null) : IShardCommand, IZoned
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.Logs;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>A version of a named checkpoint.</summary>
+    public sealed record LogCheckpoint(string Topic, string Name, long Version, RecordId Position, DateTimeOffset CreatedAt, string CreatedBy);
+
+    /// <summary>A log topic's compliance policy.</summary>
+    public sealed record LogTopicPolicy(string Topic, TimeSpan? Retention, bool LegalHold, string? Zone, DateTimeOffset ChangedAt, string ChangedBy);
+
+    /// <summary>A page of entries; <paramref name="ContinuationToken"/> is null on the last page.</summary>
+    public sealed record LogPage(string Topic, LogEntry[] Entries, string? ContinuationToken) : IForgeOneMessage;
+
+    /// <summary>Number of entries in the range.</summary>
+    public sealed record LogCount(string Topic, long Count) : IForgeOneMessage;
+
+    /// <summary>The checkpoint version was stored.</summary>
+    public sealed record CheckpointCreated(LogCheckpoint Checkpoint) : IForgeOneMessage;
+
+    /// <summary>Checkpoint versions, by name then version.</summary>
+    public sealed record CheckpointList(string Topic, LogCheckpoint[] Checkpoints) : IForgeOneMessage;
+
+    /// <summary>A page of a replay, every entry's content hash verified; <paramref name="ContinuationToken"/> is null when the replay reached the topic's end.</summary>
+    public sealed record LogReplayPage(string Topic, LogEntry[] Entries, string? ContinuationToken) : IForgeOneMessage;
+
+    /// <summary>The policy was stored.</summary>
+    public sealed record LogTopicPolicySet(LogTopicPolicy Policy) : IForgeOneMessage;
+
+    /// <summary>The topic's policy; null when none was set (keep forever, no hold, default zone).</summary>
+    public sealed record CurrentLogTopicPolicy(string Topic, LogTopicPolicy? Policy) : IForgeOneMessage;
+
+    /// <summary>One retention sweep of a shard.</summary>
+    public sealed record RetentionSwept(int Shard, int Deleted, int TopicsSwept, int TopicsHeld, bool More) : IForgeOneMessage, IAuditDetail
+    {
+        /// <inheritdoc />
+        public string AuditDetail => $"deleted={Deleted} topics={TopicsSwept} held={TopicsHeld} more={More}";
     }
 
     /// <summary>The entry was committed under <paramref name="Id"/>.</summary>

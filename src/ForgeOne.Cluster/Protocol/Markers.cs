@@ -47,3 +47,24 @@ public interface IFailureReply : IForgeOneMessage
     /// <summary>The stable error.</summary>
     Common.ForgeOneError Error { get; }
 }
+
+/// <summary>
+/// A message bound to a residency zone: the client-facing router sends it to the zone's shard
+/// region (shards hosted only on nodes of region <c>Zone</c>) and refuses it when no such node
+/// is up. Null = the default, zone-less region.
+/// </summary>
+public interface IZoned
+{
+    /// <summary>The residency zone, or null.</summary>
+    string? Zone { get; }
+}
+
+/// <summary>
+/// A reply whose operation's audit detail is only known after it ran (a sweep's counts): the
+/// shard actor records <see cref="AuditDetail"/> instead of the admission's detail.
+/// </summary>
+public interface IAuditDetail
+{
+    /// <summary>Detail for the operation's audit record.</summary>
+    string AuditDetail { get; }
+}

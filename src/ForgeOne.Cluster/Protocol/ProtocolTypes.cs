@@ -22,6 +22,10 @@ public static class ProtocolTypes
         [
             typeof(RecordId), typeof(ForgeOneError), typeof(LogEntry), typeof(Severity), typeof(Priority),
             typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller),
+            typeof(LogProtocol.LogCheckpoint), typeof(LogProtocol.LogTopicPolicy),
+            typeof(SystemProtocol.KeyValueTable), typeof(SystemProtocol.SettingVersion), typeof(SystemProtocol.SnapshotInfo),
+            typeof(SystemProtocol.MetricPoint), typeof(Storage.Records.SnapshotStatus),
+            typeof(BlobMetadata), typeof(BlobProtocol.BlobLookupKind),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);
     }

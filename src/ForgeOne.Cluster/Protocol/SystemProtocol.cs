@@ -45,6 +45,173 @@ public static class SystemProtocol
     /// <summary>Whether this request stored the hash (false: a bootstrap key already existed).</summary>
     public sealed record BootstrapKeyRegistered(bool Created) : IForgeOneMessage;
 
+    /// <summary>Stores a new version of <paramref name="Key"/> in <c>settings</c> or <c>metadata</c> (history kept, who and when recorded). With <paramref name="ExpectedVersion"/> set, refused with storage.conflict unless the current version matches (0 = must not exist). Reply: <see cref="SettingStored"/>.</summary>
+    public sealed record PutSetting(Caller Caller, KeyValueTable Table, string Key, byte[] Value, long? ExpectedVersion = null) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>The current version of a key. Reply: <see cref="CurrentSetting"/>.</summary>
+    public sealed record GetSetting(Caller Caller, KeyValueTable Table, string Key) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Every version of a key, oldest first. Reply: <see cref="SettingHistory"/>.</summary>
+    public sealed record GetSettingHistory(Caller Caller, KeyValueTable Table, string Key) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Records a backup or snapshot in <c>snapshots</c> (re-adding an id updates its status). Reply: <see cref="SnapshotAdded"/>.</summary>
+    public sealed record AddSnapshot(Caller Caller, SnapshotInfo Snapshot) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Snapshot records, by id. Reply: <see cref="SnapshotList"/>.</summary>
+    public sealed record ListSnapshots(Caller Caller, int Limit = 1000) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>One snapshot record. Reply: <see cref="SnapshotFound"/> or <see cref="SystemFailed"/> (storage.not_found).</summary>
+    public sealed record GetSnapshot(Caller Caller, string Id) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Appends metric samples to <c>metrics</c>. Reply: <see cref="MetricsRecorded"/>.</summary>
+    public sealed record RecordMetrics(Caller Caller, MetricPoint[] Samples) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Samples with <paramref name="From"/> &lt;= time &lt; <paramref name="To"/> (optionally of one metric), oldest first. Reply: <see cref="MetricList"/>.</summary>
+    public sealed record QueryMetrics(Caller Caller, DateTimeOffset From, DateTimeOffset To, string? Name = null, int Limit = 10_000) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Deletes at most <paramref name="MaxEntries"/> samples older than <paramref name="Retention"/>; one audit record with the count. Reply: <see cref="MetricsSwept"/>.</summary>
+    public sealed record SweepMetrics(Caller Caller, TimeSpan Retention, int MaxEntries = 1000) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>The two versioned key-value tables of the system store.</summary>
+    public enum KeyValueTable
+    {
+        /// <summary>Operator settings.</summary>
+        Settings = 0,
+
+        /// <summary>Cluster metadata.</summary>
+        Metadata = 1,
+    }
+
+    /// <summary>One version of a key.</summary>
+    public sealed record SettingVersion(string Key, long Version, byte[] Value, DateTimeOffset ChangedAt, string ChangedBy);
+
+    /// <summary>A backup or snapshot record.</summary>
+    public sealed record SnapshotInfo(string Id, string Kind, DateTimeOffset CreatedAt, string[] Locations, byte[] Checksum, long Size, Storage.Records.SnapshotStatus Status);
+
+    /// <summary>One metric observation.</summary>
+    public sealed record MetricPoint(string Name, DateTimeOffset Time, double Value, Dictionary<string, string> Labels);
+
+    /// <summary>The version was stored.</summary>
+    public sealed record SettingStored(SettingVersion Setting) : IForgeOneMessage;
+
+    /// <summary>The current version, or null when the key was never set.</summary>
+    public sealed record CurrentSetting(string Key, SettingVersion? Setting) : IForgeOneMessage;
+
+    /// <summary>Every version of a key, oldest first.</summary>
+    public sealed record SettingHistory(string Key, SettingVersion[] Versions) : IForgeOneMessage;
+
+    /// <summary>The snapshot record was stored.</summary>
+    public sealed record SnapshotAdded(string Id) : IForgeOneMessage;
+
+    /// <summary>Snapshot records.</summary>
+    public sealed record SnapshotList(SnapshotInfo[] Snapshots) : IForgeOneMessage;
+
+    /// <summary>One snapshot record.</summary>
+    public sealed record SnapshotFound(SnapshotInfo Snapshot) : IForgeOneMessage;
+
+    /// <summary>The samples were stored.</summary>
+    public sealed record MetricsRecorded(int Count) : IForgeOneMessage;
+
+    /// <summary>Samples of a metrics query.</summary>
+    public sealed record MetricList(MetricPoint[] Samples) : IForgeOneMessage;
+
+    /// <summary>One metrics retention sweep.</summary>
+    public sealed record MetricsSwept(int Deleted, bool More) : IForgeOneMessage, IAuditDetail
+    {
+        /// <inheritdoc />
+        public string AuditDetail => $"deleted={Deleted} more={More}";
+    }
+
     /// <summary>A system operation failed.</summary>
     public sealed record SystemFailed(ForgeOneError Error) : IFailureReply;
 }

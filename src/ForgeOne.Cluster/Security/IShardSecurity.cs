@@ -13,7 +13,15 @@ namespace ForgeOne.Cluster.Security;
 public sealed record ShardResource(string Kind, string? Tenant, string? Topic, string? Region, int Classification = 0);
 
 /// <summary>Result of an authorization check.</summary>
-public sealed record AccessDecision(bool Allowed, string Reason);
+public sealed record AccessDecision(bool Allowed, string Reason)
+{
+    /// <summary>
+    /// Field classes the caller may read in the resource (from the policy engine's decision;
+    /// empty when denied). An init property rather than a positional parameter so decisions
+    /// built as <c>new AccessDecision(allowed, reason)</c> keep compiling and read nothing.
+    /// </summary>
+    public IReadOnlySet<FieldClass> ReadableFields { get; init; } = FieldClasses.None;
+}
 
 /// <summary>
 /// Deny-by-default authorization of a caller. The node plugs in the security library's policy
@@ -46,8 +54,9 @@ public interface IAuditAppender
 /// <summary>
 /// The security state one shard actor owns: its keyring and ciphers, its audit chain head and
 /// the policy engine. Created when the shard opens (keys unavailable = the shard refuses to
-/// open), used only by the owning actor except <see cref="Decrypt"/> and <see cref="BlindIndex"/>,
-/// which read-side tasks call concurrently and must be thread-safe.
+/// open), used only by the owning actor except <see cref="Decrypt"/>, <see cref="RevealField"/>,
+/// <see cref="EncryptField"/> and <see cref="BlindIndex"/>, which read-side tasks (and handlers'
+/// <c>Admit</c>, outside the actor thread) call concurrently and must be thread-safe.
 /// </summary>
 public interface IShardSecurity : IDisposable
 {
@@ -59,6 +68,20 @@ public interface IShardSecurity : IDisposable
 
     /// <summary>Decrypts a value written by <see cref="Encrypt"/> under the same table and key. Thread-safe.</summary>
     byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext);
+
+    /// <summary>
+    /// Encrypts one sensitive field under its field-class key (HKDF of the active data key);
+    /// associated data binds store, table and key, so a field cannot be moved to another record.
+    /// Thread-safe.
+    /// </summary>
+    byte[] EncryptField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext);
+
+    /// <summary>
+    /// The plaintext of a field written by <see cref="EncryptField"/> under the same table and key
+    /// when <paramref name="readable"/> holds the class named in the ciphertext (which must be
+    /// <paramref name="cls"/>), or null (= redacted; nothing is decrypted). Thread-safe.
+    /// </summary>
+    byte[]? RevealField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, IReadOnlySet<FieldClass> readable);
 
     /// <summary>Keyed HMAC of a topic for index keys, so index keys never hold plaintext topics. Thread-safe.</summary>
     byte[] BlindIndex(string topic);

@@ -28,6 +28,6 @@ public sealed class PolicyAccess : IAccessPolicy
             new HashSet<string>(caller.Roles ?? [], StringComparer.Ordinal),
             new PrincipalAttributes(caller.Tenant, new HashSet<string>(caller.Regions ?? [], StringComparer.Ordinal), caller.Clearance));
         var decision = _engine.Authorize(principal, permission, new ResourceDescriptor(resource.Kind, resource.Tenant, resource.Topic, resource.Region, resource.Classification));
-        return new AccessDecision(decision.Allowed, decision.Reason);
+        return new AccessDecision(decision.Allowed, decision.Reason) { ReadableFields = decision.ReadableFields };
     }
 }

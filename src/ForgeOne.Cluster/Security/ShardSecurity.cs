@@ -1,4 +1,5 @@
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 
@@ -42,7 +43,7 @@ internal sealed class ShardSecurity : IShardSecurity
     private readonly RotationPolicy _rotation;
 
     // Ciphers of replaced keyrings stay alive until close: a read task may still be using one.
-    private readonly List<RecordCipher> _retired = [];
+    private readonly List<State> _retired = [];
     private volatile State _state;
     private ChainHead _head;
 
@@ -94,6 +95,24 @@ internal sealed class ShardSecurity : IShardSecurity
     public byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext) =>
         _state.Cipher.Decrypt(ciphertext, new RecordContext(_storeId, table, key));
 
+    public byte[] EncryptField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
+        _state.Fields.Encrypt(cls, plaintext, new RecordContext(_storeId, table, key));
+
+    public byte[]? RevealField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, IReadOnlySet<FieldClass> readable)
+    {
+        ArgumentNullException.ThrowIfNull(readable);
+        var named = FieldCipher.ReadClass(ciphertext);
+        if (named != cls)
+        {
+            // A field of another class in this slot means a confused or forged record: refusing
+            // keeps a reader allowed class A from reading class B through A's slot.
+            throw new ForgeOneException(ErrorCodes.CryptoTampered, $"field ciphertext in a {cls.Name()} slot of {table} names class {named.Name()}");
+        }
+
+        var state = _state;
+        return readable.Contains(cls) ? state.Fields.Decrypt(ciphertext, new RecordContext(_storeId, table, key)) : null;
+    }
+
     public byte[] BlindIndex(string topic) => _state.Index.Token(topic);
 
     public IAuditAppender BeginAudit() => new Appender(new AuditChain(_head));
@@ -123,28 +142,45 @@ internal sealed class ShardSecurity : IShardSecurity
             return 0;
         });
         _head = chain.Head;
-        _retired.Add(current.Cipher);
+        _retired.Add(current);
         _state = new State(change.Keyring);
         return (true, change.Keyring.ActiveVersion, [.. change.Events.Select(e => $"{e.AuditAction} {e.AuditResource}")]);
     }
 
     public void Dispose()
     {
-        _state.Cipher.Dispose();
-        foreach (var cipher in _retired)
+        _state.Dispose();
+        foreach (var state in _retired)
         {
-            cipher.Dispose();
+            state.Dispose();
         }
     }
 
-    // Keyring, cipher and blind index swap together as one immutable value.
-    private sealed class State(Keyring keyring)
+    // Keyring, ciphers and blind index swap together as one immutable value. The field cipher
+    // shares the record cipher's usage counters: field encryptions count against the data key.
+    private sealed class State : IDisposable
     {
-        public Keyring Keyring { get; } = keyring;
+        public State(Keyring keyring)
+        {
+            Keyring = keyring;
+            Cipher = new RecordCipher(keyring);
+            Fields = new FieldCipher(keyring, Cipher.Usage);
+            Index = new BlindIndex(keyring);
+        }
 
-        public RecordCipher Cipher { get; } = new(keyring);
+        public Keyring Keyring { get; }
 
-        public BlindIndex Index { get; } = new(keyring);
+        public RecordCipher Cipher { get; }
+
+        public FieldCipher Fields { get; }
+
+        public BlindIndex Index { get; }
+
+        public void Dispose()
+        {
+            Cipher.Dispose();
+            Fields.Dispose();
+        }
     }
 
     private sealed class Appender(AuditChain chain) : IAuditAppender

@@ -105,6 +105,9 @@ public sealed class ShardContext
     /// <summary>Validation limits.</summary>
     public Limits Limits { get; }
 
+    /// <summary>Residency zone of this shard (null = the default, zone-less region).</summary>
+    public string? Zone { get; init; }
+
     /// <summary>The audit resource prefix of this shard, e.g. <c>logs/3</c>.</summary>
     public string ResourcePrefix => $"{Kind.FolderName()}/{ShardNumber}";
 }

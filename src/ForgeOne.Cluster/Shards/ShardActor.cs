@@ -55,6 +55,7 @@ public sealed class ShardActor : ReceiveActor
     private long _commandsApplied;
     private int _readsInFlight;
     private ForgeOneError? _openFailure;
+    private ICancelable? _maintenance;
 
     /// <summary>Creates the actor for entity <paramref name="entityId"/> (<c>"{kind}-{n}"</c>).</summary>
     public ShardActor(ShardHost host, string entityId, string nodeAddress)
@@ -88,6 +89,16 @@ public sealed class ShardActor : ReceiveActor
         }
     }
 
+    /// <summary>Timer tick for <see cref="IShardMaintenance"/> handlers; does not keep an idle shard alive.</summary>
+    internal sealed class Maintain : INotInfluenceReceiveTimeout
+    {
+        public static readonly Maintain Instance = new();
+
+        private Maintain()
+        {
+        }
+    }
+
     /// <inheritdoc />
     protected override void PreStart()
     {
@@ -95,6 +106,13 @@ public sealed class ShardActor : ReceiveActor
         {
             Open();
             SetReceiveTimeout(_host.Options.PassivateIdleAfter);
+            if (_handler is IShardMaintenance maintenance)
+            {
+                // Sender Nobody: the maintenance command's reply (and any refusal) is dropped silently.
+                _maintenance = Context.System.Scheduler.ScheduleTellRepeatedlyCancelable(
+                    maintenance.MaintenanceInterval, maintenance.MaintenanceInterval, Self, Maintain.Instance, ActorRefs.Nobody);
+            }
+
             _log.Info("Shard {0}-{1} open on {2} (epoch {3}, {4})", _kind.FolderName(), _shard, _nodeAddress, _epoch, _store!.FilePath);
         }
         catch (Exception e)
@@ -114,6 +132,7 @@ public sealed class ShardActor : ReceiveActor
     /// <inheritdoc />
     protected override void PostStop()
     {
+        _maintenance?.Cancel();
         // Normal path closes in HandOff; this covers a stop for any other reason (system
         // shutdown without hand-off, a crash): never leave the environment open.
         if (_store is not null)
@@ -140,7 +159,7 @@ public sealed class ShardActor : ReceiveActor
         _security = _host.Security.Open(store, _kind, _shard);
         var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
         var ids = new RecordIdGenerator(_shard, _host.Time, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
-        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits);
+        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits) { Zone = _host.Zone };
     }
 
     // Kept in the keys table beside the keyring: both are per-shard state that must never go
@@ -166,6 +185,7 @@ public sealed class ShardActor : ReceiveActor
         });
         Receive<ShardProtocol.RotateKey>(OnRotate);
         Receive<ShardProtocol.HandOff>(_ => HandOff());
+        Receive<Maintain>(_ => OnMaintain());
         Receive<ReceiveTimeout>(_ =>
         {
             _log.Debug("Shard {0}-{1} idle, passivating", _kind.FolderName(), _shard);
@@ -194,6 +214,26 @@ public sealed class ShardActor : ReceiveActor
 
         _pending.Add(new Pending(command, Sender, admission));
         ScheduleFlush();
+    }
+
+    private void OnMaintain()
+    {
+        IShardCommand? command;
+        try
+        {
+            var context = _context!;
+            command = _store!.Read(txn => ((IShardMaintenance)_handler).MaintenanceCommand(txn, context));
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Shard {0}-{1}: maintenance check failed", _kind.FolderName(), _shard);
+            return;
+        }
+
+        if (command is not null)
+        {
+            OnCommand(command);
+        }
     }
 
     private void OnQuery(IShardQuery query)
@@ -358,7 +398,8 @@ public sealed class ShardActor : ReceiveActor
             {
                 var pending = group[i];
                 replies[i] = _handler.Apply(txn, pending.Command, context);
-                appender.Append(txn, now, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, pending.Admission.Detail);
+                var detail = replies[i] is IAuditDetail known ? known.AuditDetail : pending.Admission.Detail;
+                appender.Append(txn, now, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, detail);
             }
 
             if (context.Ids.HighWaterMark != hwmBefore)

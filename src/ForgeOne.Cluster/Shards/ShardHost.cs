@@ -19,6 +19,16 @@ public sealed record ShardHost(
     TimeProvider Time,
     Limits Limits)
 {
+    /// <summary>
+    /// Residency zone of the shards this host opens (null = default). A zone's shards live
+    /// under <c>{DataRoot}/zones/{zone}</c>, so <c>logs</c> shard 3 of zone eu and of the default
+    /// zone are different files.
+    /// </summary>
+    public string? Zone { get; init; }
+
+    /// <summary>The host of zone <paramref name="zone"/>'s shards: same settings, the zone's folder.</summary>
+    public ShardHost ForZone(string zone) => this with { DataRoot = Path.Combine(DataRoot, "zones", zone), Zone = zone };
+
     /// <summary>Store options for shard <paramref name="n"/> of <paramref name="kind"/>.</summary>
     public ShardStoreOptions StoreOptions(ShardKind kind, int n) =>
         new(DataRoot, kind, n, Counts.Of(kind)) { NoSync = Options.NoSync, Time = Time };

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
@@ -12,18 +13,22 @@ using static ForgeOne.Cluster.Protocol.LogProtocol;
 namespace ForgeOne.Cluster.Shards.Logs;
 
 /// <summary>
-/// Logs on a log shard, in the record formats and key layouts of <c>ForgeOne.Storage.Records</c>:
+/// Logs on a log shard. Layout (key shapes from <see cref="RecordKeys"/>):
 /// <code>
-///   logs       RecordKeys.Primary(id)                        -> RecordCipher(StoredLogEntry)
-///   log_index  RecordKeys.TopicIndex(blind(topic), ts, id)   -> empty
+///   logs         id (8)                                     -> Encrypt(StoredLogEntry) with message
+///                                                              and metadata field-encrypted inside
+///   log_index    topicToken (16) | ts (8) | id (8)          -> empty
+///   checkpoints  topicToken | nameLen (2) | name | ver (8)  -> Encrypt(Checkpoint)
+///                topicToken | FF FF                         -> Encrypt(TopicInfo): the topic's policy
+///                topicToken | FF FE | markerToken (16)      -> log_index key of the newest entry
+///                                                              carrying that checkpoint marker
 /// </code>
 /// The index key starts with the blind index of the topic so a topic's entries are one
-/// contiguous, time-ordered key range, and no plaintext topic appears in a key. Today the whole
-/// record is encrypted under the shard's data key; per-field-class encryption of message and
-/// metadata (FieldCipher, redaction) is the data-services work (issue 5) and slots into
-/// <see cref="ToStored"/> / <see cref="FromStored"/>.
+/// contiguous, time-ordered key range, and no plaintext topic appears in a key. The reserved
+/// checkpoint keys can never collide with a checkpoint's: a name is at most 400 bytes, so its
+/// length prefix never reaches FF FE.
 /// </summary>
-public sealed class LogShardHandler : IShardHandler
+public sealed partial class LogShardHandler : IShardHandler
 {
     /// <summary>Permission to append.</summary>
     public const string WritePermission = Permissions.LogsWrite;
@@ -31,8 +36,14 @@ public sealed class LogShardHandler : IShardHandler
     /// <summary>Permission to read.</summary>
     public const string ReadPermission = Permissions.LogsRead;
 
-    /// <summary>The most entries one range read returns.</summary>
+    /// <summary>The most entries one range read, query or replay page returns.</summary>
     public const int MaxRangeLimit = 10_000;
+
+    /// <summary>The most index entries one query page examines (severity filtering may skip many).</summary>
+    public const int MaxScanPerPage = 50_000;
+
+    /// <summary>The most entries one retention sweep deletes.</summary>
+    public const int MaxSweepEntries = 10_000;
 
     /// <inheritdoc />
     public ShardKind Kind => ShardKind.Logs;
@@ -44,47 +55,71 @@ public sealed class LogShardHandler : IShardHandler
         switch (operation)
         {
             case AppendLog append:
-                {
-                    var action = "logs.append";
-                    var resource = $"{context.ResourcePrefix}/topic:{Safe(append.Topic)}";
-                    var error = append.Entry is null
-                        ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
-                        : Validate(append.Topic, append.Entry, now, context.Limits);
-                    return error is not null
-                        ? Admission.Reject(action, resource, error)
-                        : Authorize(context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
-                }
+            {
+                var action = "logs.append";
+                var resource = TopicResource(context, append.Topic);
+                var error = append.Entry is null
+                    ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
+                    : Validate(append.Topic, append.Entry, now, context.Limits);
+                return Check(error, context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
+            }
 
             case AppendLogBatch batch:
-                {
-                    var action = "logs.append_batch";
-                    var resource = $"{context.ResourcePrefix}/topic:{Safe(batch.Topic)}";
-                    var error = ValidateBatch(batch, now, context.Limits);
-                    return error is not null
-                        ? Admission.Reject(action, resource, error)
-                        : Authorize(context, batch.Caller, WritePermission, batch.Topic, action, resource, $"count={batch.Entries.Length}");
-                }
+                return Check(ValidateBatch(batch, now, context.Limits), context, batch.Caller, WritePermission, batch.Topic, "logs.append_batch", TopicResource(context, batch.Topic), $"count={batch.Entries?.Length ?? 0}");
 
             case GetLog get:
-                {
-                    var action = "logs.get";
-                    var resource = $"{context.ResourcePrefix}/id:{get.Id}";
-                    return get.Id.Shard != context.ShardNumber
-                        ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
-                        : Authorize(context, get.Caller, ReadPermission, null, action, resource);
-                }
+            {
+                var action = "logs.get";
+                var resource = $"{context.ResourcePrefix}/id:{get.Id}";
+                return get.Id.Shard != context.ShardNumber
+                    ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
+                    : Authorize(context, get.Caller, ReadPermission, null, action, resource);
+            }
 
             case ReadLogRange range:
-                {
-                    var action = "logs.read_range";
-                    var resource = $"{context.ResourcePrefix}/topic:{Safe(range.Topic)}";
-                    var error = Common.Validation.Validate.Topic(range.Topic, context.Limits)
-                        ?? (range.From >= range.To ? new ForgeOneError(ErrorCodes.InvalidArgument, "From must be before To.") : null)
-                        ?? (range.Limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null);
-                    return error is not null
-                        ? Admission.Reject(action, resource, error)
-                        : Authorize(context, range.Caller, ReadPermission, range.Topic, action, resource);
-                }
+                return Check(ValidateRange(range.Topic, range.From, range.To, range.Limit, context.Limits), context, range.Caller, ReadPermission, range.Topic, "logs.read_range", TopicResource(context, range.Topic));
+
+            case QueryLogs query:
+                return Check(
+                    ValidateRange(query.Topic, query.From, query.To, query.Limit, context.Limits)
+                        ?? (Enum.IsDefined(query.MinSeverity) ? null : new ForgeOneError(ErrorCodes.InvalidArgument, $"Severity {(int)query.MinSeverity} is unknown.")),
+                    context, query.Caller, ReadPermission, query.Topic, "logs.query", TopicResource(context, query.Topic), $"min_severity={query.MinSeverity}");
+
+            case CountLogs count:
+                return Check(ValidateRange(count.Topic, count.From, count.To, 1, context.Limits), context, count.Caller, ReadPermission, count.Topic, "logs.count", TopicResource(context, count.Topic));
+
+            case CreateCheckpoint create:
+                return Check(
+                    Common.Validation.Validate.Topic(create.Topic, context.Limits) ?? ValidateCheckpointName(create.Name),
+                    context, create.Caller, WritePermission, create.Topic, "logs.checkpoint_create", TopicResource(context, create.Topic), $"name={Safe(create.Name)}");
+
+            case ListCheckpoints list:
+                return Check(
+                    Common.Validation.Validate.Topic(list.Topic, context.Limits) ?? (list.Name is null ? null : ValidateCheckpointName(list.Name)),
+                    context, list.Caller, ReadPermission, list.Topic, "logs.checkpoint_list", TopicResource(context, list.Topic));
+
+            case ReplayLogs replay:
+                return Check(
+                    Common.Validation.Validate.Topic(replay.Topic, context.Limits)
+                        ?? ((replay.Checkpoint is null) == (replay.Marker is null) ? new ForgeOneError(ErrorCodes.InvalidArgument, "Replay needs exactly one of a checkpoint name or a checkpoint marker.") : null)
+                        ?? (replay.Checkpoint is not null ? ValidateCheckpointName(replay.Checkpoint) : Common.Validation.Validate.CheckpointMarker(replay.Marker, context.Limits))
+                        ?? (replay.Limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null),
+                    context, replay.Caller, ReadPermission, replay.Topic, "logs.replay", TopicResource(context, replay.Topic), replay.Checkpoint is not null ? $"checkpoint={Safe(replay.Checkpoint)}" : $"marker={Safe(replay.Marker)}");
+
+            case SetLogTopicPolicy policy:
+                return Check(
+                    Common.Validation.Validate.Topic(policy.Topic, context.Limits)
+                        ?? (policy.Retention is { } r && r <= TimeSpan.Zero ? new ForgeOneError(ErrorCodes.InvalidArgument, "A retention period must be positive (null keeps entries forever).") : null),
+                    context, policy.Caller, Permissions.SystemWrite, policy.Topic, "logs.topic_policy", TopicResource(context, policy.Topic),
+                    $"retention={policy.Retention?.ToString() ?? "forever"} legal_hold={policy.LegalHold} zone={policy.Zone ?? "default"}");
+
+            case GetLogTopicPolicy get:
+                return Check(Common.Validation.Validate.Topic(get.Topic, context.Limits), context, get.Caller, ReadPermission, get.Topic, "logs.topic_policy_get", TopicResource(context, get.Topic));
+
+            case SweepLogRetention sweep:
+                return Check(
+                    sweep.MaxEntries is < 1 or > MaxSweepEntries ? new ForgeOneError(ErrorCodes.InvalidArgument, $"A sweep deletes 1..{MaxSweepEntries} entries.") : null,
+                    context, sweep.Caller, Permissions.SystemWrite, null, "logs.retention_sweep", context.ResourcePrefix);
 
             default:
                 return Admission.Reject("logs.unknown", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a log operation."));
@@ -95,8 +130,11 @@ public sealed class LogShardHandler : IShardHandler
     public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) =>
         command switch
         {
-            AppendLog append => new LogAppended(append.Topic, Write(txn, append.Topic, append.Entry, context)),
-            AppendLogBatch batch => new LogBatchAppended(batch.Topic, WriteBatch(txn, batch, context)),
+            AppendLog append => new LogAppended(append.Topic, WriteBatch(txn, append.Topic, [append.Entry], context)[0]),
+            AppendLogBatch batch => new LogBatchAppended(batch.Topic, WriteBatch(txn, batch.Topic, batch.Entries, context)),
+            CreateCheckpoint create => new CheckpointCreated(WriteCheckpoint(txn, create, context)),
+            SetLogTopicPolicy policy => new LogTopicPolicySet(WritePolicy(txn, policy, context)),
+            SweepLogRetention sweep => Sweep(txn, sweep, context),
             _ => throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a log command."),
         };
 
@@ -106,27 +144,43 @@ public sealed class LogShardHandler : IShardHandler
         switch (query)
         {
             case GetLog get:
-                {
-                    var entry = Load(txn, get.Id, context);
-                    return entry is null
-                        ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
-                        : new LogFound(entry);
-                }
+            {
+                var key = RecordKeys.Primary(get.Id);
+                var stored = LoadStored(txn, key, context);
+                return stored is null
+                    ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
+                    : new LogFound(Reveal(stored, key, Readable(context, get.Caller, stored.Topic), context, verify: false));
+            }
 
             case ReadLogRange range:
-                {
-                    var blind = context.Security.BlindIndex(range.Topic);
-                    var entries = new List<LogEntry>();
-                    foreach (var (key, _) in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(blind, range.From), RecordKeys.TopicIndexUntil(blind, range.To), limit: range.Limit))
-                    {
-                        var (_, id) = RecordKeys.ParseTopicIndex(key);
-                        var entry = Load(txn, id, context)
-                            ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.");
-                        entries.Add(entry);
-                    }
+            {
+                var page = Query(txn, new QueryLogs(range.Caller, range.Topic, range.From, range.To, Severity.Trace, range.Limit), context);
+                return new LogRange(range.Topic, page.Entries);
+            }
 
-                    return new LogRange(range.Topic, [.. entries]);
+            case QueryLogs q:
+                return Query(txn, q, context);
+
+            case CountLogs count:
+            {
+                var token = Token(context, count.Topic);
+                long n = 0;
+                foreach (var _ in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(token, count.From), RecordKeys.TopicIndexUntil(token, count.To)))
+                {
+                    n++;
                 }
+
+                return new LogCount(count.Topic, n);
+            }
+
+            case ListCheckpoints list:
+                return new CheckpointList(list.Topic, [.. LoadCheckpoints(txn, list.Topic, list.Name, context)]);
+
+            case ReplayLogs replay:
+                return Replay(txn, replay, context);
+
+            case GetLogTopicPolicy get:
+                return new CurrentLogTopicPolicy(get.Topic, LoadPolicy(txn, Token(context, get.Topic), context));
 
             default:
                 return new LogFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a log query."));
@@ -136,46 +190,194 @@ public sealed class LogShardHandler : IShardHandler
     /// <inheritdoc />
     public object Fail(ForgeOneError error) => new LogFailed(error);
 
-    private static RecordId[] WriteBatch(IWriteTransaction txn, AppendLogBatch batch, ShardContext context)
+    private static RecordId[] WriteBatch(IWriteTransaction txn, string topic, LogInput[] inputs, ShardContext context)
     {
-        var ids = new RecordId[batch.Entries.Length];
-        var blind = context.Security.BlindIndex(batch.Topic);
-        for (var i = 0; i < ids.Length; i++)
+        var token = Token(context, topic);
+        var policy = LoadPolicy(txn, token, context);
+        var retention = policy is null ? RetentionPolicy.KeepForever : new RetentionPolicy(policy.Retention, policy.LegalHold);
+        var now = context.Time.GetUtcNow();
+        var ids = new RecordId[inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
         {
-            ids[i] = Write(txn, batch.Topic, batch.Entries[i], context, blind);
+            var input = inputs[i];
+
+            // Checked inside the transaction because the policy lives in the store; throwing
+            // aborts the whole batch (all-or-nothing), and the actor reports the error.
+            if (retention.CheckWrite(input.Timestamp, now) is { } expired)
+            {
+                throw new ForgeOneException(expired with { Message = inputs.Length > 1 ? $"entry {i}: {expired.Message}" : expired.Message });
+            }
+
+            ids[i] = Write(txn, topic, token, input, context);
         }
 
         return ids;
     }
 
-    private static RecordId Write(IWriteTransaction txn, string topic, LogInput input, ShardContext context, byte[]? blind = null)
+    private static RecordId Write(IWriteTransaction txn, string topic, byte[] token, LogInput input, ShardContext context)
     {
         var id = context.Ids.Next();
         var metadata = input.Metadata ?? [];
         var hash = ContentHashes.ForLog(topic, input.Timestamp, input.Severity, input.Message, metadata, input.CheckpointMarker);
-        var entry = new LogEntry(id, topic, input.Timestamp, input.Severity, input.Message, metadata, input.CheckpointMarker, hash);
         var key = RecordKeys.Primary(id);
-        txn.Put(Tables.Logs, key, context.Security.Encrypt(Tables.Logs, key, ToStored(entry).Encode()));
-        txn.Put(Tables.LogIndex, RecordKeys.TopicIndex(blind ?? context.Security.BlindIndex(topic), input.Timestamp, id), []);
+        var security = context.Security;
+        var stored = new StoredLogEntry(
+            id,
+            topic,
+            input.Timestamp,
+            input.Severity,
+            security.EncryptField(FieldClass.LogMessage, Tables.Logs, key, Encoding.UTF8.GetBytes(input.Message)),
+            security.EncryptField(FieldClass.LogMetadata, Tables.Logs, key, MetadataCodec.Encode(metadata)),
+            input.CheckpointMarker,
+            hash);
+        txn.Put(Tables.Logs, key, security.Encrypt(Tables.Logs, key, stored.Encode()));
+        var indexKey = RecordKeys.TopicIndex(token, input.Timestamp, id);
+        txn.Put(Tables.LogIndex, indexKey, []);
+        if (input.CheckpointMarker is not null)
+        {
+            var markerKey = MarkerKey(token, context, input.CheckpointMarker);
+            txn.Put(Tables.Checkpoints, markerKey, security.Encrypt(Tables.Checkpoints, markerKey, indexKey));
+        }
+
         return id;
     }
 
-    private static LogEntry? Load(IReadTransaction txn, RecordId id, ShardContext context)
+    private static StoredLogEntry? LoadStored(IReadTransaction txn, byte[] key, ShardContext context) =>
+        txn.Get(Tables.Logs, key) is { } value ? StoredLogEntry.Decode(context.Security.Decrypt(Tables.Logs, key, value)) : null;
+
+    /// <summary>
+    /// The entry a reader sees: sensitive fields decrypted only for the classes it may read,
+    /// otherwise the redaction marker. With <paramref name="verify"/> the content hash is
+    /// recomputed over the full plaintext first (replay).
+    /// </summary>
+    private static LogEntry Reveal(StoredLogEntry stored, byte[] key, IReadOnlySet<FieldClass> readable, ShardContext context, bool verify)
     {
-        var key = RecordKeys.Primary(id);
-        var value = txn.Get(Tables.Logs, key);
-        return value is null ? null : FromStored(StoredLogEntry.Decode(context.Security.Decrypt(Tables.Logs, key, value)));
+        var security = context.Security;
+        if (verify)
+        {
+            var message = Encoding.UTF8.GetString(security.RevealField(FieldClass.LogMessage, Tables.Logs, key, stored.Message, FieldClasses.All)!);
+            var metadata = MetadataCodec.Decode(security.RevealField(FieldClass.LogMetadata, Tables.Logs, key, stored.Metadata, FieldClasses.All)!);
+            var hash = ContentHashes.ForLog(stored.Topic, stored.Timestamp, stored.Severity, message, metadata, stored.CheckpointMarker);
+            if (!CryptographicOperations.FixedTimeEquals(hash, stored.ContentHash))
+            {
+                throw new ForgeOneException(ErrorCodes.ChecksumMismatch,
+                    $"Log entry {stored.Id} of shard {context.ResourcePrefix} does not match its content hash: the stored record was modified. Replay stopped.");
+            }
+        }
+
+        var text = security.RevealField(FieldClass.LogMessage, Tables.Logs, key, stored.Message, readable) is { } m
+            ? Encoding.UTF8.GetString(m)
+            : FieldClass.LogMessage.RedactionMarker();
+        var meta = security.RevealField(FieldClass.LogMetadata, Tables.Logs, key, stored.Metadata, readable) is { } md
+            ? MetadataCodec.Decode(md)
+            : RedactedMetadata;
+        return new LogEntry(stored.Id, stored.Topic, stored.Timestamp, stored.Severity, text, meta, stored.CheckpointMarker, stored.ContentHash);
     }
 
-    private static StoredLogEntry ToStored(LogEntry entry) =>
-        new(entry.Id, entry.Topic, entry.Timestamp, entry.Severity, Encoding.UTF8.GetBytes(entry.Message), MetadataCodec.Encode(entry.Metadata), entry.CheckpointMarker, entry.ContentHash);
+    // What a reader without log.metadata sees instead of the entry's metadata: one marker, so a
+    // client can tell "redacted" from "no metadata".
+    private static readonly IReadOnlyDictionary<string, string> RedactedMetadata =
+        new Dictionary<string, string>(StringComparer.Ordinal) { ["redacted"] = FieldClass.LogMetadata.RedactionMarker() };
 
-    private static LogEntry FromStored(StoredLogEntry stored) =>
-        new(stored.Id, stored.Topic, stored.Timestamp, stored.Severity, Encoding.UTF8.GetString(stored.Message), MetadataCodec.Decode(stored.Metadata), stored.CheckpointMarker, stored.ContentHash);
+    private static IReadOnlySet<FieldClass> Readable(ShardContext context, Caller caller, string? topic) =>
+        context.Security.Authorize(caller, ReadPermission, new ShardResource("logs", caller.Tenant, topic, context.Zone)).ReadableFields;
+
+    private static LogPage Query(IReadTransaction txn, QueryLogs q, ShardContext context)
+    {
+        var token = Token(context, q.Topic);
+        var from = RecordKeys.TopicIndexFrom(token, q.From);
+        var until = RecordKeys.TopicIndexUntil(token, q.To);
+        var scope = Scope("query", token, q.From.ToUnixTimeMilliseconds(), q.To.ToUnixTimeMilliseconds(), (long)q.MinSeverity);
+        if (q.ContinuationToken is not null)
+        {
+            from = After(OpenToken(q.ContinuationToken, context, scope, from, until));
+        }
+
+        var readable = Readable(context, q.Caller, q.Topic);
+        var entries = new List<LogEntry>(Math.Min(q.Limit, 1024));
+        byte[]? last = null;
+        var scanned = 0;
+        var more = false;
+        foreach (var (indexKey, _) in txn.Scan(Tables.LogIndex, from, until))
+        {
+            if (entries.Count == q.Limit || scanned == MaxScanPerPage)
+            {
+                more = true;
+                break;
+            }
+
+            scanned++;
+            last = indexKey;
+            var (key, stored) = LoadIndexed(txn, indexKey, context);
+            if (stored.Severity >= q.MinSeverity)
+            {
+                entries.Add(Reveal(stored, key, readable, context, verify: false));
+            }
+        }
+
+        return new LogPage(q.Topic, [.. entries], more && last is not null ? ContinuationToken.Create(last, MacKey(context), scope) : null);
+    }
+
+    private static (byte[] Key, StoredLogEntry Entry) LoadIndexed(IReadTransaction txn, byte[] indexKey, ShardContext context)
+    {
+        var (_, id) = RecordKeys.ParseTopicIndex(indexKey);
+        var key = RecordKeys.Primary(id);
+        var stored = LoadStored(txn, key, context)
+            ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.");
+        return (key, stored);
+    }
+
+    private static byte[] Token(ShardContext context, string topic) => context.Security.BlindIndex(topic);
+
+    // Keyed by the shard's blind-index key under a name no topic can have (topics are validated:
+    // no control characters), so tokens are unforgeable without any new key material.
+    private static byte[] MacKey(ShardContext context) => context.Security.BlindIndex("\u0000forgeone.logs.continuation");
+
+    private static byte[] Scope(string kind, byte[] token, params long[] values)
+    {
+        var scope = new byte[kind.Length + token.Length + (8 * values.Length)];
+        Encoding.ASCII.GetBytes(kind, scope);
+        token.CopyTo(scope, kind.Length);
+        for (var i = 0; i < values.Length; i++)
+        {
+            KeyCodec.WriteInt64(scope.AsSpan(kind.Length + token.Length + (8 * i)), values[i]);
+        }
+
+        return scope;
+    }
+
+    private static byte[] OpenToken(string token, ShardContext context, byte[] scope, byte[] from, byte[] until)
+    {
+        var last = ContinuationToken.Open(token, MacKey(context), scope);
+        if (last.AsSpan().SequenceCompareTo(from) < 0 || last.AsSpan().SequenceCompareTo(until) >= 0)
+        {
+            throw new ForgeOneException(ErrorCodes.InvalidContinuationToken, "The continuation token is not valid for this query.");
+        }
+
+        return last;
+    }
+
+    // The smallest key greater than key: key followed by a zero byte.
+    private static byte[] After(byte[] key)
+    {
+        var next = new byte[key.Length + 1];
+        key.CopyTo(next, 0);
+        return next;
+    }
 
     private static ForgeOneError? Validate(string topic, LogInput entry, DateTimeOffset now, Limits limits) =>
         ModelValidation.Log(topic, entry.Timestamp, entry.Message, entry.Metadata, entry.CheckpointMarker, now, limits)
         ?? (Enum.IsDefined(entry.Severity) ? null : new ForgeOneError(ErrorCodes.InvalidArgument, $"Severity {(int)entry.Severity} is unknown."));
+
+    private static ForgeOneError? ValidateRange(string topic, DateTimeOffset from, DateTimeOffset to, int limit, Limits limits) =>
+        Common.Validation.Validate.Topic(topic, limits)
+        ?? (from >= to ? new ForgeOneError(ErrorCodes.InvalidArgument, "From must be before To.") : null)
+        ?? (limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null);
+
+    private static ForgeOneError? ValidateCheckpointName(string? name) =>
+        string.IsNullOrWhiteSpace(name) || Encoding.UTF8.GetByteCount(name) > RecordKeys.MaxCheckpointNameBytes || name.Any(char.IsControl)
+            ? new ForgeOneError(ErrorCodes.InvalidName, $"A checkpoint name is 1..{RecordKeys.MaxCheckpointNameBytes} UTF-8 bytes without control characters.")
+            : null;
 
     private static ForgeOneError? ValidateBatch(AppendLogBatch batch, DateTimeOffset now, Limits limits)
     {
@@ -203,6 +405,9 @@ public sealed class LogShardHandler : IShardHandler
         return null;
     }
 
+    private static Admission Check(ForgeOneError? error, ShardContext context, Caller caller, string permission, string? topic, string action, string resource, string detail = "") =>
+        error is not null ? Admission.Reject(action, resource, error) : Authorize(context, caller, permission, topic, action, resource, detail);
+
     private static Admission Authorize(ShardContext context, Caller caller, string permission, string? topic, string action, string resource, string detail = "")
     {
         if (caller is null)
@@ -210,9 +415,11 @@ public sealed class LogShardHandler : IShardHandler
             return Admission.Deny(action, resource, "no principal");
         }
 
-        var decision = context.Security.Authorize(caller, permission, new ShardResource("logs", caller.Tenant, topic, null));
+        var decision = context.Security.Authorize(caller, permission, new ShardResource(permission == Permissions.SystemWrite ? "system" : "logs", caller.Tenant, topic, context.Zone));
         return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
     }
+
+    private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Safe(topic)}";
 
     // Topics are validated before they reach an audit resource, but refusals may carry garbage:
     // keep the audit trail printable and bounded.

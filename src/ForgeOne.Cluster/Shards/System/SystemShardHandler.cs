@@ -10,10 +10,10 @@ namespace ForgeOne.Cluster.Shards.System;
 
 /// <summary>
 /// The system shard: cluster-wide facts that must survive every node (shard counts, the
-/// bootstrap admin key hash). Issue 5 extends it with settings, metadata, snapshots, metrics.
-/// Values in <c>metadata</c> are encrypted like every other record.
+/// bootstrap admin key hash), versioned settings and metadata, the snapshot catalog and metrics
+/// (see <c>SystemShardHandler.Store.cs</c>). Every value is encrypted like every other record.
 /// </summary>
-public sealed class SystemShardHandler : IShardHandler
+public sealed partial class SystemShardHandler : IShardHandler
 {
     /// <summary>Permission for cluster administration.</summary>
     public const string AdminPermission = Permissions.SystemWrite;
@@ -33,6 +33,7 @@ public sealed class SystemShardHandler : IShardHandler
                 ? new ForgeOneError(ErrorCodes.InvalidConfiguration, "Shard counts must be 1..1024.")
                 : null),
             RegisterBootstrapKey k => ("system.bootstrap_key", k.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
+            _ when AdmitStore(operation, context.Limits) is { } store => store,
             _ => ("system.unknown", new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a system operation.")),
         };
         if (error is not null)
@@ -40,9 +41,11 @@ public sealed class SystemShardHandler : IShardHandler
             return Admission.Reject(action, context.ResourcePrefix, error);
         }
 
+        // Queries read (system:read); every command changes cluster state (system:write).
+        var permission = operation is IShardQuery ? Permissions.SystemRead : AdminPermission;
         var decision = operation.Caller is null
             ? new AccessDecision(false, "no principal")
-            : context.Security.Authorize(operation.Caller, AdminPermission, new ShardResource("system", null, null, null));
+            : context.Security.Authorize(operation.Caller, permission, new ShardResource("system", null, null, null));
         return decision.Allowed ? Admission.Allow(action, context.ResourcePrefix) : Admission.Deny(action, context.ResourcePrefix, decision.Reason);
     }
 
@@ -86,13 +89,14 @@ public sealed class SystemShardHandler : IShardHandler
                 }
 
             default:
-                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a system command.");
+                return ApplyStore(txn, command, context)
+                    ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a system command.");
         }
     }
 
     /// <inheritdoc />
     public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) =>
-        new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query."));
+        ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query."));
 
     /// <inheritdoc />
     public object Fail(ForgeOneError error) => new SystemFailed(error);

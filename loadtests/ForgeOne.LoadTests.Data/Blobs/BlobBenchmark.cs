@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Configuration;
+using ForgeOne.Client;
+using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Cluster.Shards;
+using ForgeOne.Cluster.Shards.Blobs;
+using ForgeOne.Common.Validation;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+using K4os.Compression.LZ4;
+
+namespace ForgeOne.LoadTests.Data.Blobs;
+
+/// <summary>
+/// <c>blobs</c>: upload and download MB/s of one blob (1 GiB by default) through a blob shard
+/// actor (single node, in-process ActorSystem, the real handler, security and LMDB file),
+/// against the raw cost of the same bytes on one core: LZ4 (fast) + AES-256-GCM per 1 MiB chunk
+/// for upload, AES-256-GCM decrypt + LZ4 decode for download. Prints MB/s of each and the ratio
+/// (target &gt;= 0.5x).
+/// <code>
+///   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Data -- blobs [--size-mib 1024] [--nosync] [--window 4]
+/// </code>
+/// The data is pseudo-random (a seeded 1 MiB block xor'd per chunk), so LZ4 never shrinks it
+/// and every chunk pays the failed compression attempt plus the copy: the expensive path.
+/// Durable (fsync per commit) by default, as production runs; <c>--nosync</c> measures CPU only.
+/// </summary>
+public static class BlobBenchmark
+{
+    private const int ChunkSize = 1024 * 1024;
+    private const double MiB = 1024 * 1024;
+
+    /// <summary>Runs the benchmark; returns 0 when both ratios meet the target, else 1.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sizeMiB = IntArg(args, "--size-mib", 1024);
+        var window = IntArg(args, "--window", BlobClient.DefaultWindow);
+        var noSync = args.Contains("--nosync");
+        var size = sizeMiB * (long)ChunkSize;
+        var root = Directory.CreateTempSubdirectory("forgeone-blob-bench-").FullName;
+        try
+        {
+            Console.WriteLine($"## blobs: {sizeMiB} MiB blob, {ChunkSize / 1024} KiB chunks, window {window}, {(noSync ? "MDB_NOSYNC" : "durable (fsync per commit)")}, {Environment.ProcessorCount} cores");
+            Console.WriteLine();
+
+            if (args.Contains("--breakdown"))
+            {
+                Breakdown(root, Math.Min(sizeMiB, 256), noSync);
+            }
+
+            var (rawUp, rawDown) = Raw(size);
+            var (up, down) = await ThroughShard(root, size, window, noSync);
+
+            Console.WriteLine("| path | MB/s (MiB/s) |");
+            Console.WriteLine("|---|---:|");
+            Console.WriteLine(Row("raw LZ4 + AES-GCM encrypt, one core", rawUp));
+            Console.WriteLine(Row("shard upload (BlobClient -> shard actor -> LMDB)", up));
+            Console.WriteLine(Row("raw AES-GCM decrypt + LZ4 decode, one core", rawDown));
+            Console.WriteLine(Row("shard download (LMDB -> shard actor -> BlobClient)", down));
+            Console.WriteLine();
+            var upRatio = up / rawUp;
+            var downRatio = down / rawDown;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"upload / raw = {upRatio:F2}x, download / raw = {downRatio:F2}x (target >= 0.5x): {(upRatio >= 0.5 && downRatio >= 0.5 ? "MET" : "NOT MET")}"));
+            return upRatio >= 0.5 && downRatio >= 0.5 ? 0 : 1;
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>The same bytes through LZ4 + AES-GCM and back on the calling thread (one core).</summary>
+    private static (double Up, double Down) Raw(long size)
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        using var aes = new AesGcm(key, 16);
+        var source = new SeededChunks(42);
+        var plain = new byte[ChunkSize];
+        var packed = new byte[LZ4Codec.MaximumOutputSize(ChunkSize)];
+        var cipher = new byte[packed.Length];
+        var tag = new byte[16];
+        var nonce = new byte[12];
+        var back = new byte[ChunkSize];
+        var chunks = (int)(size / ChunkSize);
+
+        // Upload side: compress (kept only if it shrinks, as the shard does) + encrypt.
+        Pass(1); // warm-up: JIT tier-up, page faults on the buffers
+        var clock = Stopwatch.StartNew();
+        var lengths = Pass(chunks);
+        var up = size / MiB / clock.Elapsed.TotalSeconds;
+
+        // Download side: decrypt + decompress the last packed chunk repeatedly (same sizes).
+        var n = lengths;
+        clock.Restart();
+        for (var i = 0; i < chunks; i++)
+        {
+            aes.Decrypt(nonce, cipher.AsSpan(0, n), tag, packed.AsSpan(0, n));
+            if (LZ4Codec.Decode(packed.AsSpan(0, n), back) < 0)
+            {
+                packed.AsSpan(0, n).CopyTo(back);
+            }
+        }
+
+        var down = size / MiB / clock.Elapsed.TotalSeconds;
+        return (up, down);
+
+        int Pass(int count)
+        {
+            var last = 0;
+            for (var i = 0; i < count; i++)
+            {
+                source.Fill(i, plain);
+                var compressed = LZ4Codec.Encode(plain, packed.AsSpan(0, ChunkSize - 1), LZ4Level.L00_FAST);
+                if (compressed <= 0)
+                {
+                    plain.CopyTo(packed, 0);
+                    compressed = ChunkSize;
+                }
+
+                RandomNumberGenerator.Fill(nonce);
+                aes.Encrypt(nonce, packed.AsSpan(0, compressed), cipher.AsSpan(0, compressed), tag);
+                last = compressed;
+            }
+
+            return last;
+        }
+    }
+
+    private static async Task<(double Up, double Down)> ThroughShard(string root, long size, int window, bool noSync)
+    {
+        var dataRoot = Path.Combine(root, "data");
+        Directory.CreateDirectory(dataRoot);
+        var host = new ShardHost(
+            dataRoot,
+            new ShardCounts(1, 1, 1),
+            new ShardOptions { NoSync = noSync },
+            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), new PolicyAccess(), TimeProvider.System),
+            new Dictionary<ShardKind, IShardHandler> { [ShardKind.Blobs] = new BlobShardHandler() },
+            TimeProvider.System,
+            Limits.Default);
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            {{ClusterConfig.ShardActorHocon}}
+            """);
+        using var system = ActorSystem.Create("blob-bench", config);
+        try
+        {
+            // One blob shard: the entity itself stands in for the region (every message routes to it).
+            var shard = system.ActorOf(ShardActor.Props(host, "blobs-0", "bench-node"), "blobs-0");
+            var client = new BlobClient(shard, 1, new Caller("bench", ["admin"], null, ["*"], int.MaxValue), TimeSpan.FromMinutes(2), window);
+
+            var warm = await client.UploadAsync(new SeededStream(16 * ChunkSize, 7), "warm.bin", "application/octet-stream");
+            await client.DownloadAsync(warm.Id, Stream.Null);
+
+            var clock = Stopwatch.StartNew();
+            var blob = await client.UploadAsync(new SeededStream(size, 42), "bench.bin", "application/octet-stream");
+            var up = size / MiB / clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            await client.DownloadAsync(blob.Id, Stream.Null);
+            var down = size / MiB / clock.Elapsed.TotalSeconds;
+            await shard.GracefulStop(TimeSpan.FromSeconds(30), ShardProtocol.HandOff.Instance);
+            return (up, down);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    /// <summary>Where an upload's time goes: each stage alone, 1 MiB per operation, one thread.</summary>
+    private static void Breakdown(string root, int chunks, bool noSync)
+    {
+        var dataRoot = Path.Combine(root, "breakdown");
+        Directory.CreateDirectory(dataRoot);
+        using var store = ShardStore.Open(new ShardStoreOptions(dataRoot, ShardKind.Blobs, 0, 1) { NoSync = noSync });
+        using var security = new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "bkeys"), dataRoot), new PolicyAccess(), TimeProvider.System).Open(store, ShardKind.Blobs, 0);
+        var codec = new ForgeOne.Storage.Records.BlobChunkCodec();
+        var source = new SeededChunks(3);
+        var plain = new byte[ChunkSize];
+        var frame = new byte[ForgeOne.Storage.Records.BlobChunkCodec.MaxPackedLength(ChunkSize)];
+        byte[] sealedChunk = [];
+        var pack = 0.0;
+        var encrypt = 0.0;
+        var put = 0.0;
+        var sha = 0.0;
+        var clock = new Stopwatch();
+        for (var i = 0; i < chunks; i++)
+        {
+            source.Fill(i, plain);
+            clock.Restart();
+            SHA256.HashData(plain);
+            sha += clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            var packed = codec.Pack(plain, frame);
+            pack += clock.Elapsed.TotalMilliseconds;
+            var key = ForgeOne.Storage.Records.RecordKeys.BlobChunk(new ForgeOne.Common.RecordId(1), i);
+            clock.Restart();
+            sealedChunk = security.Encrypt(Tables.BlobChunks, key, frame.AsSpan(0, packed.Length));
+            encrypt += clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            store.Write(txn =>
+            {
+                txn.Put(Tables.BlobChunks, key, sealedChunk);
+                return 0;
+            });
+            put += clock.Elapsed.TotalMilliseconds;
+        }
+
+        var get = 0.0;
+        var decrypt = 0.0;
+        clock.Restart();
+        for (var i = 0; i < chunks; i++)
+        {
+            var key = ForgeOne.Storage.Records.RecordKeys.BlobChunk(new ForgeOne.Common.RecordId(1), i);
+            clock.Restart();
+            var value = store.Read(txn => txn.Get(Tables.BlobChunks, key))!;
+            get += clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            security.Decrypt(Tables.BlobChunks, key, value);
+            decrypt += clock.Elapsed.TotalMilliseconds;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"breakdown per 1 MiB chunk ({chunks} chunks): sha256 {sha / chunks:F2} ms, pack {pack / chunks:F2} ms, encrypt {encrypt / chunks:F2} ms, store put+commit {put / chunks:F2} ms, store get {get / chunks:F2} ms, decrypt {decrypt / chunks:F2} ms"));
+        Console.WriteLine();
+    }
+
+    private static string Row(string path, double mibPerSecond) =>
+        string.Create(CultureInfo.InvariantCulture, $"| {path} | {mibPerSecond * MiB / 1e6:F0} ({mibPerSecond:F0}) |");
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    /// <summary>1 MiB chunks: a seeded random block whose 64-bit words are xor'd with a per-chunk value.</summary>
+    private sealed class SeededChunks
+    {
+        private readonly byte[] _seed = new byte[ChunkSize];
+
+        public SeededChunks(int seed) => new Random(seed).NextBytes(_seed);
+
+        public void Fill(long index, Span<byte> chunk)
+        {
+            var mask = (ulong)(index + 1) * 0x9E3779B97F4A7C15UL;
+            var source = MemoryMarshal.Cast<byte, ulong>(_seed.AsSpan());
+            var target = MemoryMarshal.Cast<byte, ulong>(chunk);
+            for (var i = 0; i < source.Length; i++)
+            {
+                target[i] = source[i] ^ mask;
+            }
+        }
+    }
+
+    /// <summary>A read-only stream of <see cref="SeededChunks"/>, one chunk generated at a time.</summary>
+    private sealed class SeededStream(long length, int seed) : Stream
+    {
+        private readonly SeededChunks _chunks = new(seed);
+        private readonly byte[] _block = new byte[ChunkSize];
+        private long _position;
+        private long _blockIndex = -1;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var total = 0;
+            while (buffer.Length > 0 && _position < length)
+            {
+                var index = _position / ChunkSize;
+                if (index != _blockIndex)
+                {
+                    _chunks.Fill(index, _block);
+                    _blockIndex = index;
+                }
+
+                var within = (int)(_position % ChunkSize);
+                var n = (int)Math.Min(Math.Min(buffer.Length, ChunkSize - within), length - _position);
+                _block.AsSpan(within, n).CopyTo(buffer);
+                buffer = buffer[n..];
+                _position += n;
+                total += n;
+            }
+
+            return total;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

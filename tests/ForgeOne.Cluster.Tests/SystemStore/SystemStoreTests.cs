@@ -1,0 +1,103 @@
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Shards.System;
+using ForgeOne.Cluster.Tests.Logs;
+using ForgeOne.Common;
+using ForgeOne.Storage;
+using ForgeOne.Storage.Records;
+using static ForgeOne.Cluster.Protocol.SystemProtocol;
+
+namespace ForgeOne.Cluster.Tests.SystemStore;
+
+public sealed class SystemStoreTests : IDisposable
+{
+    private static readonly Caller Operator = new("ops", ["operator"], null, ["*"], 0);
+    private readonly HandlerHarness _shard = new(new SystemShardHandler(), ShardKind.System);
+
+    [Theory]
+    [InlineData(KeyValueTable.Settings)]
+    [InlineData(KeyValueTable.Metadata)]
+    public void Put_KeepsEveryVersionWithWhoAndWhen(KeyValueTable table)
+    {
+        _shard.Send<SettingStored>(new PutSetting(Callers.Admin, table, "retention.default", [1]));
+        _shard.Time.Advance(TimeSpan.FromMinutes(5));
+        var second = _shard.Send<SettingStored>(new PutSetting(Operator, table, "retention.default", [2])).Setting;
+
+        var current = _shard.Send<CurrentSetting>(new GetSetting(Callers.Admin, table, "retention.default")).Setting!;
+        var history = _shard.Send<SettingHistory>(new GetSettingHistory(Operator, table, "retention.default")).Versions;
+
+        Assert.Equal(2, second.Version);
+        Assert.Equal((2L, (byte)2, "ops"), (current.Version, current.Value[0], current.ChangedBy));
+        Assert.Equal(["root:1", "ops:2"], history.Select(v => $"{v.ChangedBy}:{v.Version}"));
+        Assert.Equal(TimeSpan.FromMinutes(5), history[1].ChangedAt - history[0].ChangedAt);
+        Assert.Null(_shard.Send<CurrentSetting>(new GetSetting(Callers.Admin, table, "never.set")).Setting);
+    }
+
+    [Fact]
+    public void Put_WithAStaleExpectedVersion_IsAConflict()
+    {
+        _shard.Send<SettingStored>(new PutSetting(Callers.Admin, KeyValueTable.Settings, "k", [1], ExpectedVersion: 0));
+
+        var conflict = _shard.Send<SystemFailed>(new PutSetting(Callers.Admin, KeyValueTable.Settings, "k", [2], ExpectedVersion: 0));
+
+        Assert.Equal(ErrorCodes.Conflict, conflict.Error.Code);
+        Assert.Single(_shard.Send<SettingHistory>(new GetSettingHistory(Callers.Admin, KeyValueTable.Settings, "k")).Versions);
+    }
+
+    [Fact]
+    public void SettingsAndMetadata_AreSeparateTables()
+    {
+        _shard.Send<SettingStored>(new PutSetting(Callers.Admin, KeyValueTable.Settings, "k", [1]));
+
+        Assert.Null(_shard.Send<CurrentSetting>(new GetSetting(Callers.Admin, KeyValueTable.Metadata, "k")).Setting);
+    }
+
+    [Fact]
+    public void Put_ByACallerWithoutSystemWrite_IsRefused()
+    {
+        var refused = _shard.Send<SystemFailed>(new PutSetting(Callers.Writer, KeyValueTable.Settings, "k", [1]));
+        var invalid = _shard.Send<SystemFailed>(new PutSetting(Callers.Admin, KeyValueTable.Settings, "bad\nkey", [1]));
+
+        Assert.Equal(ErrorCodes.Forbidden, refused.Error.Code);
+        Assert.Equal(ErrorCodes.InvalidName, invalid.Error.Code);
+    }
+
+    [Fact]
+    public void Snapshots_AreAddedListedAndFetched()
+    {
+        var a = new SnapshotInfo("backup-2026-11-01", "backup", _shard.Now, ["/backups/a"], new byte[32], 1024, SnapshotStatus.Completed);
+        var b = a with { Id = "backup-2026-11-02", Status = SnapshotStatus.Running, Locations = ["/backups/b", "s3://bucket/b"] };
+        _shard.Send<SnapshotAdded>(new AddSnapshot(Callers.Admin, b));
+        _shard.Send<SnapshotAdded>(new AddSnapshot(Callers.Admin, a));
+        _shard.Send<SnapshotAdded>(new AddSnapshot(Callers.Admin, b with { Status = SnapshotStatus.Verified }));
+
+        var list = _shard.Send<SnapshotList>(new ListSnapshots(Operator)).Snapshots;
+        var got = _shard.Send<SnapshotFound>(new GetSnapshot(Operator, b.Id)).Snapshot;
+
+        Assert.Equal([a.Id, b.Id], list.Select(s => s.Id));
+        Assert.Equal((SnapshotStatus.Verified, 2), (got.Status, got.Locations.Length));
+        Assert.Equal(ErrorCodes.NotFound, _shard.Send<SystemFailed>(new GetSnapshot(Operator, "nope")).Error.Code);
+        Assert.Equal(ErrorCodes.InvalidId, _shard.Send<SystemFailed>(new AddSnapshot(Callers.Admin, a with { Id = "../etc" })).Error.Code);
+    }
+
+    [Fact]
+    public void Metrics_AreQueriedByTimeAndName_AndSweptByRetentionInBoundedBatches()
+    {
+        var labels = new Dictionary<string, string> { ["node"] = "n1" };
+        var old = Enumerable.Range(0, 5).Select(i => new MetricPoint("node.gc_heap_bytes", _shard.Now.AddDays(-10).AddMinutes(i), i, labels));
+        _shard.Send<MetricsRecorded>(new RecordMetrics(Caller.System, [.. old]));
+        _shard.Send<MetricsRecorded>(new RecordMetrics(Caller.System, [new("node.gc_heap_bytes", _shard.Now, 42, labels), new("shard.commits", _shard.Now, 7, labels)]));
+
+        var recentHeap = _shard.Send<MetricList>(new QueryMetrics(Operator, _shard.Now.AddHours(-1), _shard.Now.AddHours(1), "node.gc_heap_bytes")).Samples;
+        var first = _shard.Send<MetricsSwept>(new SweepMetrics(Caller.System, TimeSpan.FromDays(7), MaxEntries: 3));
+        var second = _shard.Send<MetricsSwept>(new SweepMetrics(Caller.System, TimeSpan.FromDays(7), MaxEntries: 3));
+        var left = _shard.Send<MetricList>(new QueryMetrics(Operator, _shard.Now.AddDays(-30), _shard.Now.AddDays(1))).Samples;
+
+        Assert.Equal(42, Assert.Single(recentHeap).Value);
+        Assert.Equal((3, true), (first.Deleted, first.More));
+        Assert.Equal((2, false), (second.Deleted, second.More));
+        Assert.Equal(["node.gc_heap_bytes", "shard.commits"], left.Select(s => s.Name).Order());
+        Assert.Equal("system.metrics_sweep", _shard.LastAudit().Action);
+    }
+
+    public void Dispose() => _shard.Dispose();
+}
