@@ -153,9 +153,13 @@ public sealed class ForgeOneCluster
             StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, time, options.Singletons.SealInterval));
             StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
             StartSingleton(system, "backup", BackupCoordinator.Props(time, options.Singletons.BackupInterval));
-            var logRegions = new List<(IActorRef, string?)> { (regions[ShardKind.Logs], null) };
-            logRegions.AddRange(zoned.Where(z => z.Key.Item1 == ShardKind.Logs).Select(z => (z.Value, (string?)z.Key.Item2)));
-            StartSingleton(system, "retention-sweeper", RetentionSweeper.Props(logRegions, counts.Logs, options.Compliance.RetentionSweepInterval, options.Compliance.RetentionSweepBatch));
+            // Retention: the default region and every zone's region of each swept kind (logs, events).
+            var sweepTargets = RetentionSweeper.SweptKinds
+                .SelectMany(kind => zoned.Where(z => z.Key.Item1 == kind)
+                    .Select(z => new RetentionSweeper.SweepTarget(z.Value, z.Key.Item2, kind, counts.Of(kind)))
+                    .Prepend(new RetentionSweeper.SweepTarget(regions[kind], null, kind, counts.Of(kind))))
+                .ToList();
+            StartSingleton(system, "retention-sweeper", RetentionSweeper.Props(sweepTargets, options.Compliance.RetentionSweepInterval, options.Compliance.RetentionSweepBatch));
             system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
         }
 

@@ -335,10 +335,10 @@ public sealed class FailureOptions
 /// <summary>Retention sweeps (singleton) and metrics collection (every storage node).</summary>
 public sealed class ComplianceOptions
 {
-    /// <summary>How often the retention sweeper visits every log shard.</summary>
+    /// <summary>How often the retention sweeper visits every log and events shard (of the default region and every residency zone).</summary>
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Entries one sweep transaction deletes at most.</summary>
+    /// <summary>Entries (log entries or events) one sweep transaction deletes at most.</summary>
     public int RetentionSweepBatch { get; set; } = 1000;
 
     /// <summary>How often each storage node writes its metrics to the system store.</summary>

@@ -142,4 +142,33 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
         Assert.Equal(1, deleted);
         Assert.Equal(0, count.Count);
     }
+
+    [Fact]
+    public async Task RetentionSweeper_SweepsExpiredEventsOfEveryZoneOnDemand()
+    {
+        var topic = "us.sweep-events";
+        var created = await _cluster.Eu.Cluster.AskAsync(new EventProtocol.CreateTopic(Callers.Admin, topic, new EventProtocol.TopicSettings(Retention: TimeSpan.FromHours(1), ResidencyZone: "us"), "us"), Timeout);
+        Assert.IsType<EventProtocol.TopicCreated>(created);
+
+        // Inside the hour when published (one timestamp, so they expire together), past it two seconds later.
+        var expiring = DateTimeOffset.UtcNow.AddHours(-1).AddSeconds(2);
+        var events = Enumerable.Range(0, 3).Select(i => new EventProtocol.EventInput(expiring, Priority.Normal, [(byte)i])).ToArray();
+        Assert.IsType<EventProtocol.EventsPublished>(await _cluster.Eu.Cluster.AskAsync(new EventProtocol.PublishEvents(Callers.Writer, topic, events, "us"), Timeout));
+        var fresh = Assert.IsType<EventProtocol.EventPublished>(await _cluster.Eu.Cluster.AskAsync(
+            new EventProtocol.PublishEvent(Callers.Writer, topic, new EventProtocol.EventInput(DateTimeOffset.UtcNow, Priority.Normal, [9]), "us"), Timeout));
+
+        // Expiry is a wall-clock matter on a live cluster: sweep until the round that deletes them.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        long deleted = 0;
+        while (deleted == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the sweeper to delete the expired events");
+            deleted = (await _cluster.Eu.Cluster.RetentionSweeperProxy.Ask<RetentionSweeper.SweepCompleted>(RetentionSweeper.SweepNow.Instance, Timeout)).Deleted;
+        }
+
+        var page = Assert.IsType<EventProtocol.EventPage>(await _cluster.Eu.Cluster.AskAsync(
+            new EventProtocol.QueryEvents(Callers.Reader, topic, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddMinutes(1), Zone: "us"), Timeout));
+        Assert.Equal(3, deleted);
+        Assert.Equal([fresh.Id], page.Events.Select(e => e.Id));
+    }
 }
