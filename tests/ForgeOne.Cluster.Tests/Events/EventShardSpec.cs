@@ -2,7 +2,6 @@ using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
-using Microsoft.Extensions.Time.Testing;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
@@ -11,6 +10,7 @@ using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Security;
 using ForgeOne.Storage;
+using Microsoft.Extensions.Time.Testing;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
 namespace ForgeOne.Cluster.Tests.Events;
