@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,50 +21,64 @@ public static class ContentHashes
     public static byte[] ForLog(string topic, DateTimeOffset timestamp, Severity severity, string message,
         IReadOnlyDictionary<string, string> metadata, string? checkpointMarker)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(LogDomain);
-        AppendString(hash, topic);
-        AppendInt64(hash, timestamp.ToUnixTimeMilliseconds());
-        hash.AppendData([(byte)severity]);
-        AppendString(hash, message);
-        AppendMetadata(hash, metadata);
-        hash.AppendData([checkpointMarker is null ? (byte)0 : (byte)1]);
-        if (checkpointMarker is not null)
+        // Hot path (once per appended entry): encode the canonical form into one pooled buffer and
+        // hash it in a single call, instead of feeding SHA-256 piece by piece.
+        var keys = new string[metadata.Count];
+        var k = 0;
+        var length = LogDomain.Length + 4 + Encoding.UTF8.GetByteCount(topic) + 8 + 1 + 4 + Encoding.UTF8.GetByteCount(message) + 4 + 1;
+        foreach (var (key, value) in metadata)
         {
-            AppendString(hash, checkpointMarker);
+            keys[k++] = key;
+            length += 8 + Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value);
         }
 
-        return hash.GetHashAndReset();
+        Array.Sort(keys, StringComparer.Ordinal);
+        if (checkpointMarker is not null)
+        {
+            length += 4 + Encoding.UTF8.GetByteCount(checkpointMarker);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var span = buffer.AsSpan(0, length);
+            LogDomain.CopyTo(span);
+            var at = LogDomain.Length;
+            at += WriteString(span[at..], topic);
+            BinaryPrimitives.WriteInt64BigEndian(span[at..], timestamp.ToUnixTimeMilliseconds());
+            at += 8;
+            span[at++] = (byte)severity;
+            at += WriteString(span[at..], message);
+            BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)keys.Length);
+            at += 4;
+            foreach (var key in keys)
+            {
+                at += WriteString(span[at..], key);
+                at += WriteString(span[at..], metadata[key]);
+            }
+
+            span[at++] = checkpointMarker is null ? (byte)0 : (byte)1;
+            if (checkpointMarker is not null)
+            {
+                at += WriteString(span[at..], checkpointMarker);
+            }
+
+            return SHA256.HashData(span[..at]);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public static byte[] ForLog(LogEntry entry) =>
         ForLog(entry.Topic, entry.Timestamp, entry.Severity, entry.Message, entry.Metadata, entry.CheckpointMarker);
 
-    private static void AppendMetadata(IncrementalHash hash, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>u32 big-endian UTF-8 length, then the bytes; returns the bytes written.</summary>
+    private static int WriteString(Span<byte> destination, string value)
     {
-        Span<byte> count = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(count, (uint)metadata.Count);
-        hash.AppendData(count);
-        foreach (var (key, value) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            AppendString(hash, key);
-            AppendString(hash, value);
-        }
-    }
-
-    private static void AppendString(IncrementalHash hash, string value)
-    {
-        var bytes = Encoding.UTF8.GetBytes(value);
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(length, (uint)bytes.Length);
-        hash.AppendData(length);
-        hash.AppendData(bytes);
-    }
-
-    private static void AppendInt64(IncrementalHash hash, long value)
-    {
-        Span<byte> buffer = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(buffer, value);
-        hash.AppendData(buffer);
+        var written = Encoding.UTF8.GetBytes(value, destination[4..]);
+        BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)written);
+        return 4 + written;
     }
 }
