@@ -25,11 +25,11 @@ public sealed class FieldCipher : IDisposable
     private const int AadPrefixLength = 1 + 1 + 4 + 4;
     private const int NonceOffset = AadPrefixLength;
     private const int TagOffset = NonceOffset + RecordCipher.NonceLength;
-    private const int HeaderLength = TagOffset + AesGcmPool.TagLength;
+    private const int HeaderLength = TagOffset + GcmKey.TagLength;
     private const int ClassCount = 6;
 
     private readonly Keyring _keyring;
-    private readonly AesGcmPool?[,] _pools; // [version, class]
+    private readonly GcmKey?[,] _keys; // [version, class]
     private readonly uint[] _fingerprints;
     private readonly KeyUsage.Counter _activeCounter;
 
@@ -39,7 +39,7 @@ public sealed class FieldCipher : IDisposable
     {
         ArgumentNullException.ThrowIfNull(keyring);
         _keyring = keyring;
-        _pools = new AesGcmPool?[keyring.Keys.Count + 1, ClassCount + 1];
+        _keys = new GcmKey?[keyring.Keys.Count + 1, ClassCount + 1];
         _fingerprints = new uint[keyring.Keys.Count + 1];
         Span<byte> fieldKey = stackalloc byte[32];
         foreach (var k in keyring.Keys)
@@ -53,7 +53,7 @@ public sealed class FieldCipher : IDisposable
             foreach (var c in Enum.GetValues<FieldClass>())
             {
                 HKDF.DeriveKey(HashAlgorithmName.SHA256, k.Material, fieldKey, salt: [], info: Encoding.ASCII.GetBytes("forgeone.field.v1." + c.Name()));
-                _pools[k.Info.Version, (int)c] = new AesGcmPool(fieldKey);
+                _keys[k.Info.Version, (int)c] = new GcmKey(fieldKey);
             }
         }
 
@@ -83,8 +83,8 @@ public sealed class FieldCipher : IDisposable
         output[1] = (byte)fieldClass;
         BinaryPrimitives.WriteUInt32BigEndian(output.AsSpan(2), (uint)version);
         BinaryPrimitives.WriteUInt32BigEndian(output.AsSpan(6), _fingerprints[version]);
-        RandomNumberGenerator.Fill(output.AsSpan(NonceOffset, RecordCipher.NonceLength));
-        Run(_pools[version, (int)fieldClass]!, output.AsSpan(0, AadPrefixLength), ctx, encrypt: true, output, plaintext, default);
+        NonceSource.Fill(output.AsSpan(NonceOffset, RecordCipher.NonceLength));
+        Run(_keys[version, (int)fieldClass]!, output.AsSpan(0, AadPrefixLength), ctx, encrypt: true, output, plaintext, default);
         return output;
     }
 
@@ -122,7 +122,7 @@ public sealed class FieldCipher : IDisposable
         }
 
         var output = new byte[ciphertext.Length - HeaderLength];
-        Run(_pools[version, (int)fieldClass]!, ciphertext[..AadPrefixLength], ctx, encrypt: false, output, default, ciphertext);
+        Run(_keys[version, (int)fieldClass]!, ciphertext[..AadPrefixLength], ctx, encrypt: false, output, default, ciphertext);
         return output;
     }
 
@@ -146,28 +146,27 @@ public sealed class FieldCipher : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var pool in _pools)
+        foreach (var key in _keys)
         {
-            pool?.Dispose();
+            key?.Dispose();
         }
     }
 
-    private static void Run(AesGcmPool pool, ReadOnlySpan<byte> prefix, in RecordContext ctx, bool encrypt, Span<byte> output, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> ciphertext)
+    private static void Run(GcmKey key, ReadOnlySpan<byte> prefix, in RecordContext ctx, bool encrypt, Span<byte> output, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> ciphertext)
     {
         var aadLength = ContextAad.Length(AadPrefixLength, ctx);
         byte[]? rented = null;
         var aad = aadLength <= ContextAad.StackLimit ? stackalloc byte[aadLength] : (rented = ArrayPool<byte>.Shared.Rent(aadLength)).AsSpan(0, aadLength);
         ContextAad.Write(aad, prefix, ctx);
-        var aes = pool.Rent();
         try
         {
             if (encrypt)
             {
-                aes.Encrypt(output.Slice(NonceOffset, RecordCipher.NonceLength), plaintext, output[HeaderLength..], output.Slice(TagOffset, AesGcmPool.TagLength), aad);
+                key.Encrypt(output.Slice(NonceOffset, RecordCipher.NonceLength), plaintext, output[HeaderLength..], output.Slice(TagOffset, GcmKey.TagLength), aad);
             }
             else
             {
-                aes.Decrypt(ciphertext.Slice(NonceOffset, RecordCipher.NonceLength), ciphertext[HeaderLength..], ciphertext.Slice(TagOffset, AesGcmPool.TagLength), output, aad);
+                key.Decrypt(ciphertext.Slice(NonceOffset, RecordCipher.NonceLength), ciphertext[HeaderLength..], ciphertext.Slice(TagOffset, GcmKey.TagLength), output, aad);
             }
         }
         catch (AuthenticationTagMismatchException)
@@ -176,7 +175,6 @@ public sealed class FieldCipher : IDisposable
         }
         finally
         {
-            pool.Return(aes);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);

@@ -13,7 +13,7 @@ namespace ForgeOne.Security;
 /// <para>
 /// Built once per keyring value (swap in a new one after rotation); thread-safe. Encrypt uses
 /// the active version; decrypt accepts active and decrypt-only versions and fails with a typed
-/// error otherwise. Dispose it after the last in-flight call to free the native AES handles.
+/// error otherwise. Dispose it after the last in-flight call to free the native key schedules.
 /// </para>
 /// </summary>
 public sealed class RecordCipher : IDisposable
@@ -28,7 +28,7 @@ public sealed class RecordCipher : IDisposable
     private const int AadPrefixLength = 1 + 4 + 4;
     private const int NonceOffset = AadPrefixLength;
     private const int TagOffset = NonceOffset + NonceLength;
-    private const int HeaderLength = TagOffset + AesGcmPool.TagLength;
+    private const int HeaderLength = TagOffset + GcmKey.TagLength;
 
     private readonly VersionSlot?[] _slots; // index = version
     private readonly VersionSlot _active;
@@ -47,7 +47,7 @@ public sealed class RecordCipher : IDisposable
             if (k.Info.Version < _slots.Length)
             {
                 _slots[k.Info.Version] = new VersionSlot(k.Info.Version, k.Info.State, k.Fingerprint,
-                    k.Material is not null && k.Info.State is KeyState.Active or KeyState.DecryptOnly ? new AesGcmPool(k.Material) : null);
+                    k.Material is not null && k.Info.State is KeyState.Active or KeyState.DecryptOnly ? new GcmKey(k.Material) : null);
             }
         }
 
@@ -100,22 +100,19 @@ public sealed class RecordCipher : IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)_active.Version);
         BinaryPrimitives.WriteUInt32BigEndian(destination[5..], _active.Fingerprint);
         var nonce = destination.Slice(NonceOffset, NonceLength);
-        RandomNumberGenerator.Fill(nonce);
+        NonceSource.Fill(nonce);
 
         var aadLength = ContextAad.Length(AadPrefixLength, ctx);
         byte[]? rented = null;
         var aad = aadLength <= ContextAad.StackLimit ? stackalloc byte[aadLength] : (rented = ArrayPool<byte>.Shared.Rent(aadLength)).AsSpan(0, aadLength);
         ContextAad.Write(aad, destination[..AadPrefixLength], ctx);
 
-        var pool = _active.Pool!;
-        var aes = pool.Rent();
         try
         {
-            aes.Encrypt(nonce, plaintext, destination.Slice(HeaderLength, plaintext.Length), destination.Slice(TagOffset, AesGcmPool.TagLength), aad);
+            _active.Key!.Encrypt(nonce, plaintext, destination.Slice(HeaderLength, plaintext.Length), destination.Slice(TagOffset, GcmKey.TagLength), aad);
         }
         finally
         {
-            pool.Return(aes);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
@@ -156,19 +153,17 @@ public sealed class RecordCipher : IDisposable
         var aad = aadLength <= ContextAad.StackLimit ? stackalloc byte[aadLength] : (rented = ArrayPool<byte>.Shared.Rent(aadLength)).AsSpan(0, aadLength);
         ContextAad.Write(aad, ciphertext[..AadPrefixLength], ctx);
 
-        var aes = slot.Pool!.Rent();
         try
         {
-            aes.Decrypt(ciphertext.Slice(NonceOffset, NonceLength), ciphertext[HeaderLength..], ciphertext.Slice(TagOffset, AesGcmPool.TagLength), destination[..length], aad);
+            slot.Key!.Decrypt(ciphertext.Slice(NonceOffset, NonceLength), ciphertext[HeaderLength..], ciphertext.Slice(TagOffset, GcmKey.TagLength), destination[..length], aad);
         }
         catch (AuthenticationTagMismatchException)
         {
-            // AesGcm already zeroed the destination.
+            // The engine already zeroed the destination.
             ThrowTampered(slot.Version);
         }
         finally
         {
-            slot.Pool.Return(aes);
             if (rented is not null)
             {
                 ArrayPool<byte>.Shared.Return(rented);
@@ -208,7 +203,7 @@ public sealed class RecordCipher : IDisposable
     {
         foreach (var slot in _slots)
         {
-            slot?.Pool?.Dispose();
+            slot?.Key?.Dispose();
         }
     }
 
@@ -266,5 +261,5 @@ public sealed class RecordCipher : IDisposable
     private static void ThrowExhausted(int version) =>
         throw new ForgeOneException(ErrorCodes.CryptoKeyExhausted, $"key v{version} reached {RotationPolicy.HardEncryptionLimit} encryptions; rotate the keyring");
 
-    private sealed record VersionSlot(int Version, KeyState State, uint Fingerprint, AesGcmPool? Pool);
+    private sealed record VersionSlot(int Version, KeyState State, uint Fingerprint, GcmKey? Key);
 }

@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+
+namespace ForgeOne.Security;
+
+/// <summary>
+/// Random 96-bit GCM nonces (DESIGN.md §6) from the OS CSPRNG, drawn 4 KiB at a time per
+/// thread: one <see cref="RandomNumberGenerator.Fill"/> call costs ~1.5 us on OpenSSL 3, more
+/// than encrypting a 200-byte record. Every byte is handed out once and wiped from the buffer.
+/// </summary>
+internal static class NonceSource
+{
+    private const int BufferLength = 4096;
+
+    [ThreadStatic]
+    private static byte[]? t_buffer;
+
+    [ThreadStatic]
+    private static int t_next;
+
+    public static void Fill(Span<byte> nonce)
+    {
+        if (nonce.Length > BufferLength)
+        {
+            RandomNumberGenerator.Fill(nonce);
+            return;
+        }
+
+        var buffer = t_buffer;
+        if (buffer is null || t_next + nonce.Length > BufferLength)
+        {
+            buffer = t_buffer ??= new byte[BufferLength];
+            RandomNumberGenerator.Fill(buffer);
+            t_next = 0;
+        }
+
+        var slice = buffer.AsSpan(t_next, nonce.Length);
+        slice.CopyTo(nonce);
+        slice.Clear();
+        t_next += nonce.Length;
+    }
+}
