@@ -143,6 +143,14 @@ async Task Latency(string name, Func<ScenarioContext, ValueTask<StepResult>> ste
 
 Console.WriteLine();
 Console.WriteLine("Throughput (closed loop):");
+if (args.Contains("--only-sharding-batch"))
+{
+    // For profiling (dotnet-trace): the batch ingest phase alone.
+    await Throughput("sharding batch x100", ShardBatch, 64, batchSize);
+    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    return;
+}
+
 await Throughput("sharding single", ShardSingle, 1024, 1);
 await Throughput("direct single", ctx => DirectCall(ctx, 1), shards, 1);
 await Throughput("sharding batch x100", ShardBatch, 64, batchSize);

@@ -23,7 +23,7 @@ public static class ContentHashes
     {
         // Hot path (once per appended entry): encode the canonical form into one pooled buffer and
         // hash it in a single call, instead of feeding SHA-256 piece by piece.
-        var keys = new string[metadata.Count];
+        var keys = metadata.Count == 0 ? [] : new string[metadata.Count];
         var k = 0;
         var length = LogDomain.Length + 4 + Encoding.UTF8.GetByteCount(topic) + 8 + 1 + 4 + Encoding.UTF8.GetByteCount(message) + 4 + 1;
         foreach (var (key, value) in metadata)

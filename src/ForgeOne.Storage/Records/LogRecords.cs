@@ -23,7 +23,8 @@ public sealed record StoredLogEntry(
     /// <summary>The stored bytes (see <see cref="RecordFormat"/>).</summary>
     public byte[] Encode()
     {
-        var w = RecordWriter.ForRecord(RecordType.LogEntry);
+        // Fixed fields + length prefixes are under 64 bytes; strings are at most 3 bytes per char.
+        var w = RecordWriter.ForRecord(RecordType.LogEntry, 64 + (3 * (Topic.Length + (CheckpointMarker?.Length ?? 0))) + Message.Length + Metadata.Length + ContentHash.Length);
         w.WriteId(Id);
         w.WriteString(Topic);
         w.WriteTimestamp(Timestamp);

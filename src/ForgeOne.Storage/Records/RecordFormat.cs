@@ -74,11 +74,14 @@ internal sealed class RecordWriter
     // (which would not read back as what was written).
     internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly ArrayBufferWriter<byte> _buffer;
 
-    public static RecordWriter ForRecord(RecordType type)
+    public RecordWriter(int capacity = 256) => _buffer = new ArrayBufferWriter<byte>(capacity);
+
+    /// <summary>A writer for one record; <paramref name="capacity"/> is a size hint that saves regrowing on hot paths.</summary>
+    public static RecordWriter ForRecord(RecordType type, int capacity = 256)
     {
-        var writer = new RecordWriter();
+        var writer = new RecordWriter(capacity);
         writer.WriteByte(RecordFormat.Version);
         writer.WriteByte((byte)type);
         return writer;
