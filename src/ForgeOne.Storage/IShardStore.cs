@@ -65,6 +65,19 @@ public interface IReadTransaction
     byte[]? Get(string table, ReadOnlySpan<byte> key);
 
     /// <summary>
+    /// The value under <paramref name="key"/> without copying it (checksum verified like
+    /// <see cref="Get"/>): a view of the store's memory that is valid only until this transaction
+    /// ends. For large values consumed inside the transaction (a blob chunk is decrypted
+    /// straight from it). False when there is no such key.
+    /// </summary>
+    bool TryGet(string table, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        var copy = Get(table, key);
+        value = copy;
+        return copy is not null;
+    }
+
+    /// <summary>
     /// Records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>
     /// in key order (descending when <paramref name="reverse"/>), at most <paramref name="limit"/>.
     /// An empty bound is open: empty <paramref name="fromInclusive"/> starts at the first key,

@@ -216,6 +216,21 @@ public sealed partial class ShardStore
             return RecordEnvelope.Unwrap(table, key, value.AsSpan()).ToArray();
         }
 
+        public bool TryGet(string table, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+        {
+            ThrowIfEnded();
+            var (rc, _, stored) = Txn.Get(Store.Table(table), key);
+            if (rc == MDBResultCode.NotFound)
+            {
+                value = default;
+                return false;
+            }
+
+            LmdbErrors.ThrowOnError(rc, $"reading '{table}' in {Store.FilePath}");
+            value = RecordEnvelope.Unwrap(table, key, stored.AsSpan());
+            return true;
+        }
+
         public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue)
         {
             ThrowIfEnded();

@@ -35,7 +35,8 @@ public class BlobChunkCodecTests
 
         Assert.True(packed.Compressed);
         Assert.True(packed.Length < plain.Length / 2, $"packed to {packed.Length} bytes");
-        Assert.Equal(SHA256.HashData(plain), packed.Checksum);
+        Assert.Equal(System.IO.Hashing.XxHash128.Hash(plain), packed.Checksum);
+        Assert.Equal(16, packed.Checksum.Length);
         Assert.Equal([BlobChunkCodec.FormatVersion, 1], frame[..2]);
 
         var output = new byte[_codec.MaxChunkSize];
@@ -127,8 +128,26 @@ public class BlobChunkCodecTests
         var (_, frame) = Pack(Compressible(100));
         var output = new byte[_codec.MaxChunkSize];
 
-        Assert.Equal(ErrorCodes.StorageUnknownFormat, Assert.Throws<ForgeOneException>(() => _codec.Unpack([2, .. frame[1..]], output)).Code);
+        Assert.Equal(ErrorCodes.StorageUnknownFormat, Assert.Throws<ForgeOneException>(() => _codec.Unpack([3, .. frame[1..]], output)).Code);
         Assert.Equal(ErrorCodes.StorageCorruptRecord, Assert.Throws<ForgeOneException>(() => _codec.Unpack([frame[0], 4, .. frame[2..]], output)).Code);
+        Assert.Equal(ErrorCodes.StorageCorruptRecord, Assert.Throws<ForgeOneException>(() => _codec.Unpack(frame[..17], output)).Code);
+        Assert.Equal(ErrorCodes.StorageCorruptRecord, Assert.Throws<ForgeOneException>(() => _codec.Unpack([], output)).Code);
+    }
+
+    [Fact]
+    public void Version1Frames_WithSha256Checksums_StillUnpackAndVerify()
+    {
+        // A v1 frame as earlier builds wrote it: version 1, flags, SHA-256 of the plaintext, raw payload.
+        var plain = Incompressible(5000);
+        byte[] frame = [1, 0, .. SHA256.HashData(plain), .. plain];
+        var output = new byte[_codec.MaxChunkSize];
+
+        var unpacked = _codec.Unpack(frame, output);
+        Assert.Equal(plain, output[..unpacked.Length]);
+        Assert.Equal(SHA256.HashData(plain), BlobChunkCodec.StoredChecksum(frame));
+
+        frame[^1] ^= 0x01;
+        Assert.Equal(ErrorCodes.ChecksumMismatch, Assert.Throws<ForgeOneException>(() => _codec.Unpack(frame, output)).Code);
         Assert.Equal(ErrorCodes.StorageCorruptRecord, Assert.Throws<ForgeOneException>(() => _codec.Unpack(frame[..33], output)).Code);
     }
 

@@ -50,6 +50,25 @@ public abstract class ShardStoreConformance : IDisposable
     }
 
     [Fact]
+    public void TryGet_SeesTheSameBytesAsGet_WithoutCopying_AndFalseWhenMissing()
+    {
+        var store = NewStore();
+        var big = new byte[300_000];
+        new Random(5).NextBytes(big);
+        store.Write(w =>
+        {
+            w.Put(Tables.Logs, B("big"), big);
+            return 0;
+        });
+
+        var (found, copy) = store.Read(r => r.TryGet(Tables.Logs, B("big"), out var value) ? (true, value.ToArray()) : (false, []));
+        Assert.True(found);
+        Assert.Equal(big, copy);
+        Assert.False(store.Read(r => r.TryGet(Tables.Logs, B("absent"), out _)));
+        Assert.True(store.Write(w => w.TryGet(Tables.Logs, B("big"), out var value) && value.Length == big.Length));
+    }
+
+    [Fact]
     public void Get_MissingKey_ReturnsNull()
     {
         var store = NewStore();

@@ -18,5 +18,5 @@ public sealed record BlobMetadata(
     int ChunkCount,
     IReadOnlyDictionary<string, string> Metadata);
 
-/// <summary>One chunk of a blob. <see cref="Checksum"/> is SHA-256 over the chunk's plaintext.</summary>
+/// <summary>One chunk of a blob. <see cref="Checksum"/> is the XXH3-128 of the chunk's plaintext (16 bytes).</summary>
 public sealed record BlobChunk(RecordId BlobId, int ChunkIndex, byte[] Data, byte[] Checksum);
