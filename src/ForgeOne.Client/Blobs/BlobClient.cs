@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
@@ -50,7 +51,11 @@ public sealed class BlobClient
     }
 
     /// <summary>
-    /// Uploads <paramref name="source"/> to its end as one blob; returns the committed metadata.
+    /// Uploads <paramref name="source"/> to its end as one blob; returns the committed metadata,
+    /// whose <c>Checksum</c> is the SHA-256 the shard computed over what it stored. Each chunk
+    /// carries its XXH3-128, which the shard verifies, so a chunk damaged on the way is refused;
+    /// pass <paramref name="expectedSha256"/> (when the caller already knows the file's hash) to
+    /// have the whole blob checked too before it becomes visible.
     /// <paramref name="uploadKey"/> picks the shard (hashed); a random one spreads uploads.
     /// Throws <see cref="ForgeOneException"/> with the shard's error on any refusal.
     /// </summary>
@@ -61,12 +66,12 @@ public sealed class BlobClient
         IReadOnlyDictionary<string, string>? metadata = null,
         int chunkSize = 0,
         string? uploadKey = null,
+        byte[]? expectedSha256 = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         var begin = new BeginBlobUpload(_caller, uploadKey ?? Guid.NewGuid().ToString("N"), name, contentType, metadata is null ? null : new Dictionary<string, string>(metadata), chunkSize);
         var started = await Ask<BlobUploadStarted>(begin, cancellationToken).ConfigureAwait(false);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var inFlight = new Queue<Task<BlobChunkStored>>();
         long size = 0;
         var index = 0;
@@ -81,14 +86,13 @@ public sealed class BlobClient
             }
 
             var data = n == buffer.Length ? buffer : buffer[..n];
-            hash.AppendData(data);
             size += n;
             if (inFlight.Count >= _window)
             {
                 await inFlight.Dequeue().ConfigureAwait(false);
             }
 
-            inFlight.Enqueue(Ask<BlobChunkStored>(new PutBlobChunk(_caller, started.BlobId, index++, data), cancellationToken));
+            inFlight.Enqueue(Ask<BlobChunkStored>(new PutBlobChunk(_caller, started.BlobId, index++, data, XxHash128.Hash(data)), cancellationToken));
             if (n < buffer.Length)
             {
                 break;
@@ -100,7 +104,7 @@ public sealed class BlobClient
             await inFlight.Dequeue().ConfigureAwait(false);
         }
 
-        var completed = await Ask<BlobUploadCompleted>(new CompleteBlobUpload(_caller, started.BlobId, hash.GetHashAndReset(), size, index), cancellationToken).ConfigureAwait(false);
+        var completed = await Ask<BlobUploadCompleted>(new CompleteBlobUpload(_caller, started.BlobId, expectedSha256, size, index), cancellationToken).ConfigureAwait(false);
         return completed.Blob;
     }
 

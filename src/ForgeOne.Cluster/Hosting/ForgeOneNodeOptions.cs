@@ -252,8 +252,19 @@ public sealed class ShardOptions
     /// <summary>Skip fsync at commit. Benchmarks and tests only: a power loss may lose recent commits.</summary>
     public bool NoSync { get; set; }
 
+    /// <summary>
+    /// Longest a read's audit record waits for a group commit (DESIGN.md §6 "bounded delay"):
+    /// reads arriving within it share one audit commit. Zero commits each burst at once.
+    /// </summary>
+    public TimeSpan ReadAuditDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
     internal IEnumerable<string> Validate()
     {
+        if (ReadAuditDelay < TimeSpan.Zero || ReadAuditDelay > TimeSpan.FromSeconds(10))
+        {
+            yield return $"ForgeOne:Shards:ReadAuditDelay {ReadAuditDelay} must be 0..10 seconds.";
+        }
+
         if (MaxGroupCommit is < 1 or > 1_000_000)
         {
             yield return $"ForgeOne:Shards:MaxGroupCommit {MaxGroupCommit} must be 1..1000000.";

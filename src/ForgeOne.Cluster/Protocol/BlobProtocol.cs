@@ -50,7 +50,8 @@ public static class BlobProtocol
     /// <summary>
     /// Stores chunk <paramref name="Index"/>: the next one in order, or a retry of an already
     /// stored index with identical bytes (acknowledged, nothing written). <paramref name="Checksum"/>,
-    /// when given, is the client's SHA-256 of <paramref name="Data"/> and is verified.
+    /// when given, is the client's XXH3-128 of <paramref name="Data"/> (16 bytes, as
+    /// <c>System.IO.Hashing.XxHash128.Hash</c> returns it) and is verified.
     /// Reply: <see cref="BlobChunkStored"/>.
     /// </summary>
     public sealed record PutBlobChunk(Caller Caller, RecordId BlobId, int Index, byte[] Data, byte[]? Checksum = null) : IShardCommand
@@ -66,11 +67,12 @@ public static class BlobProtocol
     }
 
     /// <summary>
-    /// Completes an upload: <paramref name="Checksum"/> (SHA-256 of the whole plaintext),
-    /// <paramref name="Size"/> and <paramref name="ChunkCount"/> must match what the shard
-    /// received. Reply: <see cref="BlobUploadCompleted"/>.
+    /// Completes an upload: <paramref name="Size"/> and <paramref name="ChunkCount"/> must match
+    /// what the shard received, and <paramref name="Checksum"/>, when given, the SHA-256 of the
+    /// whole plaintext that the shard computed (null: the shard's value is recorded as is).
+    /// Reply: <see cref="BlobUploadCompleted"/>.
     /// </summary>
-    public sealed record CompleteBlobUpload(Caller Caller, RecordId BlobId, byte[] Checksum, long Size, int ChunkCount) : IShardCommand
+    public sealed record CompleteBlobUpload(Caller Caller, RecordId BlobId, byte[]? Checksum, long Size, int ChunkCount) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;

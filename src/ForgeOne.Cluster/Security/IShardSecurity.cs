@@ -54,7 +54,7 @@ public interface IAuditAppender
 /// <summary>
 /// The security state one shard actor owns: its keyring and ciphers, its audit chain head and
 /// the policy engine. Created when the shard opens (keys unavailable = the shard refuses to
-/// open), used only by the owning actor except <see cref="Decrypt"/>, <see cref="RevealField"/>,
+/// open), used only by the owning actor except <see cref="Decrypt(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, <see cref="RevealField"/>,
 /// <see cref="EncryptField"/> and <see cref="BlindIndex"/>, which read-side tasks (and handlers'
 /// <c>Admit</c>, outside the actor thread) call concurrently and must be thread-safe.
 /// </summary>
@@ -68,6 +68,18 @@ public interface IShardSecurity : IDisposable
 
     /// <summary>Decrypts a value written by <see cref="Encrypt"/> under the same table and key. Thread-safe.</summary>
     byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext);
+
+    /// <summary>
+    /// Decrypts into <paramref name="destination"/> (at least the plaintext length, which is the
+    /// ciphertext length minus <see cref="ForgeOne.Security.RecordCipher.Overhead"/>); returns the
+    /// bytes written. For large values (blob chunks) read into pooled buffers. Thread-safe.
+    /// </summary>
+    int Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    {
+        var plain = Decrypt(table, key, ciphertext);
+        plain.CopyTo(destination);
+        return plain.Length;
+    }
 
     /// <summary>
     /// Encrypts one sensitive field under its field-class key (HKDF of the active data key);

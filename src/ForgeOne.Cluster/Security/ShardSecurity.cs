@@ -95,6 +95,9 @@ internal sealed class ShardSecurity : IShardSecurity
     public byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext) =>
         _state.Cipher.Decrypt(ciphertext, new RecordContext(_storeId, table, key));
 
+    public int Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, Span<byte> destination) =>
+        _state.Cipher.Decrypt(ciphertext, destination, new RecordContext(_storeId, table, key));
+
     public byte[] EncryptField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
         _state.Fields.Encrypt(cls, plaintext, new RecordContext(_storeId, table, key));
 

@@ -41,6 +41,26 @@ public interface IShardHandler
 }
 
 /// <summary>
+/// Optional for a handler whose commands carry CPU-heavy work that needs no store state
+/// (a blob chunk's checksum, compression and encryption): the actor runs
+/// <see cref="Prepare"/> on the thread pool, several commands at a time, between admission and
+/// the group commit, so the shard's own thread only writes. Commands still commit in the order
+/// they were admitted; at hand-off the ones still being prepared are prepared inline.
+/// </summary>
+public interface IShardPreparation
+{
+    /// <summary>True when <paramref name="command"/> has work for <see cref="Prepare"/>.</summary>
+    bool NeedsPreparation(IShardCommand command);
+
+    /// <summary>
+    /// The command <see cref="IShardHandler.Apply"/> receives instead of <paramref name="command"/>.
+    /// Runs off the actor thread: thread-safe parts of the context only, no store. Throw
+    /// <see cref="ForgeOneException"/> to refuse the command (replied and audited as failed).
+    /// </summary>
+    IShardCommand Prepare(IShardCommand command, ShardContext context);
+}
+
+/// <summary>
 /// Verdict of <see cref="IShardHandler.Admit"/>: what the operation is called in the audit trail
 /// and whether it may proceed.
 /// </summary>

@@ -36,7 +36,7 @@ namespace ForgeOne.Cluster.Shards;
 /// The LMDB write transaction begins and commits inside the Flush handler (thread-affine).
 /// Queries and control messages use a priority mailbox so a read never waits behind queued writes.
 /// </remarks>
-public sealed class ShardActor : ReceiveActor
+public sealed class ShardActor : ReceiveActor, IWithTimers
 {
     private readonly ShardHost _host;
     private readonly ShardKind _kind;
@@ -46,6 +46,7 @@ public sealed class ShardActor : ReceiveActor
     private readonly List<Pending> _pending = [];
     private readonly List<QueuedAudit> _queuedAudits = [];
     private readonly IShardHandler _handler;
+    private readonly IShardPreparation? _preparation;
 
     private IShardStore? _store;
     private IShardSecurity? _security;
@@ -53,7 +54,8 @@ public sealed class ShardActor : ReceiveActor
     private long _epoch;
     private bool _flushScheduled;
     private long _commandsApplied;
-    private int _readsInFlight;
+    private bool _auditFlushScheduled;
+    private int _tasksInFlight; // reads and preparations running on the thread pool
     private ForgeOneError? _openFailure;
     private ICancelable? _maintenance;
 
@@ -73,8 +75,12 @@ public sealed class ShardActor : ReceiveActor
         _handler = host.Handlers.TryGetValue(_kind, out var handler)
             ? handler
             : new UnsupportedKindHandler(_kind);
+        _preparation = _handler as IShardPreparation;
         Become(Active);
     }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props for the entity of <paramref name="entityId"/>, on the shard dispatcher and priority mailbox.</summary>
     public static Props Props(ShardHost host, string entityId, string nodeAddress) =>
@@ -91,6 +97,19 @@ public sealed class ShardActor : ReceiveActor
         {
         }
     }
+
+    /// <summary>Commits queued read audits once their bounded delay is up. Internal: a timer to self.</summary>
+    internal sealed class FlushAudits : INotInfluenceReceiveTimeout
+    {
+        public static readonly FlushAudits Instance = new();
+
+        private FlushAudits()
+        {
+        }
+    }
+
+    /// <summary>A command's preparation finished: the prepared command, or the error that refused it.</summary>
+    private sealed record Prepared(Pending Pending, IShardCommand? Command, ForgeOneError? Error);
 
     /// <summary>Timer tick for <see cref="IShardMaintenance"/> handlers; does not keep an idle shard alive.</summary>
     internal sealed class Maintain : INotInfluenceReceiveTimeout
@@ -142,6 +161,7 @@ public sealed class ShardActor : ReceiveActor
         {
             try
             {
+                PrepareRemainingInline();
                 CommitBuffered();
             }
             catch (Exception e)
@@ -184,6 +204,12 @@ public sealed class ShardActor : ReceiveActor
             _flushScheduled = false;
             CommitBuffered();
         });
+        Receive<FlushAudits>(_ =>
+        {
+            _auditFlushScheduled = false;
+            CommitBuffered();
+        });
+        Receive<Prepared>(OnPrepared);
         Receive<ShardProtocol.GetShardStats>(_ => Sender.Tell(Stats()));
         Receive<ShardProtocol.GetAuditHead>(_ =>
         {
@@ -222,8 +248,78 @@ public sealed class ShardActor : ReceiveActor
             return;
         }
 
-        _pending.Add(new Pending(command, Sender, admission));
+        var pending = new Pending(command, Sender, admission);
+        _pending.Add(pending);
+        if (_preparation is { } preparation && preparation.NeedsPreparation(command))
+        {
+            Prepare(pending, preparation);
+            return;
+        }
+
         ScheduleFlush();
+    }
+
+    private void Prepare(Pending pending, IShardPreparation preparation)
+    {
+        pending.Ready = false;
+        var context = _context!;
+        var command = pending.Command;
+        Interlocked.Increment(ref _tasksInFlight);
+        Task.Run(() =>
+        {
+            try
+            {
+                return RunPreparation(preparation, pending, command, context);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _tasksInFlight);
+            }
+        }).PipeTo(Self);
+    }
+
+    private static Prepared RunPreparation(IShardPreparation preparation, Pending pending, IShardCommand command, ShardContext context)
+    {
+        try
+        {
+            return new Prepared(pending, preparation.Prepare(command, context), null);
+        }
+        catch (Exception e)
+        {
+            return new Prepared(pending, null, e is ForgeOneException fe ? fe.Error : new ForgeOneError(ErrorCodes.InvalidArgument, e.Message));
+        }
+    }
+
+    private void OnPrepared(Prepared prepared)
+    {
+        var pending = prepared.Pending;
+        if (pending.Ready || !_pending.Contains(pending))
+        {
+            return; // already prepared inline (hand-off) or failed with the shard
+        }
+
+        if (prepared.Command is { } command)
+        {
+            pending.Command = command;
+            pending.Ready = true;
+        }
+        else
+        {
+            _pending.Remove(pending);
+            pending.Sender.Tell(_handler.Fail(prepared.Error!));
+            _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+        }
+
+        ScheduleFlush();
+    }
+
+    /// <summary>Hand-off and stop: commands still being prepared are prepared here, so nothing admitted is dropped.</summary>
+    private void PrepareRemainingInline()
+    {
+        foreach (var pending in _pending.Where(p => !p.Ready).ToList())
+        {
+            OnPrepared(RunPreparation(_preparation!, pending, pending.Command, _context!));
+        }
     }
 
     private void OnMaintain()
@@ -256,13 +352,13 @@ public sealed class ShardActor : ReceiveActor
 
         // The read's audit record joins the next group commit (bounded delay, DESIGN.md §6).
         _queuedAudits.Add(new QueuedAudit(query.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
-        ScheduleFlush();
+        ScheduleAuditFlush();
 
         var store = _store!;
         var context = _context!;
         var handler = _handler;
         var sender = Sender;
-        Interlocked.Increment(ref _readsInFlight);
+        Interlocked.Increment(ref _tasksInFlight);
         Task.Run(() =>
         {
             try
@@ -279,7 +375,7 @@ public sealed class ShardActor : ReceiveActor
             }
             finally
             {
-                Interlocked.Decrement(ref _readsInFlight);
+                Interlocked.Decrement(ref _tasksInFlight);
             }
         }).PipeTo(sender);
     }
@@ -300,7 +396,7 @@ public sealed class ShardActor : ReceiveActor
 
         // Opening a stream is audited like a read: the record joins the next group commit.
         _queuedAudits.Add(new QueuedAudit(request.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
-        ScheduleFlush();
+        ScheduleAuditFlush();
         _stream.Forward(request);
     }
 
@@ -309,7 +405,7 @@ public sealed class ShardActor : ReceiveActor
         // Same discipline as a query: off the actor thread, counted so the file is never closed
         // under it. The stream actor is our child, so no read can be asked after HandOff.
         var store = _store!;
-        Interlocked.Increment(ref _readsInFlight);
+        Interlocked.Increment(ref _tasksInFlight);
         Task.Run(() =>
         {
             try
@@ -318,7 +414,7 @@ public sealed class ShardActor : ReceiveActor
             }
             finally
             {
-                Interlocked.Decrement(ref _readsInFlight);
+                Interlocked.Decrement(ref _tasksInFlight);
             }
         }).PipeTo(Sender);
     }
@@ -354,18 +450,51 @@ public sealed class ShardActor : ReceiveActor
         }
     }
 
-    /// <summary>Commits everything buffered, in groups of at most MaxGroupCommit commands.</summary>
+    /// <summary>
+    /// Read audits may wait (DESIGN.md §6: bounded delay) for the next write's group commit, or
+    /// for <see cref="Hosting.ShardOptions.ReadAuditDelay"/>: a stream of reads then costs one commit
+    /// per delay instead of one per burst. Zero commits them at once.
+    /// </summary>
+    private void ScheduleAuditFlush()
+    {
+        var delay = _host.Options.ReadAuditDelay;
+        if (delay <= TimeSpan.Zero)
+        {
+            ScheduleFlush();
+        }
+        else if (!_auditFlushScheduled && !_flushScheduled)
+        {
+            _auditFlushScheduled = true;
+            Timers.StartSingleTimer(nameof(FlushAudits), FlushAudits.Instance, delay);
+        }
+    }
+
+    /// <summary>
+    /// Commits everything buffered that is ready, in admission order, in groups of at most
+    /// MaxGroupCommit commands; a command still being prepared holds back the ones behind it.
+    /// </summary>
     private void CommitBuffered()
     {
-        while (_pending.Count > 0 || _queuedAudits.Count > 0)
+        while (ReadyCount() > 0 || _queuedAudits.Count > 0)
         {
-            var take = Math.Min(_pending.Count, _host.Options.MaxGroupCommit);
+            var take = Math.Min(ReadyCount(), _host.Options.MaxGroupCommit);
             var group = _pending.GetRange(0, take);
             _pending.RemoveRange(0, take);
             var audits = _queuedAudits.ToArray();
             _queuedAudits.Clear();
             CommitGroup(group, audits);
         }
+    }
+
+    private int ReadyCount()
+    {
+        var ready = 0;
+        while (ready < _pending.Count && _pending[ready].Ready)
+        {
+            ready++;
+        }
+
+        return ready;
     }
 
     private void CommitGroup(List<Pending> group, QueuedAudit[] audits)
@@ -478,6 +607,12 @@ public sealed class ShardActor : ReceiveActor
         {
             _log.Error(e, "SHARD {0}-{1} FENCED on {2}: {3}", _kind.FolderName(), _shard, _nodeAddress, e.Message);
             _openFailure = ((ForgeOneException)e).Error;
+            foreach (var waiting in _pending)
+            {
+                waiting.Sender.Tell(_handler.Fail(Unavailable()));
+            }
+
+            _pending.Clear();
             if (_stream is not null)
             {
                 // Its subscribers see their sources die and re-subscribe to the new owner.
@@ -510,6 +645,7 @@ public sealed class ShardActor : ReceiveActor
 
     private void HandOff()
     {
+        PrepareRemainingInline();
         CommitBuffered();
         CloseQuietly();
         _log.Info("Shard {0}-{1} handed off: file closed", _kind.FolderName(), _shard);
@@ -522,7 +658,7 @@ public sealed class ShardActor : ReceiveActor
         // would be a use-after-free in native code. Reads are short: wait for them.
         var spin = new SpinWait();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (Volatile.Read(ref _readsInFlight) > 0 && DateTime.UtcNow < deadline)
+        while (Volatile.Read(ref _tasksInFlight) > 0 && DateTime.UtcNow < deadline)
         {
             spin.SpinOnce();
         }
@@ -541,7 +677,17 @@ public sealed class ShardActor : ReceiveActor
         _store = null;
     }
 
-    private sealed record Pending(IShardCommand Command, IActorRef Sender, Admission Admission);
+    /// <summary>An admitted command waiting for its group commit; not <see cref="Ready"/> while being prepared.</summary>
+    private sealed class Pending(IShardCommand command, IActorRef sender, Admission admission)
+    {
+        public IShardCommand Command { get; set; } = command;
+
+        public IActorRef Sender { get; } = sender;
+
+        public Admission Admission { get; } = admission;
+
+        public bool Ready { get; set; } = true;
+    }
 
     private sealed record QueuedAudit(string Principal, Admission Admission, AuditOutcome Outcome, DateTimeOffset Time);
 

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
@@ -158,8 +159,9 @@ public sealed class BlobShardSpec : TestKit, IDisposable
 
         // A chunk whose client checksum does not match its bytes is refused.
         var other = Begin(node);
-        Assert.Equal(ErrorCodes.ChecksumMismatch, Fails(node, new PutBlobChunk(Callers.Writer, other, 0, first, SHA256.HashData(BlobHosts.Bytes(Chunk, 9)))));
-        Assert.Equal(Chunk, Send<BlobChunkStored>(node, new PutBlobChunk(Callers.Writer, other, 0, first, SHA256.HashData(first))).Received);
+        Assert.Equal(ErrorCodes.ChecksumMismatch, Fails(node, new PutBlobChunk(Callers.Writer, other, 0, first, XxHash128.Hash(BlobHosts.Bytes(Chunk, 9)))));
+        Assert.Equal(ErrorCodes.InvalidChunk, Fails(node, new PutBlobChunk(Callers.Writer, other, 0, first, SHA256.HashData(first))));
+        Assert.Equal(Chunk, Send<BlobChunkStored>(node, new PutBlobChunk(Callers.Writer, other, 0, first, XxHash128.Hash(first))).Received);
     }
 
     [Fact]
@@ -192,6 +194,30 @@ public sealed class BlobShardSpec : TestKit, IDisposable
 
         Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(data), data.Length, 2));
         Assert.Equal(ErrorCodes.NotFound, Fails(node, new PutBlobChunk(Callers.Writer, id, 2, [1])));
+    }
+
+    [Fact]
+    public void HandOff_RightAfterChunksArrive_CommitsEveryAdmittedChunk_InOrder()
+    {
+        // Chunks are prepared (checksum, LZ4, AES-GCM) on the thread pool; a hand-off that lands
+        // while some are still being prepared must prepare them itself, not drop them.
+        var node = Start();
+        var data = BlobHosts.Bytes(8 * Chunk);
+        var id = Begin(node);
+        for (var i = 0; i < 8; i++)
+        {
+            node.Region.Tell(new PutBlobChunk(Callers.Writer, id, i, data[(i * Chunk)..((i + 1) * Chunk)]), TestActor);
+        }
+
+        node.Region.Tell(new LocalShardRegion.HandOffShard(id.Shard), TestActor);
+        var acks = Enumerable.Range(0, 8).Select(_ => ExpectMsg<BlobChunkStored>(Wait)).ToList();
+        ExpectMsg<LocalShardRegion.ShardHandedOff>(Wait);
+        Assert.Equal(Enumerable.Range(0, 8), acks.Select(a => a.Index));
+        Assert.Equal(Enumerable.Range(1, 8).Select(n => (long)n * Chunk), acks.Select(a => a.Received));
+
+        // No client checksum: the shard records the SHA-256 it computed over what it stored.
+        var done = Send<BlobUploadCompleted>(Start(), new CompleteBlobUpload(Callers.Writer, id, null, data.Length, 8)).Blob;
+        Assert.Equal(SHA256.HashData(data), done.Checksum);
     }
 
     [Fact]

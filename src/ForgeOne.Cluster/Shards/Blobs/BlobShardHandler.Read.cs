@@ -140,15 +140,30 @@ public sealed partial class BlobShardHandler
     private static int ReadChunkInto(IReadTransaction txn, RecordId id, int index, BlobChunkCodec codec, byte[] plain, ShardContext context)
     {
         var key = RecordKeys.BlobChunk(id, index);
+        byte[]? frame = null;
         try
         {
-            var value = txn.Get(Tables.BlobChunks, key)
-                ?? throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {index} of blob {id} is missing.");
-            return codec.Unpack(context.Security.Decrypt(Tables.BlobChunks, key, value), plain).Length;
+            if (!txn.TryGet(Tables.BlobChunks, key, out var value))
+            {
+                throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {index} of blob {id} is missing.");
+            }
+
+            // Decrypted straight from the mapped file into a pooled frame buffer: a fresh array
+            // per chunk would be a large-object allocation.
+            frame = ArrayPool<byte>.Shared.Rent(Math.Max(1, value.Length));
+            var n = context.Security.Decrypt(Tables.BlobChunks, key, value, frame);
+            return codec.Unpack(frame.AsSpan(0, n), plain).Length;
         }
         catch (ForgeOneException e) when (e.Code is ErrorCodes.StorageCorruptRecord or ErrorCodes.CryptoTampered or ErrorCodes.StorageUnknownFormat)
         {
             throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {index} of blob {id} is damaged ({e.Code}: {e.Message}).");
+        }
+        finally
+        {
+            if (frame is not null)
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
         }
     }
 

@@ -43,8 +43,35 @@ public sealed partial class BlobShardHandler
         return new BlobUploadStarted(id, chunkSize);
     }
 
-    private BlobChunkStored PutChunk(IWriteTransaction txn, PutBlobChunk put, ShardContext context)
+    /// <summary>
+    /// Checksum, LZ4 when it shrinks the chunk, and encryption under the chunk's key: everything
+    /// about a chunk that needs no store state, so it runs off the shard's thread.
+    /// </summary>
+    private static PreparedChunk PrepareChunk(PutBlobChunk put, ShardContext context)
     {
+        var codec = new BlobChunkCodec(Math.Min(context.Limits.MaxChunkBytes, BlobChunkCodec.MaxConfigurableChunkSize));
+        var frame = ArrayPool<byte>.Shared.Rent(BlobChunkCodec.MaxPackedLength(put.Data.Length));
+        try
+        {
+            var packed = codec.Pack(put.Data, frame);
+            if (put.Checksum is not null && !CryptographicOperations.FixedTimeEquals(packed.Checksum, put.Checksum))
+            {
+                throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {put.Index} of blob {put.BlobId} does not match the checksum the client sent.");
+            }
+
+            var chunkKey = RecordKeys.BlobChunk(put.BlobId, put.Index);
+            var sealedChunk = context.Security.Encrypt(Tables.BlobChunks, chunkKey, frame.AsSpan(0, packed.Length));
+            return new PreparedChunk(put, sealedChunk, packed.Checksum, packed.Compressed);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private BlobChunkStored PutChunk(IWriteTransaction txn, PreparedChunk prepared, ShardContext context)
+    {
+        var put = prepared.Put;
         var id = put.BlobId;
         var (meta, upload) = LoadUploading(txn, id, context);
         if (put.Data.Length > meta.ChunkSize)
@@ -56,7 +83,7 @@ public sealed partial class BlobShardHandler
         {
             // A retry (the ack was lost): accept it again if it is the same bytes, else refuse.
             var storedChecksum = StoredChunkChecksum(txn, id, put.Index, context);
-            if (!CryptographicOperations.FixedTimeEquals(storedChecksum, SHA256.HashData(put.Data)))
+            if (!CryptographicOperations.FixedTimeEquals(storedChecksum, prepared.Checksum))
             {
                 throw new ForgeOneException(ErrorCodes.Conflict, $"Chunk {put.Index} of blob {id} is already stored with other content.");
             }
@@ -75,33 +102,14 @@ public sealed partial class BlobShardHandler
         }
 
         _hashes.Advance(id, upload.NextChunk, put.Data, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
-        var codec = new BlobChunkCodec(meta.ChunkSize);
-        var frame = ArrayPool<byte>.Shared.Rent(BlobChunkCodec.MaxPackedLength(put.Data.Length));
-        bool compressed;
-        try
-        {
-            var packed = codec.Pack(put.Data, frame);
-            if (put.Checksum is not null && !CryptographicOperations.FixedTimeEquals(packed.Checksum, put.Checksum))
-            {
-                throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {put.Index} of blob {id} does not match the checksum the client sent.");
-            }
-
-            var chunkKey = RecordKeys.BlobChunk(id, put.Index);
-            txn.Put(Tables.BlobChunks, chunkKey, context.Security.Encrypt(Tables.BlobChunks, chunkKey, frame.AsSpan(0, packed.Length)));
-            compressed = packed.Compressed;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frame);
-        }
-
+        txn.Put(Tables.BlobChunks, RecordKeys.BlobChunk(id, put.Index), prepared.Sealed);
         var next = upload with
         {
             NextChunk = put.Index + 1,
             Received = upload.Received + put.Data.Length,
             LastChunkLength = put.Data.Length,
             LastActivity = context.Time.GetUtcNow(),
-            AnyCompressed = upload.AnyCompressed || compressed,
+            AnyCompressed = upload.AnyCompressed || prepared.Compressed,
         };
         PutUpload(txn, id, next, context);
         return new BlobChunkStored(id, put.Index, next.Received);
@@ -116,8 +124,9 @@ public sealed partial class BlobShardHandler
             throw new ForgeOneException(ErrorCodes.InvalidArgument, $"Blob {id}: the shard received {upload.NextChunk} chunks / {upload.Received} bytes, the client says {complete.ChunkCount} / {complete.Size}.");
         }
 
+        // The shard computes the whole-blob SHA-256 itself; a client that sends one has it checked.
         var actual = _hashes.Current(id, upload.NextChunk, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
-        if (!CryptographicOperations.FixedTimeEquals(actual, complete.Checksum))
+        if (complete.Checksum is not null && !CryptographicOperations.FixedTimeEquals(actual, complete.Checksum))
         {
             throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Blob {id} does not match the whole-blob checksum the client sent.");
         }
@@ -250,15 +259,19 @@ public sealed partial class BlobShardHandler
         }
     }
 
-    /// <summary>The plaintext SHA-256 kept inside a stored chunk's frame (decrypts, does not decompress).</summary>
+    /// <summary>The plaintext checksum kept inside a stored chunk's frame (decrypts, does not decompress).</summary>
     private static byte[] StoredChunkChecksum(IReadTransaction txn, RecordId id, int index, ShardContext context)
     {
         var key = RecordKeys.BlobChunk(id, index);
         var value = txn.Get(Tables.BlobChunks, key) ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"Chunk {index} of blob {id} is missing.");
-        var frame = context.Security.Decrypt(Tables.BlobChunks, key, value);
-        return frame.Length < BlobChunkCodec.HeaderLength
-            ? throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {index} of blob {id} is malformed.")
-            : frame.AsSpan(2, BlobChunkCodec.ChecksumLength).ToArray();
+        try
+        {
+            return BlobChunkCodec.StoredChecksum(context.Security.Decrypt(Tables.BlobChunks, key, value));
+        }
+        catch (ForgeOneException e) when (e.Code is ErrorCodes.StorageCorruptRecord or ErrorCodes.StorageUnknownFormat)
+        {
+            throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {index} of blob {id} is malformed ({e.Message}).");
+        }
     }
 
     private static byte[] NameToken(ShardContext context, string name) => Token(context, "blob-name\0" + name);

@@ -35,7 +35,7 @@ public sealed record BlobShardOptions
 /// Blobs on a blob shard. Layout:
 /// <code>
 ///   blob_metadata  id (8)                       -> Encrypt(StoredBlobMetadata)   name + metadata field-encrypted
-///   blob_chunks    id (8) | chunk (4)           -> Encrypt(BlobChunkCodec frame) SHA-256 inside, LZ4 when it shrinks
+///   blob_chunks    id (8) | chunk (4)           -> Encrypt(BlobChunkCodec frame) checksum inside, LZ4 when it shrinks
 ///   blob_index     'n' | token(name) (16) | id  -> empty     (completed blobs only)
 ///                  'c' | token(type) (16) | id  -> empty
 ///                  'u' | id                     -> Encrypt(BlobUpload)           uploads in flight
@@ -43,8 +43,11 @@ public sealed record BlobShardOptions
 /// An upload's metadata is written when it begins in state Uploading, so readers (who see only
 /// Complete) do not find it; completing flips the state and writes the index in one transaction.
 /// A delete destroys the chunks and index entries and keeps the metadata as a tombstone.
+/// A chunk is checksummed, compressed and encrypted by <see cref="Prepare"/> on the thread pool
+/// (chunks of one upload in parallel); the shard's thread only extends the whole-blob SHA-256,
+/// which needs the chunks in order, and writes the sealed bytes.
 /// </summary>
-public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
+public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance, IShardPreparation
 {
     /// <summary>Principal id under which the shard's own sweeps are audited.</summary>
     public const string SweeperPrincipal = "system";
@@ -106,7 +109,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
                         ?? (put.Data is null || put.Data.Length == 0 ? new ForgeOneError(ErrorCodes.InvalidChunk, "A chunk holds at least one byte.") : null)
                         ?? (put.Data!.Length > limits.MaxChunkBytes ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"A chunk is at most {limits.MaxChunkBytes} bytes; this one is {put.Data.Length}.") : null)
                         ?? (put.Index < 0 ? new ForgeOneError(ErrorCodes.InvalidChunk, $"Chunk index {put.Index} is negative.") : null)
-                        ?? (put.Checksum is not null && put.Checksum.Length != BlobChunkCodec.ChecksumLength ? new ForgeOneError(ErrorCodes.InvalidChunk, "A chunk checksum is a 32-byte SHA-256.") : null);
+                        ?? (put.Checksum is not null && put.Checksum.Length != BlobChunkCodec.ChecksumLength ? new ForgeOneError(ErrorCodes.InvalidChunk, $"A chunk checksum is a {BlobChunkCodec.ChecksumLength}-byte XXH3-128.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
                         : Authorize(context, put.Caller, Permissions.BlobsWrite, put.BlobId, action, resource, $"chunk={put.Index} bytes={put.Data!.Length}");
@@ -117,7 +120,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
                     const string action = "blobs.complete_upload";
                     var resource = $"{context.ResourcePrefix}/id:{complete.BlobId}";
                     var error = OnThisShard(complete.BlobId, context)
-                        ?? (complete.Checksum is not { Length: BlobChunkCodec.ChecksumLength } ? new ForgeOneError(ErrorCodes.InvalidArgument, "The whole-blob checksum is a 32-byte SHA-256.") : null)
+                        ?? (complete.Checksum is not (null or { Length: BlobHasher.ChecksumLength }) ? new ForgeOneError(ErrorCodes.InvalidArgument, $"The whole-blob checksum is a {BlobHasher.ChecksumLength}-byte SHA-256.") : null)
                         ?? (complete.Size < 0 || complete.ChunkCount < 0 ? new ForgeOneError(ErrorCodes.InvalidArgument, "Size and chunk count are not negative.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
@@ -201,7 +204,8 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
         command switch
         {
             BeginBlobUpload begin => Begin(txn, begin, context),
-            PutBlobChunk put => PutChunk(txn, put, context),
+            PreparedChunk prepared => PutChunk(txn, prepared, context),
+            PutBlobChunk put => PutChunk(txn, (PreparedChunk)Prepare(put, context), context),
             CompleteBlobUpload complete => Complete(txn, complete, context),
             DeleteBlob delete => Delete(txn, delete, context),
             SweepAbandonedUploads => Sweep(txn, context),
@@ -221,6 +225,12 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance
 
     /// <inheritdoc />
     public object Fail(ForgeOneError error) => new BlobFailed(error);
+
+    /// <inheritdoc />
+    public bool NeedsPreparation(IShardCommand command) => command is PutBlobChunk;
+
+    /// <inheritdoc />
+    public IShardCommand Prepare(IShardCommand command, ShardContext context) => PrepareChunk((PutBlobChunk)command, context);
 
     /// <inheritdoc />
     public IShardCommand? MaintenanceCommand(IReadTransaction txn, ShardContext context)

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 
 namespace ForgeOne.Cluster.Shards.Blobs;
@@ -205,4 +207,19 @@ public sealed class BlobUploadHashes
 
         return snapshot.Clone();
     }
+}
+
+/// <summary>
+/// A <see cref="BlobProtocol.PutBlobChunk"/> after <see cref="BlobShardHandler.Prepare"/>: the
+/// encrypted frame ready to store. Lives only inside the shard actor; never sent.
+/// </summary>
+internal sealed record PreparedChunk(BlobProtocol.PutBlobChunk Put, byte[] Sealed, byte[] Checksum, bool Compressed) : IShardCommand
+{
+    public Caller Caller => Put.Caller;
+
+    public ShardKind Kind => Put.Kind;
+
+    public string? RoutingKey => Put.RoutingKey;
+
+    public int? ShardNumber => Put.ShardNumber;
 }
