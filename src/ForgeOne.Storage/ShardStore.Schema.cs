@@ -111,9 +111,11 @@ public sealed partial class ShardStore
                 $"{FilePath} belongs to {meta.Kind.FolderName()} shard {meta.ShardNumber} of {meta.ShardCount}, not {_options.Kind.FolderName()} shard {_options.ShardNumber} of {_options.ShardCount}");
         }
 
-        if (meta.FormatVersion != RecordEnvelope.CurrentFormat)
+        // Every record carries its own format byte, so a file created under an older format
+        // (format 1) stays readable and simply gains current-format records; a newer one is refused.
+        if (meta.FormatVersion is 0 or > RecordEnvelope.CurrentFormat)
         {
-            throw new ForgeOneException(ErrorCodes.StorageUnknownFormat, $"{FilePath} uses record format {meta.FormatVersion}; this code reads format {RecordEnvelope.CurrentFormat}");
+            throw new ForgeOneException(ErrorCodes.StorageUnknownFormat, $"{FilePath} uses record format {meta.FormatVersion}; this code reads formats 1..{RecordEnvelope.CurrentFormat}");
         }
 
         if (meta.SchemaVersion > targetVersion)

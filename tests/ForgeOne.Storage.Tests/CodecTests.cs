@@ -42,6 +42,21 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void Envelope_Format1_WithXxHash32_IsStillRead()
+    {
+        // As earlier builds wrote it: format 1, XxHash32 of the payload seeded with XxHash32 of the key.
+        var payload = "payload"u8.ToArray();
+        var seed = unchecked((int)System.IO.Hashing.XxHash32.HashToUInt32("key"u8));
+        var checksum = System.IO.Hashing.XxHash32.HashToUInt32(payload, seed);
+        byte[] stored = [1, (byte)checksum, (byte)(checksum >> 8), (byte)(checksum >> 16), (byte)(checksum >> 24), .. payload];
+
+        Assert.Equal(2, RecordEnvelope.CurrentFormat);
+        Assert.Equal(payload, RecordEnvelope.Unwrap("logs", "key"u8, stored).ToArray());
+        stored[^1] ^= 0x01;
+        Assert.Equal(ErrorCodes.StorageCorruptRecord, RecordEnvelope.Verify("key"u8, stored)?.Code);
+    }
+
+    [Fact]
     public void Envelope_UnderAnotherKey_FailsVerification()
     {
         var wrapped = RecordEnvelope.Wrap("key-1"u8, "payload"u8);
@@ -67,7 +82,7 @@ public sealed class CodecTests
     public void Envelope_WithUnknownFormatOrTooShort_IsRefusedWithItsCode()
     {
         var wrapped = RecordEnvelope.Wrap("k"u8, "payload"u8);
-        wrapped[0] = 2;
+        wrapped[0] = 3;
 
         Assert.Equal(ErrorCodes.StorageUnknownFormat, RecordEnvelope.Verify("k"u8, wrapped)?.Code);
         Assert.Equal(ErrorCodes.StorageCorruptRecord, RecordEnvelope.Verify("k"u8, [1, 2, 3])?.Code);
