@@ -61,6 +61,9 @@ public sealed class RecordCipher : IDisposable
     /// <summary>Encryption counts this cipher increments.</summary>
     public KeyUsage Usage { get; }
 
+    /// <summary>The AES-GCM implementation in use: libsodium (AES-NI) or OpenSSL.</summary>
+    public static string Engine => GcmKey.Engine;
+
     /// <summary>Ciphertext length for a plaintext of <paramref name="plaintextLength"/> bytes.</summary>
     public static int GetCiphertextLength(int plaintextLength) => checked(plaintextLength + Overhead);
 
