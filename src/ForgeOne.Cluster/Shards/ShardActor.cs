@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -23,11 +24,11 @@ namespace ForgeOne.Cluster.Shards;
 ///       v                                                                v
 ///   +--------+  command: admit -> buffer, Self ! Flush once        +---------+
 ///   | Active |  Flush: one txn for all buffered + queued audits    | Failed  |  every request -> typed
-///   |        |  query: Task.Run(read txn) |> sender, audit queued  |         |  failure reply; logged once;
+///   |        |  query: Task.Run(read) |> sender, outcome audited   |         |  failure reply; logged once;
 ///   +--------+  idle (receive timeout) -> Parent ! Passivate       +---------+  no restart loop
 ///       |  HandOff (hand-off stop message / passivation)                 | HandOff
 ///       v                                                                v
-///   flush buffered writes -> wait for in-flight reads -> close file -> Stop
+///   wait for in-flight reads -> flush buffered writes + read audits -> close file -> Stop
 /// </code>
 /// Group commit (DESIGN.md §5): a command is admitted (validate + authorize, no I/O) and
 /// buffered; the first buffered command sends <see cref="Flush"/> to self. Everything that
@@ -46,6 +47,11 @@ public sealed class ShardActor : ReceiveActor
     private readonly List<Pending> _pending = [];
     private readonly List<QueuedAudit> _queuedAudits = [];
     private readonly IShardHandler _handler;
+
+    // Audit records of finished reads, filled by read tasks (off the actor thread) and drained
+    // by the actor into _queuedAudits; _drainSignalled coalesces the wake-up messages.
+    private readonly ConcurrentQueue<QueuedAudit> _completedReads = new();
+    private int _drainSignalled;
 
     private IShardStore? _store;
     private IShardSecurity? _security;
@@ -88,6 +94,16 @@ public sealed class ShardActor : ReceiveActor
         public static readonly Flush Instance = new();
 
         private Flush()
+        {
+        }
+    }
+
+    /// <summary>Read tasks finished and queued audit records in <c>_completedReads</c>. Internal: sent only to self.</summary>
+    internal sealed class DrainReadAudits
+    {
+        public static readonly DrainReadAudits Instance = new();
+
+        private DrainReadAudits()
         {
         }
     }
@@ -142,6 +158,8 @@ public sealed class ShardActor : ReceiveActor
         {
             try
             {
+                WaitForReads();
+                DrainCompletedReads();
                 CommitBuffered();
             }
             catch (Exception e)
@@ -179,6 +197,7 @@ public sealed class ShardActor : ReceiveActor
         Receive<IShardQuery>(OnQuery);
         Receive<IShardStreamRequest>(OnStreamRequest);
         Receive<ShardStreamRead>(OnStreamRead);
+        Receive<DrainReadAudits>(_ => DrainCompletedReads());
         Receive<Flush>(_ =>
         {
             _flushScheduled = false;
@@ -254,34 +273,80 @@ public sealed class ShardActor : ReceiveActor
             return;
         }
 
-        // The read's audit record joins the next group commit (bounded delay, DESIGN.md §6).
-        _queuedAudits.Add(new QueuedAudit(query.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
-        ScheduleFlush();
-
+        // The read's outcome is known only once Read ran: a check against stored state (a
+        // topic's classification or zone) may refuse it with auth.forbidden. So the audit record
+        // is made by the read task from the actual reply, handed to the actor through
+        // _completedReads, and joins the next group commit (bounded delay, DESIGN.md §6). The
+        // task queues the record before it replies, and decrements _readsInFlight only after
+        // both: HandOff waits for the count to reach zero, then drains the queue before the
+        // final commit, so no read's record is lost when the shard stops. The reply goes
+        // straight to the sender, not through this (pinned, possibly committing) actor, so a
+        // read still never waits behind the write queue.
+        var admittedAt = _host.Time.GetUtcNow();
         var store = _store!;
         var context = _context!;
         var handler = _handler;
         var sender = Sender;
+        var self = Self;
+        var completed = _completedReads;
         Interlocked.Increment(ref _readsInFlight);
-        Task.Run(() =>
+        _ = Task.Run(() =>
         {
             try
             {
-                return store.Read(txn => handler.Read(txn, query, context));
-            }
-            catch (ForgeOneException e)
-            {
-                return handler.Fail(e.Error);
-            }
-            catch (Exception e)
-            {
-                return handler.Fail(new ForgeOneError(ErrorCodes.StorageIo, e.Message));
+                object reply;
+                try
+                {
+                    reply = store.Read(txn => handler.Read(txn, query, context));
+                }
+                catch (ForgeOneException e)
+                {
+                    reply = handler.Fail(e.Error);
+                }
+                catch (Exception e)
+                {
+                    reply = handler.Fail(new ForgeOneError(ErrorCodes.StorageIo, e.Message));
+                }
+
+                completed.Enqueue(new QueuedAudit(query.Caller.Id, admission, ReadOutcome(reply), admittedAt));
+                if (Interlocked.Exchange(ref _drainSignalled, 1) == 0)
+                {
+                    self.Tell(DrainReadAudits.Instance, ActorRefs.NoSender);
+                }
+
+                sender.Tell(reply, self);
             }
             finally
             {
                 Interlocked.Decrement(ref _readsInFlight);
             }
-        }).PipeTo(sender);
+        });
+    }
+
+    /// <summary>The audit outcome of a read, from its reply: a refusal made inside Read is a denial.</summary>
+    internal static AuditOutcome ReadOutcome(object reply) =>
+        reply switch
+        {
+            IFailureReply { Error.Code: ErrorCodes.Forbidden } => AuditOutcome.Denied,
+            IFailureReply => AuditOutcome.Failed,
+            _ => AuditOutcome.Success,
+        };
+
+    /// <summary>Moves the audit records of finished reads into the next group commit.</summary>
+    private void DrainCompletedReads()
+    {
+        Volatile.Write(ref _drainSignalled, 0);
+        var drained = false;
+        while (_completedReads.TryDequeue(out var audit))
+        {
+            _queuedAudits.Add(audit);
+            drained = true;
+        }
+
+        if (drained)
+        {
+            ScheduleFlush();
+        }
     }
 
     private void OnStreamRequest(IShardStreamRequest request)
@@ -510,6 +575,8 @@ public sealed class ShardActor : ReceiveActor
 
     private void HandOff()
     {
+        WaitForReads();
+        DrainCompletedReads();
         CommitBuffered();
         CloseQuietly();
         _log.Info("Shard {0}-{1} handed off: file closed", _kind.FolderName(), _shard);
@@ -520,12 +587,7 @@ public sealed class ShardActor : ReceiveActor
     {
         // A read task may still hold a read transaction; closing the environment under it
         // would be a use-after-free in native code. Reads are short: wait for them.
-        var spin = new SpinWait();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (Volatile.Read(ref _readsInFlight) > 0 && DateTime.UtcNow < deadline)
-        {
-            spin.SpinOnce();
-        }
+        WaitForReads();
 
         try
         {
@@ -539,6 +601,16 @@ public sealed class ShardActor : ReceiveActor
 
         _security = null;
         _store = null;
+    }
+
+    private void WaitForReads()
+    {
+        var spin = new SpinWait();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Volatile.Read(ref _readsInFlight) > 0 && DateTime.UtcNow < deadline)
+        {
+            spin.SpinOnce();
+        }
     }
 
     private sealed record Pending(IShardCommand Command, IActorRef Sender, Admission Admission);
