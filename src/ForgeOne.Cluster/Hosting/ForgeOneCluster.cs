@@ -20,13 +20,25 @@ namespace ForgeOne.Cluster.Hosting;
 /// </summary>
 public sealed class ForgeOneCluster
 {
-    private ForgeOneCluster(ActorSystem system, ShardRegions regions, IActorRef sealer, IActorRef keyRotation, IActorRef backup)
+    // Singleton proxies are created on first use, not at start. A client (or edge) node never
+    // talks to the sealer, key rotation or backup singletons, yet a ClusterSingletonProxy
+    // starts its identification-failure timer with no initial delay, so every proxy warns
+    // "failed to find an associated singleton" the moment it starts, before its first Identify
+    // can be answered. Creating them only when asked for means a node that does not need them
+    // runs none and logs nothing.
+    private readonly Lazy<IActorRef> _sealer;
+    private readonly Lazy<IActorRef> _keyRotation;
+    private readonly Lazy<IActorRef> _backup;
+    private readonly Lazy<IActorRef> _retentionSweeper;
+
+    private ForgeOneCluster(ActorSystem system, ShardRegions regions, bool storage)
     {
         System = system;
         Regions = regions;
-        Sealer = sealer;
-        KeyRotation = keyRotation;
-        Backup = backup;
+        _sealer = new Lazy<IActorRef>(() => Proxy(system, "audit-sealer"));
+        _keyRotation = new Lazy<IActorRef>(() => Proxy(system, "key-rotation"));
+        _backup = new Lazy<IActorRef>(() => Proxy(system, "backup"));
+        _retentionSweeper = new Lazy<IActorRef>(() => storage ? Proxy(system, "retention-sweeper") : ActorRefs.Nobody);
     }
 
     /// <summary>The actor system.</summary>
@@ -35,14 +47,14 @@ public sealed class ForgeOneCluster
     /// <summary>Regions by kind.</summary>
     public ShardRegions Regions { get; }
 
-    /// <summary>Proxy to the <see cref="AuditSealer"/> singleton.</summary>
-    public IActorRef Sealer { get; }
+    /// <summary>Proxy to the <see cref="AuditSealer"/> singleton (started on first use).</summary>
+    public IActorRef Sealer => _sealer.Value;
 
-    /// <summary>Proxy to the <see cref="KeyRotationCoordinator"/> singleton.</summary>
-    public IActorRef KeyRotation { get; }
+    /// <summary>Proxy to the <see cref="KeyRotationCoordinator"/> singleton (started on first use).</summary>
+    public IActorRef KeyRotation => _keyRotation.Value;
 
-    /// <summary>Proxy to the <see cref="BackupCoordinator"/> singleton.</summary>
-    public IActorRef Backup { get; }
+    /// <summary>Proxy to the <see cref="BackupCoordinator"/> singleton (started on first use).</summary>
+    public IActorRef Backup => _backup.Value;
 
     /// <summary>The region (or proxy) serving <paramref name="kind"/>.</summary>
     public IActorRef Region(ShardKind kind) => Regions.ByKind[kind];
@@ -163,18 +175,17 @@ public sealed class ForgeOneCluster
             system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
         }
 
-        return new ForgeOneCluster(system, shardRegions, Proxy(system, "audit-sealer"), Proxy(system, "key-rotation"), Proxy(system, "backup"))
+        return new ForgeOneCluster(system, shardRegions, storage)
         {
             ZoneRegions = zoned,
-            RetentionSweeperProxy = storage ? Proxy(system, "retention-sweeper") : ActorRefs.Nobody,
         };
     }
 
     /// <summary>Regions of the residency zones, by kind and zone.</summary>
     public IReadOnlyDictionary<(ShardKind Kind, string Zone), IActorRef> ZoneRegions { get; private init; } = new Dictionary<(ShardKind, string), IActorRef>();
 
-    /// <summary>Proxy to the <see cref="RetentionSweeper"/> singleton (Nobody on non-storage nodes).</summary>
-    public IActorRef RetentionSweeperProxy { get; private init; } = ActorRefs.Nobody;
+    /// <summary>Proxy to the <see cref="RetentionSweeper"/> singleton (started on first use; Nobody on non-storage nodes).</summary>
+    public IActorRef RetentionSweeperProxy => _retentionSweeper.Value;
 
     /// <summary>Shard region type name of a zone's shards of <paramref name="kind"/>, e.g. <c>logs@eu</c>.</summary>
     public static string ZonedTypeName(ShardKind kind, string zone) => $"{ShardEntityId.TypeName(kind)}@{zone}";
