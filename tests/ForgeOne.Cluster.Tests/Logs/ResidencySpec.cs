@@ -128,6 +128,26 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     }
 
     [Fact]
+    public async Task ActorClient_RoutesByTheDirectory_AndRefusesAContradictingZone()
+    {
+        await using var client = await ForgeOne.Client.ForgeOneActorClient.ConnectAsync(
+            [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, configure: o => o.ResidencyZones = ["eu", "us"]);
+        await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us");
+        var deadline = DateTime.UtcNow + Timeout;
+        while (client.Cluster.Residency.ZoneOf(SystemProtocol.ResidencyScope.LogTopic, "client.dir") != "us")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the client to see topic 'client.dir' in zone 'us'");
+            await Task.Delay(50);
+        }
+
+        var id = await client.AppendLogAsync(Callers.Writer, "client.dir", TestHosts.Entry("from the client"));
+        var refused = Assert.IsType<LogFailed>(await client.Ask(new AppendLog(Callers.Writer, "client.dir", TestHosts.Entry(), "eu")));
+
+        await AssertStoredOnlyInZone(ShardKind.Logs, id, "us");
+        Assert.Equal(ErrorCodes.ResidencyMismatch, refused.Error.Code);
+    }
+
+    [Fact]
     public async Task DirectoryZoneWithNoStorageNode_IsRefusedWithAClearError()
     {
         Assert.IsType<SystemProtocol.ResidencySet>(await _cluster.Eu.Cluster.AskAsync(
