@@ -160,7 +160,7 @@ public sealed class ResidencyDocument
 /// How the router picks a message's zone from the directory, without Akka types so it is tested
 /// as a plain function. The topic's entry wins over its caller's tenant's; a zone the message
 /// declares must agree with the one the directory gives, and is used as-is when the directory
-/// has no entry (the behaviour before the directory existed).
+/// has no entry (the behaviour before the directory existed) or the message names no topic.
 /// </summary>
 public static class ResidencyResolver
 {
@@ -186,6 +186,14 @@ public static class ResidencyResolver
     /// <param name="tenantZone">The directory's zone of that tenant, if any.</param>
     public static (string? Zone, string? Source, ForgeOneError? Error) Resolve(string? declared, string? topic, string? topicZone, string? tenant, string? tenantZone)
     {
+        // A message without a topic (get by id, a shard's topic list) reads one zone's shard: a
+        // tenant's topic may be pinned elsewhere by its own entry, which the id does not name,
+        // so the zone the request names is where it reads. Every write names its topic.
+        if (topic is null && declared is not null)
+        {
+            return (declared, "the zone the request declares", null);
+        }
+
         var (zone, source) = topicZone is not null
             ? (topicZone, $"the residency directory entry of topic '{topic}'")
             : tenantZone is not null

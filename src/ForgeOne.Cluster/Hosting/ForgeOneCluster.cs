@@ -224,7 +224,7 @@ public sealed class ForgeOneCluster
     /// The client-facing router: the region serving <paramref name="message"/>. For an
     /// <see cref="IZoned"/> message the zone comes from the residency directory (the topic's
     /// entry, else the caller's tenant's), or from the zone the message declares when the
-    /// directory has none; a declared zone that contradicts the directory is refused
+    /// directory has none or the message names no topic (a get by id); a declared zone that contradicts the directory is refused
     /// (<see cref="ErrorCodes.ResidencyMismatch"/>). No zone: the kind's default region. A zone
     /// that is unknown or has no Up storage node of its region is refused
     /// (<see cref="ErrorCodes.ResidencyUnavailable"/>), so nothing is ever sent to (or buffered

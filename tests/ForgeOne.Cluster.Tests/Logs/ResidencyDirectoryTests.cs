@@ -25,6 +25,13 @@ public sealed class ResidencyDirectoryTests
         Assert.Equal(expected, zone);
     }
 
+    [Fact]
+    public void Resolve_WithoutATopic_UsesTheDeclaredZone_ElseTheTenantEntry()
+    {
+        Assert.Equal("eu", ResidencyResolver.Resolve("eu", null, null, "acme", "us").Zone);
+        Assert.Equal("us", ResidencyResolver.Resolve(null, null, null, "acme", "us").Zone);
+    }
+
     [Theory]
     [InlineData("us", "eu", null, "topic 't'")]
     [InlineData("eu", null, "us", "tenant 'acme'")]
