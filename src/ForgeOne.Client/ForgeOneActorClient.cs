@@ -84,9 +84,21 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     public async Task<Common.Model.LogEntry[]> ReadLogRangeAsync(Caller caller, string topic, DateTimeOffset from, DateTimeOffset to, int limit = 1000, CancellationToken cancellationToken = default) =>
         Expect<LogRange>(await Ask(new ReadLogRange(caller, topic, from, to, limit), cancellationToken).ConfigureAwait(false)).Entries;
 
-    /// <summary>Sends any shard message and returns the raw reply.</summary>
+    /// <summary>
+    /// Records (or, with <paramref name="zone"/> null, clears) the residency zone of a topic or
+    /// tenant in the cluster's residency directory (admins only; audited). Every node's router,
+    /// this client's included, then sends that topic's or tenant's logs and events to the zone's
+    /// shards without the request naming it.
+    /// </summary>
+    public async Task<SystemProtocol.ResidencyEntry> SetResidencyAsync(Caller caller, SystemProtocol.ResidencyScope scope, string name, string? zone, CancellationToken cancellationToken = default) =>
+        Expect<SystemProtocol.ResidencySet>(await Ask(new SystemProtocol.SetResidency(caller, scope, name, zone), cancellationToken).ConfigureAwait(false)).Entry;
+
+    /// <summary>
+    /// Sends any shard message through the cluster's residency router (zones resolved from the
+    /// residency directory; refusals come back as the kind's failure reply) and returns the raw reply.
+    /// </summary>
     public Task<object> Ask(IShardMessage message, CancellationToken cancellationToken = default) =>
-        _cluster.Region(message.Kind).Ask<object>(message, Timeout, cancellationToken);
+        _cluster.AskAsync(message, Timeout, cancellationToken);
 
     /// <summary>Leaves the cluster gracefully.</summary>
     public async ValueTask DisposeAsync() =>

@@ -9,7 +9,8 @@ namespace ForgeOne.Client;
 
 /// <summary>
 /// Events operations of <see cref="ForgeOneActorClient"/>. Every call goes through the cluster's
-/// residency router, so a topic of zone Z (pass <c>zone</c>) reaches only zone Z's shards.
+/// residency router, so a topic of zone Z (registered in the residency directory, or named with
+/// <c>zone</c>) reaches only zone Z's shards.
 /// </summary>
 public static class ForgeOneActorClientEvents
 {
@@ -51,7 +52,14 @@ public static class ForgeOneActorClientEvents
     /// with <see cref="EventSubscription.Ack"/>); stop it with <see cref="EventSubscription.Stop"/>.
     /// </summary>
     public static IActorRef Subscribe(this ForgeOneActorClient client, Caller caller, string topic, IActorRef consumer, SubscriptionStart? start = null, EventSubscriptionSettings? settings = null) =>
-        client.System.ActorOf(EventSubscription.Props(Region(client, settings?.Zone), caller, topic, consumer, start, settings));
+        client.System.ActorOf(EventSubscription.Props(TopicRegion(client, caller, topic, settings?.Zone), caller, topic, consumer, start, settings));
+
+    // The topic's zone from the residency directory (or the declared one), like every request.
+    private static IActorRef TopicRegion(ForgeOneActorClient client, Caller caller, string topic, string? zone)
+    {
+        var (region, error) = client.Cluster.ResolveRegion(ShardKind.Events, topic, caller, zone);
+        return region ?? throw new ForgeOneException(error!);
+    }
 
     private static IActorRef Region(ForgeOneActorClient client, string? zone) =>
         zone is null

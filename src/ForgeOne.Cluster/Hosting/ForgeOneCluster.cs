@@ -20,13 +20,25 @@ namespace ForgeOne.Cluster.Hosting;
 /// </summary>
 public sealed class ForgeOneCluster
 {
-    private ForgeOneCluster(ActorSystem system, ShardRegions regions, IActorRef sealer, IActorRef keyRotation, IActorRef backup)
+    // Singleton proxies are created on first use, not at start. A client (or edge) node never
+    // talks to the sealer, key rotation or backup singletons, yet a ClusterSingletonProxy
+    // starts its identification-failure timer with no initial delay, so every proxy warns
+    // "failed to find an associated singleton" the moment it starts, before its first Identify
+    // can be answered. Creating them only when asked for means a node that does not need them
+    // runs none and logs nothing.
+    private readonly Lazy<IActorRef> _sealer;
+    private readonly Lazy<IActorRef> _keyRotation;
+    private readonly Lazy<IActorRef> _backup;
+    private readonly Lazy<IActorRef> _retentionSweeper;
+
+    private ForgeOneCluster(ActorSystem system, ShardRegions regions, bool storage)
     {
         System = system;
         Regions = regions;
-        Sealer = sealer;
-        KeyRotation = keyRotation;
-        Backup = backup;
+        _sealer = new Lazy<IActorRef>(() => Proxy(system, "audit-sealer"));
+        _keyRotation = new Lazy<IActorRef>(() => Proxy(system, "key-rotation"));
+        _backup = new Lazy<IActorRef>(() => Proxy(system, "backup"));
+        _retentionSweeper = new Lazy<IActorRef>(() => storage ? Proxy(system, "retention-sweeper") : ActorRefs.Nobody);
     }
 
     /// <summary>The actor system.</summary>
@@ -35,14 +47,14 @@ public sealed class ForgeOneCluster
     /// <summary>Regions by kind.</summary>
     public ShardRegions Regions { get; }
 
-    /// <summary>Proxy to the <see cref="AuditSealer"/> singleton.</summary>
-    public IActorRef Sealer { get; }
+    /// <summary>Proxy to the <see cref="AuditSealer"/> singleton (started on first use).</summary>
+    public IActorRef Sealer => _sealer.Value;
 
-    /// <summary>Proxy to the <see cref="KeyRotationCoordinator"/> singleton.</summary>
-    public IActorRef KeyRotation { get; }
+    /// <summary>Proxy to the <see cref="KeyRotationCoordinator"/> singleton (started on first use).</summary>
+    public IActorRef KeyRotation => _keyRotation.Value;
 
-    /// <summary>Proxy to the <see cref="BackupCoordinator"/> singleton.</summary>
-    public IActorRef Backup { get; }
+    /// <summary>Proxy to the <see cref="BackupCoordinator"/> singleton (started on first use).</summary>
+    public IActorRef Backup => _backup.Value;
 
     /// <summary>The region (or proxy) serving <paramref name="kind"/>.</summary>
     public IActorRef Region(ShardKind kind) => Regions.ByKind[kind];
@@ -111,6 +123,22 @@ public sealed class ForgeOneCluster
                 throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply from the system shard: {reply}");
         }
 
+        // The residency directory: seeded from the system store before this node routes
+        // anything, then kept current by replication (ResidencyReplicator).
+        var residency = new ResidencyCache();
+        var directory = system.ActorOf(ResidencyReplicator.Props(residency, ResidencyWriteTimeout), "residency-directory");
+        switch (await regions[ShardKind.System].Ask<object>(new SystemProtocol.GetResidencyDirectory(Protocol.Caller.System), startupTimeout).ConfigureAwait(false))
+        {
+            case SystemProtocol.CurrentResidencyDirectory current:
+                await directory.Ask<ResidencyReplicator.Published>(new ResidencyReplicator.Publish(current.Entries, AllNodes: false), startupTimeout).ConfigureAwait(false);
+                log.Info("Residency directory version {0} loaded ({1} entries)", current.Version, current.Entries.Length);
+                break;
+            case IFailureReply failed:
+                throw new ForgeOneException(failed.Error);
+            case var other:
+                throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply from the system shard: {other}");
+        }
+
         foreach (var kind in new[] { ShardKind.Logs, ShardKind.Events, ShardKind.Blobs })
         {
             regions[kind] = await StartRegion(kind).ConfigureAwait(false);
@@ -163,18 +191,28 @@ public sealed class ForgeOneCluster
             system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
         }
 
-        return new ForgeOneCluster(system, shardRegions, Proxy(system, "audit-sealer"), Proxy(system, "key-rotation"), Proxy(system, "backup"))
+        return new ForgeOneCluster(system, shardRegions, storage)
         {
             ZoneRegions = zoned,
-            RetentionSweeperProxy = storage ? Proxy(system, "retention-sweeper") : ActorRefs.Nobody,
+            Residency = residency,
+            ResidencyDirectory = directory,
         };
     }
 
     /// <summary>Regions of the residency zones, by kind and zone.</summary>
     public IReadOnlyDictionary<(ShardKind Kind, string Zone), IActorRef> ZoneRegions { get; private init; } = new Dictionary<(ShardKind, string), IActorRef>();
 
-    /// <summary>Proxy to the <see cref="RetentionSweeper"/> singleton (Nobody on non-storage nodes).</summary>
-    public IActorRef RetentionSweeperProxy { get; private init; } = ActorRefs.Nobody;
+    /// <summary>Proxy to the <see cref="RetentionSweeper"/> singleton (started on first use; Nobody on non-storage nodes).</summary>
+    public IActorRef RetentionSweeperProxy => _retentionSweeper.Value;
+
+    // How long a directory change waits for every node's replica to acknowledge it.
+    private static readonly TimeSpan ResidencyWriteTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>This node's view of the residency directory (what <see cref="Route"/> resolves zones from).</summary>
+    public ResidencyCache Residency { get; private init; } = new();
+
+    /// <summary>The <see cref="ResidencyReplicator"/> of this node.</summary>
+    public IActorRef ResidencyDirectory { get; private init; } = ActorRefs.Nobody;
 
     /// <summary>Shard region type name of a zone's shards of <paramref name="kind"/>, e.g. <c>logs@eu</c>.</summary>
     public static string ZonedTypeName(ShardKind kind, string zone) => $"{ShardEntityId.TypeName(kind)}@{zone}";
@@ -183,53 +221,140 @@ public sealed class ForgeOneCluster
     public static string RegionRole(string zone) => $"region-{zone}";
 
     /// <summary>
-    /// The client-facing router: the region serving <paramref name="message"/> (its zone's region
-    /// for an <see cref="IZoned"/> message with a zone, else the kind's default region), or a
-    /// <see cref="ErrorCodes.ResidencyUnavailable"/> error when the zone is unknown or no storage
-    /// node of that region is Up, so nothing is ever sent to (or buffered for) a zone that
-    /// cannot take it.
+    /// The client-facing router: the region serving <paramref name="message"/>. For an
+    /// <see cref="IZoned"/> message the zone comes from the residency directory (the topic's
+    /// entry, else the caller's tenant's), or from the zone the message declares when the
+    /// directory has none or the message names no topic (a get by id); a declared zone that contradicts the directory is refused
+    /// (<see cref="ErrorCodes.ResidencyMismatch"/>). No zone: the kind's default region. A zone
+    /// that is unknown or has no Up storage node of its region is refused
+    /// (<see cref="ErrorCodes.ResidencyUnavailable"/>), so nothing is ever sent to (or buffered
+    /// for) a zone that cannot take it.
     /// </summary>
     public (IActorRef? Region, ForgeOneError? Error) Route(IShardMessage message)
     {
-        var zone = (message as IZoned)?.Zone;
-        if (zone is null)
+        ArgumentNullException.ThrowIfNull(message);
+        if (message is not IZoned zoned)
         {
             return (Region(message.Kind), null);
         }
 
-        if (!ZoneRegions.TryGetValue((message.Kind, zone), out var region))
+        var declared = zoned.Zone;
+        if (message is EventProtocol.CreateTopic { Settings.ResidencyZone: { } settingsZone })
+        {
+            if (declared is not null && !string.Equals(declared, settingsZone, StringComparison.Ordinal))
+            {
+                return (null, new ForgeOneError(ErrorCodes.ResidencyMismatch,
+                    $"Topic '{message.RoutingKey}' is created with residency zone '{settingsZone}' but the request is addressed to zone '{declared}'; it was refused."));
+            }
+
+            declared = settingsZone;
+        }
+
+        var topic = message.ShardNumber is null ? message.RoutingKey : null;
+        return ResolveRegion(message.Kind, topic, (message as IShardOperation)?.Caller, declared);
+    }
+
+    /// <summary>
+    /// The region of <paramref name="kind"/> serving <paramref name="topic"/> for
+    /// <paramref name="caller"/> (see <see cref="Route"/>); for callers that hold a region
+    /// rather than send one message (an events subscription).
+    /// </summary>
+    public (IActorRef? Region, ForgeOneError? Error) ResolveRegion(ShardKind kind, string? topic, Caller? caller, string? declaredZone)
+    {
+        var scope = ResidencyResolver.TopicScope(kind);
+        var topicZone = topic is not null && scope is { } s ? Residency.ZoneOf(s, topic) : null;
+        var tenant = caller?.Tenant;
+        var tenantZone = tenant is not null && scope is not null ? Residency.ZoneOf(SystemProtocol.ResidencyScope.Tenant, tenant) : null;
+        var (zone, source, mismatch) = ResidencyResolver.Resolve(declaredZone, topic, topicZone, tenant, tenantZone);
+        if (mismatch is not null)
+        {
+            return (null, mismatch);
+        }
+
+        if (zone is null)
+        {
+            return (Region(kind), null);
+        }
+
+        if (!ZoneRegions.TryGetValue((kind, zone), out var region))
         {
             return (null, new ForgeOneError(ErrorCodes.ResidencyUnavailable,
-                $"Residency zone '{zone}' is not served by this cluster (ForgeOne:ResidencyZones = [{string.Join(", ", ZoneRegions.Keys.Select(k => k.Zone).Distinct())}]); the write was not sent."));
+                $"Residency zone '{zone}' ({source}) is not served by this cluster (ForgeOne:ResidencyZones = [{string.Join(", ", ZoneRegions.Keys.Select(k => k.Zone).Distinct())}]); the request was not sent."));
         }
 
         var members = Akka.Cluster.Cluster.Get(System).State.Members.Select(m => (m.Status == Akka.Cluster.MemberStatus.Up, (IReadOnlyCollection<string>)m.Roles));
         return ResidencyRouting.HasUpStorageMember(members, zone)
             ? (region, null)
             : (null, new ForgeOneError(ErrorCodes.ResidencyUnavailable,
-                $"No storage node of region '{zone}' is up (role {RegionRole(zone)}); data of zone '{zone}' may be stored only there, so the request was refused rather than placed elsewhere."));
+                $"No storage node of region '{zone}' is up (role {RegionRole(zone)}; zone from {source}); data of zone '{zone}' may be stored only there, so the request was refused rather than placed elsewhere."));
     }
 
     /// <summary>
     /// Sends <paramref name="message"/> through <see cref="Route"/> and awaits the reply; a
     /// residency refusal comes back as the kind's failure reply without sending anything.
+    /// A <see cref="SystemProtocol.SetResidency"/> goes through <see cref="SetResidencyAsync"/>;
+    /// an events topic created with a <see cref="EventProtocol.TopicSettings.ResidencyZone"/> is
+    /// registered in the residency directory once created.
     /// </summary>
-    public async Task<object> AskAsync(IShardMessage message, TimeSpan timeout)
+    public async Task<object> AskAsync(IShardMessage message, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message is SystemProtocol.SetResidency set)
+        {
+            return await SetResidencyAsync(set, timeout).ConfigureAwait(false);
+        }
+
         var (region, error) = Route(message);
         if (error is not null)
         {
-            return message.Kind switch
-            {
-                ShardKind.Logs => new LogProtocol.LogFailed(error),
-                ShardKind.System => new SystemProtocol.SystemFailed(error),
-                ShardKind.Events => new EventProtocol.EventFailed(error),
-                _ => new ShardProtocol.ShardFailed(message.Kind, message.ShardNumber ?? -1, error),
-            };
+            return FailureOf(message, error);
         }
 
-        return await region!.Ask<object>(message, timeout).ConfigureAwait(false);
+        var reply = await region!.Ask<object>(message, timeout, cancellationToken).ConfigureAwait(false);
+        if (message is EventProtocol.CreateTopic { Settings.ResidencyZone: { } zone } create && reply is EventProtocol.TopicCreated
+            && !string.Equals(Residency.ZoneOf(SystemProtocol.ResidencyScope.EventTopic, create.Topic), zone, StringComparison.Ordinal))
+        {
+            // The topic's zone was an events:admin decision, audited with the topic; the
+            // directory entry follows from it and is recorded by the node, naming who created it.
+            var registered = await SetResidencyAsync(
+                new SystemProtocol.SetResidency(Protocol.Caller.System, SystemProtocol.ResidencyScope.EventTopic, create.Topic, zone, $"events topic created by {create.Caller.Id}"), timeout).ConfigureAwait(false);
+            if (registered is IFailureReply failed)
+            {
+                return new EventProtocol.EventFailed(new ForgeOneError(failed.Error.Code,
+                    $"Topic '{create.Topic}' was created in zone '{zone}' but could not be registered in the residency directory ({failed.Error.Message}); writes that do not name zone '{zone}' will not find it until it is registered (SetResidency)."));
+            }
+        }
+
+        return reply;
     }
+
+    /// <summary>
+    /// Records a residency directory change in the system store (audited; admins only) and,
+    /// once stored, publishes it to every node's router. Reply: <see cref="SystemProtocol.ResidencySet"/>
+    /// or <see cref="SystemProtocol.SystemFailed"/>.
+    /// </summary>
+    public async Task<object> SetResidencyAsync(SystemProtocol.SetResidency request, TimeSpan timeout)
+    {
+        var reply = await Region(ShardKind.System).Ask<object>(request, timeout).ConfigureAwait(false);
+        if (reply is SystemProtocol.ResidencySet set)
+        {
+            // Stored is what counts: a node that does not acknowledge within the write timeout
+            // still gets the change by gossip (Published(false)), so this waits only so long.
+            var wait = timeout > ResidencyWriteTimeout + TimeSpan.FromSeconds(2) ? timeout : ResidencyWriteTimeout + TimeSpan.FromSeconds(2);
+            await ResidencyDirectory.Ask<ResidencyReplicator.Published>(new ResidencyReplicator.Publish([set.Entry], AllNodes: true), wait).ConfigureAwait(false);
+        }
+
+        return reply;
+    }
+
+    private static object FailureOf(IShardMessage message, ForgeOneError error) =>
+        message.Kind switch
+        {
+            ShardKind.Logs => new LogProtocol.LogFailed(error),
+            ShardKind.System => new SystemProtocol.SystemFailed(error),
+            ShardKind.Events => new EventProtocol.EventFailed(error),
+            _ => new ShardProtocol.ShardFailed(message.Kind, message.ShardNumber ?? -1, error),
+        };
 
     private static void StartSingleton(ActorSystem system, string name, Props props) =>
         system.ActorOf(

@@ -27,6 +27,7 @@ public static class ProtocolTypes
             typeof(LogProtocol.LogCheckpoint), typeof(LogProtocol.LogTopicPolicy),
             typeof(SystemProtocol.KeyValueTable), typeof(SystemProtocol.SettingVersion), typeof(SystemProtocol.SnapshotInfo),
             typeof(SystemProtocol.MetricPoint), typeof(Storage.Records.SnapshotStatus),
+            typeof(SystemProtocol.ResidencyScope), typeof(SystemProtocol.ResidencyEntry),
             typeof(BlobMetadata), typeof(BlobProtocol.BlobLookupKind),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);

@@ -162,6 +162,69 @@ public static class SystemProtocol
         public int? ShardNumber => 0;
     }
 
+    /// <summary>
+    /// Records (or, with <paramref name="Zone"/> null, clears) the residency zone of a topic or a
+    /// tenant in the cluster's residency directory (a versioned, audited document in
+    /// <c>metadata</c>). A <c>residency:admin</c> decision (admins only). Send it through
+    /// <c>ForgeOneCluster.SetResidencyAsync</c>, which also publishes the change to every
+    /// node's router. Reply: <see cref="ResidencySet"/>.
+    /// </summary>
+    /// <param name="Caller">Who asks.</param>
+    /// <param name="Scope">What <paramref name="Name"/> names.</param>
+    /// <param name="Name">The topic or tenant.</param>
+    /// <param name="Zone">The zone its data must stay in, or null to clear the entry.</param>
+    /// <param name="Reason">Why, for the audit record (e.g. the topic creation that implied it).</param>
+    public sealed record SetResidency(Caller Caller, ResidencyScope Scope, string Name, string? Zone, string? Reason = null) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>The whole residency directory. Reply: <see cref="CurrentResidencyDirectory"/>.</summary>
+    public sealed record GetResidencyDirectory(Caller Caller) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>What a residency directory entry names.</summary>
+    public enum ResidencyScope
+    {
+        /// <summary>A tenant (<see cref="Caller.Tenant"/>): applies to its callers' logs and events unless the topic has an entry.</summary>
+        Tenant = 0,
+
+        /// <summary>A logs topic.</summary>
+        LogTopic = 1,
+
+        /// <summary>An events topic.</summary>
+        EventTopic = 2,
+    }
+
+    /// <summary>
+    /// One directory entry. <paramref name="Version"/> is the directory version that last changed
+    /// it (versions only grow, so the higher one is the newer wherever two copies meet).
+    /// <paramref name="Zone"/> null: the entry was cleared.
+    /// </summary>
+    public sealed record ResidencyEntry(ResidencyScope Scope, string Name, string? Zone, long Version, DateTimeOffset ChangedAt, string ChangedBy);
+
+    /// <summary>The entry as stored (<see cref="ResidencyEntry.Zone"/> null: cleared).</summary>
+    public sealed record ResidencySet(ResidencyEntry Entry) : IForgeOneMessage;
+
+    /// <summary>Every live entry of the directory at <paramref name="Version"/> (0: never written).</summary>
+    public sealed record CurrentResidencyDirectory(long Version, ResidencyEntry[] Entries) : IForgeOneMessage;
+
     /// <summary>The two versioned key-value tables of the system store.</summary>
     public enum KeyValueTable
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -23,11 +24,11 @@ namespace ForgeOne.Cluster.Shards;
 ///       v                                                                v
 ///   +--------+  command: admit -> buffer, Self ! Flush once        +---------+
 ///   | Active |  Flush: one txn for all buffered + queued audits    | Failed  |  every request -> typed
-///   |        |  query: Task.Run(read txn) |> sender, audit queued  |         |  failure reply; logged once;
+///   |        |  query: Task.Run(read) |> sender, outcome audited   |         |  failure reply; logged once;
 ///   +--------+  idle (receive timeout) -> Parent ! Passivate       +---------+  no restart loop
 ///       |  HandOff (hand-off stop message / passivation)                 | HandOff
 ///       v                                                                v
-///   flush buffered writes -> wait for in-flight reads -> close file -> Stop
+///   wait for in-flight reads -> flush buffered writes + read audits -> close file -> Stop
 /// </code>
 /// Group commit (DESIGN.md §5): a command is admitted (validate + authorize, no I/O) and
 /// buffered; the first buffered command sends <see cref="Flush"/> to self. Everything that
@@ -47,6 +48,11 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private readonly List<QueuedAudit> _queuedAudits = [];
     private readonly IShardHandler _handler;
     private readonly IShardPreparation? _preparation;
+
+    // Audit records of finished reads, filled by read tasks (off the actor thread) and drained
+    // by the actor into _queuedAudits; _drainSignalled coalesces the wake-up messages.
+    private readonly ConcurrentQueue<QueuedAudit> _completedReads = new();
+    private int _drainSignalled;
 
     private IShardStore? _store;
     private IShardSecurity? _security;
@@ -108,6 +114,16 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Read tasks finished and queued audit records in <c>_completedReads</c>. Internal: sent only to self.</summary>
+    internal sealed class DrainReadAudits : INotInfluenceReceiveTimeout
+    {
+        public static readonly DrainReadAudits Instance = new();
+
+        private DrainReadAudits()
+        {
+        }
+    }
+
     /// <summary>A command's preparation finished: the prepared command, or the error that refused it.</summary>
     private sealed record Prepared(Pending Pending, IShardCommand? Command, ForgeOneError? Error);
 
@@ -162,6 +178,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             try
             {
                 PrepareRemainingInline();
+                WaitForTasks();
+                DrainCompletedReads();
                 CommitBuffered();
             }
             catch (Exception e)
@@ -199,6 +217,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         Receive<IShardQuery>(OnQuery);
         Receive<IShardStreamRequest>(OnStreamRequest);
         Receive<ShardStreamRead>(OnStreamRead);
+        Receive<DrainReadAudits>(_ => DrainCompletedReads());
         Receive<Flush>(_ =>
         {
             _flushScheduled = false;
@@ -350,34 +369,80 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
-        // The read's audit record joins the next group commit (bounded delay, DESIGN.md §6).
-        _queuedAudits.Add(new QueuedAudit(query.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
-        ScheduleAuditFlush();
-
+        // The read's outcome is known only once Read ran: a check against stored state (a
+        // topic's classification or zone) may refuse it with auth.forbidden. So the audit record
+        // is made by the read task from the actual reply, handed to the actor through
+        // _completedReads, and joins the next group commit (bounded delay, DESIGN.md §6). The
+        // task queues the record before it replies, and decrements _tasksInFlight only after
+        // both: HandOff waits for the count to reach zero, then drains the queue before the
+        // final commit, so no read's record is lost when the shard stops. The reply goes
+        // straight to the sender, not through this (pinned, possibly committing) actor, so a
+        // read still never waits behind the write queue.
+        var admittedAt = _host.Time.GetUtcNow();
         var store = _store!;
         var context = _context!;
         var handler = _handler;
         var sender = Sender;
+        var self = Self;
+        var completed = _completedReads;
         Interlocked.Increment(ref _tasksInFlight);
-        Task.Run(() =>
+        _ = Task.Run(() =>
         {
             try
             {
-                return store.Read(txn => handler.Read(txn, query, context));
-            }
-            catch (ForgeOneException e)
-            {
-                return handler.Fail(e.Error);
-            }
-            catch (Exception e)
-            {
-                return handler.Fail(new ForgeOneError(ErrorCodes.StorageIo, e.Message));
+                object reply;
+                try
+                {
+                    reply = store.Read(txn => handler.Read(txn, query, context));
+                }
+                catch (ForgeOneException e)
+                {
+                    reply = handler.Fail(e.Error);
+                }
+                catch (Exception e)
+                {
+                    reply = handler.Fail(new ForgeOneError(ErrorCodes.StorageIo, e.Message));
+                }
+
+                completed.Enqueue(new QueuedAudit(query.Caller.Id, admission, ReadOutcome(reply), admittedAt));
+                if (Interlocked.Exchange(ref _drainSignalled, 1) == 0)
+                {
+                    self.Tell(DrainReadAudits.Instance, ActorRefs.NoSender);
+                }
+
+                sender.Tell(reply, self);
             }
             finally
             {
                 Interlocked.Decrement(ref _tasksInFlight);
             }
-        }).PipeTo(sender);
+        });
+    }
+
+    /// <summary>The audit outcome of a read, from its reply: a refusal made inside Read is a denial.</summary>
+    internal static AuditOutcome ReadOutcome(object reply) =>
+        reply switch
+        {
+            IFailureReply { Error.Code: ErrorCodes.Forbidden } => AuditOutcome.Denied,
+            IFailureReply => AuditOutcome.Failed,
+            _ => AuditOutcome.Success,
+        };
+
+    /// <summary>Moves the audit records of finished reads into the next group commit.</summary>
+    private void DrainCompletedReads()
+    {
+        Volatile.Write(ref _drainSignalled, 0);
+        var drained = false;
+        while (_completedReads.TryDequeue(out var audit))
+        {
+            _queuedAudits.Add(audit);
+            drained = true;
+        }
+
+        if (drained)
+        {
+            ScheduleAuditFlush();
+        }
     }
 
     private void OnStreamRequest(IShardStreamRequest request)
@@ -646,6 +711,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private void HandOff()
     {
         PrepareRemainingInline();
+        WaitForTasks();
+        DrainCompletedReads();
         CommitBuffered();
         CloseQuietly();
         _log.Info("Shard {0}-{1} handed off: file closed", _kind.FolderName(), _shard);
@@ -656,12 +723,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     {
         // A read task may still hold a read transaction; closing the environment under it
         // would be a use-after-free in native code. Reads are short: wait for them.
-        var spin = new SpinWait();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (Volatile.Read(ref _tasksInFlight) > 0 && DateTime.UtcNow < deadline)
-        {
-            spin.SpinOnce();
-        }
+        WaitForTasks();
 
         try
         {
@@ -675,6 +737,16 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
         _security = null;
         _store = null;
+    }
+
+    private void WaitForTasks()
+    {
+        var spin = new SpinWait();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Volatile.Read(ref _tasksInFlight) > 0 && DateTime.UtcNow < deadline)
+        {
+            spin.SpinOnce();
+        }
     }
 
     /// <summary>An admitted command waiting for its group commit; not <see cref="Ready"/> while being prepared.</summary>

@@ -64,12 +64,13 @@ public static class Permissions
     public const string AuditExport = "audit:export";
     public const string PolicyAdmin = "policy:admin";
     public const string ApiKeyAdmin = "apikey:admin";
+    public const string ResidencyAdmin = "residency:admin";
 #pragma warning restore CS1591
 
     /// <summary>Areas a permission may name.</summary>
     public static IReadOnlySet<string> Areas { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "logs", "events", "blobs", "system", "keys", "backup", "audit", "policy", "apikey",
+        "logs", "events", "blobs", "system", "keys", "backup", "audit", "policy", "apikey", "residency",
     };
 
     /// <summary>True for a concrete permission (<c>area:action</c>, known area, action in [a-z_]).</summary>

@@ -307,6 +307,22 @@ public sealed class EventShardSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void ReadRefusedInsideTheRead_IsAuditedAsDenied_AndAnAnsweredReadAsSuccess()
+    {
+        // The reader's clearance (0) is below the topic's classification (3): that is known
+        // only once Read loaded the stored topic, after admission allowed the query.
+        Create("classified", new TopicSettings(Classification: 3));
+        Assert.Equal(ErrorCodes.Forbidden, Ask<EventFailed>(new DescribeTopic(Callers.Reader, "classified")).Error.Code);
+        Assert.Equal("classified", Ask<TopicDescribed>(new DescribeTopic(Callers.Admin, "classified")).Topic.Name);
+        Assert.Equal(ErrorCodes.NotFound, Ask<EventFailed>(new DescribeTopic(Callers.Admin, "missing")).Error.Code);
+
+        var describes = AuditTrail().Where(r => r.Action == "events.topic_describe").ToList();
+        Assert.Equal(
+            [("bob", AuditOutcome.Denied), ("root", AuditOutcome.Success), ("root", AuditOutcome.Failed)],
+            describes.Select(r => (r.Principal, r.Outcome)).OrderBy(r => r.Principal, StringComparer.Ordinal).ThenBy(r => r.Outcome));
+    }
+
+    [Fact]
     public void Subscription_CatchesUpThenGoesLive_InOrder_StoppingAtTheWindowUntilAcked()
     {
         Create();

@@ -106,6 +106,143 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     }
 
     [Fact]
+    public async Task DirectoryZone_SendsALogAppendAndAnEventPublishToTheZoneShards_WithoutTheRequestNamingIt()
+    {
+        // Registered through the eu node, sent through the us node: the us router must learn it.
+        Assert.Equal("eu", Assert.IsType<SystemProtocol.ResidencySet>(await _cluster.Eu.Cluster.AskAsync(
+            new SystemProtocol.SetResidency(Callers.Admin, SystemProtocol.ResidencyScope.LogTopic, "dir.logs", "eu"), Timeout)).Entry.Zone);
+        Assert.IsType<EventProtocol.TopicCreated>(await _cluster.Eu.Cluster.AskAsync(
+            new EventProtocol.CreateTopic(Callers.Admin, "dir.events", new EventProtocol.TopicSettings(ResidencyZone: "eu")), Timeout));
+        await AwaitZone(_cluster.Us, SystemProtocol.ResidencyScope.LogTopic, "dir.logs", "eu");
+        await AwaitZone(_cluster.Us, SystemProtocol.ResidencyScope.EventTopic, "dir.events", "eu");
+
+        var appended = Assert.IsType<LogAppended>(await _cluster.Us.Cluster.AskAsync(new AppendLog(Callers.Writer, "dir.logs", TestHosts.Entry("placed by the directory")), Timeout));
+        var published = Assert.IsType<EventProtocol.EventPublished>(await _cluster.Us.Cluster.AskAsync(
+            new EventProtocol.PublishEvent(Callers.Writer, "dir.events", new EventProtocol.EventInput(DateTimeOffset.UtcNow, Priority.Normal, [1])), Timeout));
+        var range = Assert.IsType<LogRange>(await _cluster.Us.Cluster.AskAsync(
+            new ReadLogRange(Callers.Reader, "dir.logs", DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1)), Timeout));
+
+        await AssertStoredOnlyInZone(ShardKind.Logs, appended.Id, "eu");
+        await AssertStoredOnlyInZone(ShardKind.Events, published.Id, "eu");
+        Assert.Equal(["placed by the directory"], range.Entries.Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task ActorClient_RoutesByTheDirectory_AndRefusesAContradictingZone()
+    {
+        await using var client = await ForgeOne.Client.ForgeOneActorClient.ConnectAsync(
+            [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, configure: o => o.ResidencyZones = ["eu", "us"]);
+        await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us");
+        var deadline = DateTime.UtcNow + Timeout;
+        while (client.Cluster.Residency.ZoneOf(SystemProtocol.ResidencyScope.LogTopic, "client.dir") != "us")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the client to see topic 'client.dir' in zone 'us'");
+            await Task.Delay(50);
+        }
+
+        var id = await client.AppendLogAsync(Callers.Writer, "client.dir", TestHosts.Entry("from the client"));
+        var refused = Assert.IsType<LogFailed>(await client.Ask(new AppendLog(Callers.Writer, "client.dir", TestHosts.Entry(), "eu")));
+
+        await AssertStoredOnlyInZone(ShardKind.Logs, id, "us");
+        Assert.Equal(ErrorCodes.ResidencyMismatch, refused.Error.Code);
+    }
+
+    [Fact]
+    public async Task DirectoryZoneWithNoStorageNode_IsRefusedWithAClearError()
+    {
+        Assert.IsType<SystemProtocol.ResidencySet>(await _cluster.Eu.Cluster.AskAsync(
+            new SystemProtocol.SetResidency(Callers.Admin, SystemProtocol.ResidencyScope.LogTopic, "dir.ap", "ap"), Timeout));
+
+        var refused = Assert.IsType<LogFailed>(await _cluster.Eu.Cluster.AskAsync(new AppendLog(Callers.Writer, "dir.ap", TestHosts.Entry()), Timeout));
+
+        Assert.Equal(ErrorCodes.ResidencyUnavailable, refused.Error.Code);
+        Assert.Contains("Residency zone 'ap' (the residency directory entry of topic 'dir.ap') is not served by this cluster", refused.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TenantZone_AppliesToItsCallers_ATopicEntryWinsOverIt_AndClearingItIsSeen()
+    {
+        var globex = new Caller("gina", ["writer"], "globex", ["*"], 0);
+        await SetResidency(SystemProtocol.ResidencyScope.Tenant, "globex", "us");
+        await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "globex.pinned", "eu");
+        await AwaitZone(_cluster.Eu, SystemProtocol.ResidencyScope.Tenant, "globex", "us");
+
+        var byTenant = Assert.IsType<LogAppended>(await _cluster.Eu.Cluster.AskAsync(new AppendLog(globex, "globex.app", TestHosts.Entry()), Timeout));
+        var byTopic = Assert.IsType<LogAppended>(await _cluster.Eu.Cluster.AskAsync(new AppendLog(globex, "globex.pinned", TestHosts.Entry()), Timeout));
+        await AssertStoredOnlyInZone(ShardKind.Logs, byTenant.Id, "us");
+        await AssertStoredOnlyInZone(ShardKind.Logs, byTopic.Id, "eu");
+
+        // Cleared on us, seen on eu: the tenant's topics go back to the default region.
+        await SetResidency(SystemProtocol.ResidencyScope.Tenant, "globex", null, via: _cluster.Us);
+        await AwaitZone(_cluster.Eu, SystemProtocol.ResidencyScope.Tenant, "globex", null);
+        var unzoned = Assert.IsType<LogAppended>(await _cluster.Eu.Cluster.AskAsync(new AppendLog(globex, "globex.app", TestHosts.Entry()), Timeout));
+        Assert.IsType<LogFound>(await _cluster.Eu.Cluster.Region(ShardKind.Logs).Ask<object>(new GetLog(Callers.Reader, unzoned.Id), Timeout));
+    }
+
+    [Fact]
+    public async Task DeclaredZoneThatContradictsTheDirectory_IsRefused()
+    {
+        await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "dir.conflict", "eu");
+        Assert.IsType<EventProtocol.TopicCreated>(await _cluster.Eu.Cluster.AskAsync(
+            new EventProtocol.CreateTopic(Callers.Admin, "dir.conflict-events", new EventProtocol.TopicSettings(ResidencyZone: "eu")), Timeout));
+
+        var log = Assert.IsType<LogFailed>(await _cluster.Eu.Cluster.AskAsync(new AppendLog(Callers.Writer, "dir.conflict", TestHosts.Entry(), "us"), Timeout));
+        var evt = Assert.IsType<EventProtocol.EventFailed>(await _cluster.Eu.Cluster.AskAsync(
+            new EventProtocol.PublishEvent(Callers.Writer, "dir.conflict-events", new EventProtocol.EventInput(DateTimeOffset.UtcNow, Priority.Normal, [1]), "us"), Timeout));
+        var agreeing = await _cluster.Eu.Cluster.AskAsync(new AppendLog(Callers.Writer, "dir.conflict", TestHosts.Entry(), "eu"), Timeout);
+
+        Assert.Equal(ErrorCodes.ResidencyMismatch, log.Error.Code);
+        Assert.Equal("The request declares residency zone 'us', but the residency directory entry of topic 'dir.conflict' says 'eu'; it was refused rather than sent to either zone. Drop the zone from the request or change the directory entry.", log.Error.Message);
+        Assert.Equal(ErrorCodes.ResidencyMismatch, evt.Error.Code);
+        Assert.IsType<LogAppended>(agreeing);
+    }
+
+    [Fact]
+    public async Task SetResidency_ByANonAdmin_IsRefusedAndChangesNothing()
+    {
+        var ops = new Caller("ops", ["operator"], null, ["*"], 0);
+
+        var refused = Assert.IsType<SystemProtocol.SystemFailed>(await _cluster.Eu.Cluster.AskAsync(
+            new SystemProtocol.SetResidency(ops, SystemProtocol.ResidencyScope.LogTopic, "dir.ops", "us"), Timeout));
+
+        Assert.Equal(ErrorCodes.Forbidden, refused.Error.Code);
+        Assert.Null(_cluster.Eu.Cluster.Residency.ZoneOf(SystemProtocol.ResidencyScope.LogTopic, "dir.ops"));
+    }
+
+    private async Task SetResidency(SystemProtocol.ResidencyScope scope, string name, string? zone, InProcessNode? via = null) =>
+        Assert.IsType<SystemProtocol.ResidencySet>(await (via ?? _cluster.Eu).Cluster.AskAsync(new SystemProtocol.SetResidency(Callers.Admin, scope, name, zone), Timeout));
+
+    // Waits (polling, like AwaitAssert) until the node's router sees the directory entry.
+    private static async Task AwaitZone(InProcessNode node, SystemProtocol.ResidencyScope scope, string name, string? zone)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!string.Equals(node.Cluster.Residency.ZoneOf(scope, name), zone, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {node.Address} to see {scope} '{name}' in zone '{zone ?? "(none)"}'");
+            await Task.Delay(50);
+        }
+    }
+
+    // The record is in the zone's shard (hosted by that region's node) and in no other region's:
+    // asked of each region directly, bypassing the router.
+    private async Task AssertStoredOnlyInZone(ShardKind kind, RecordId id, string zone)
+    {
+        var home = zone == "eu" ? _cluster.Eu : _cluster.Us;
+        var stats = await _cluster.Eu.Cluster.ZoneRegions[(kind, zone)].Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(kind, id.Shard), Timeout);
+        Assert.Equal(home.Address, stats.Node);
+        Assert.Contains($"{Path.DirectorySeparatorChar}zones{Path.DirectorySeparatorChar}{zone}{Path.DirectorySeparatorChar}{kind.FolderName()}{Path.DirectorySeparatorChar}", stats.FilePath, StringComparison.Ordinal);
+
+        IShardMessage Get() => kind == ShardKind.Logs ? new GetLog(Callers.Reader, id) : new EventProtocol.GetEvent(Callers.Reader, id);
+        var other = zone == "eu" ? "us" : "eu";
+        var inZone = await _cluster.Eu.Cluster.ZoneRegions[(kind, zone)].Ask<object>(Get(), Timeout);
+        var inDefault = await _cluster.Eu.Cluster.Region(kind).Ask<object>(Get(), Timeout);
+        var inOther = await _cluster.Eu.Cluster.ZoneRegions[(kind, other)].Ask<object>(Get(), Timeout);
+        Assert.IsType(kind == ShardKind.Logs ? typeof(LogFound) : typeof(EventProtocol.EventFound), inZone);
+        Assert.Equal(ErrorCodes.NotFound, Assert.IsAssignableFrom<IFailureReply>(inDefault).Error.Code);
+        Assert.Equal(ErrorCodes.NotFound, Assert.IsAssignableFrom<IFailureReply>(inOther).Error.Code);
+    }
+
+    [Fact]
     public async Task MetricsCollector_WritesNodeAndShardSamplesToTheSystemStore()
     {
         // Make sure at least one log shard is hosted on the eu node before collecting.

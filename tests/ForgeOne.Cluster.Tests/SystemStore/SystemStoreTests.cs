@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Cluster.Tests.Logs;
@@ -97,6 +98,33 @@ public sealed class SystemStoreTests : IDisposable
         Assert.Equal((2, false), (second.Deleted, second.More));
         Assert.Equal(["node.gc_heap_bytes", "shard.commits"], left.Select(s => s.Name).Order());
         Assert.Equal("system.metrics_sweep", _shard.LastAudit().Action);
+    }
+
+    [Fact]
+    public void SetResidency_IsAdminOnly_Audited_AndVersionedAsOneDirectory()
+    {
+        var eu = _shard.Send<ResidencySet>(new SetResidency(Callers.Admin, ResidencyScope.LogTopic, "payments", "eu")).Entry;
+        var audit = _shard.LastAudit();
+        _shard.Send<ResidencySet>(new SetResidency(Callers.Admin, ResidencyScope.Tenant, "acme", "us"));
+        var cleared = _shard.Send<ResidencySet>(new SetResidency(Callers.Admin, ResidencyScope.LogTopic, "payments", null)).Entry;
+
+        // Operators hold system:* but not residency:admin; writers hold neither.
+        var byOperator = _shard.Send<SystemFailed>(new SetResidency(Operator, ResidencyScope.LogTopic, "payments", "eu"));
+        var byWriter = _shard.Send<SystemFailed>(new SetResidency(Callers.Writer, ResidencyScope.Tenant, "acme", "eu"));
+        var badZone = _shard.Send<SystemFailed>(new SetResidency(Callers.Admin, ResidencyScope.Tenant, "acme", "EU!"));
+        var reserved = _shard.Send<SystemFailed>(new PutSetting(Callers.Admin, KeyValueTable.Metadata, Compliance.ResidencyDocument.StoreKey, [1]));
+        var directory = _shard.Send<CurrentResidencyDirectory>(new GetResidencyDirectory(Operator));
+
+        Assert.Equal((ResidencyScope.LogTopic, "payments", "eu", 1L, "root"), (eu.Scope, eu.Name, eu.Zone, eu.Version, eu.ChangedBy));
+        Assert.Equal(("system.residency_set", "root"), (audit.Action, audit.Principal));
+        Assert.Equal(SHA256.HashData("LogTopic 'payments' -> eu"u8), audit.DetailHash);
+        Assert.Equal((null, 3L), (cleared.Zone, cleared.Version));
+        Assert.Equal(ErrorCodes.Forbidden, byOperator.Error.Code);
+        Assert.Equal(ErrorCodes.Forbidden, byWriter.Error.Code);
+        Assert.Equal(ErrorCodes.InvalidArgument, badZone.Error.Code);
+        Assert.Equal(ErrorCodes.InvalidArgument, reserved.Error.Code);
+        Assert.Equal(3, directory.Version);
+        Assert.Equal([(ResidencyScope.Tenant, "acme", "us", 2L)], directory.Entries.Select(e => (e.Scope, e.Name, e.Zone, e.Version)));
     }
 
     public void Dispose() => _shard.Dispose();

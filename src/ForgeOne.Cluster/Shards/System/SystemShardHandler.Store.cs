@@ -34,7 +34,9 @@ public sealed partial class SystemShardHandler
 
     private static (string Action, ForgeOneError? Error)? AdmitStore(Protocol.IShardOperation operation, Limits limits) => operation switch
     {
-        PutSetting p => ("system.setting_put", ValidateKey(p.Key) ?? (p.Value is null || p.Value.Length > MaxValueBytes ? Invalid($"A value is 0..{MaxValueBytes} bytes.") : null)
+        PutSetting p => ("system.setting_put", ValidateKey(p.Key)
+            ?? (p.Table == KeyValueTable.Metadata && p.Key == Compliance.ResidencyDocument.StoreKey ? Invalid($"'{p.Key}' is the residency directory; change it with SetResidency.") : null)
+            ?? (p.Value is null || p.Value.Length > MaxValueBytes ? Invalid($"A value is 0..{MaxValueBytes} bytes.") : null)
             ?? (p.ExpectedVersion < 0 ? Invalid("ExpectedVersion cannot be negative.") : null)),
         GetSetting g => ("system.setting_get", ValidateKey(g.Key)),
         GetSettingHistory h => ("system.setting_history", ValidateKey(h.Key)),

@@ -34,6 +34,7 @@ public sealed partial class SystemShardHandler : IShardHandler
                 : null),
             RegisterBootstrapKey k => ("system.bootstrap_key", k.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
             _ when AdmitStore(operation, context.Limits) is { } store => store,
+            _ when AdmitResidency(operation) is { } residency => residency,
             _ => ("system.unknown", new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a system operation.")),
         };
         if (error is not null)
@@ -41,12 +42,19 @@ public sealed partial class SystemShardHandler : IShardHandler
             return Admission.Reject(action, context.ResourcePrefix, error);
         }
 
-        // Queries read (system:read); every command changes cluster state (system:write).
-        var permission = operation is IShardQuery ? Permissions.SystemRead : AdminPermission;
+        // Queries read (system:read); every command changes cluster state (system:write), and
+        // where data may live is decided by admins only (residency:admin: operators hold
+        // system:* but not this).
+        var permission = operation switch
+        {
+            SetResidency => Permissions.ResidencyAdmin,
+            IShardQuery => Permissions.SystemRead,
+            _ => AdminPermission,
+        };
         var decision = operation.Caller is null
             ? new AccessDecision(false, "no principal")
             : context.Security.Authorize(operation.Caller, permission, new ShardResource("system", null, null, null));
-        return decision.Allowed ? Admission.Allow(action, context.ResourcePrefix) : Admission.Deny(action, context.ResourcePrefix, decision.Reason);
+        return decision.Allowed ? Admission.Allow(action, context.ResourcePrefix, ResidencyDetail(operation)) : Admission.Deny(action, context.ResourcePrefix, decision.Reason);
     }
 
     /// <inheritdoc />
@@ -88,6 +96,9 @@ public sealed partial class SystemShardHandler : IShardHandler
                     return new BootstrapKeyRegistered(true);
                 }
 
+            case SetResidency residency:
+                return ApplyResidency(txn, residency, context);
+
             default:
                 return ApplyStore(txn, command, context)
                     ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a system command.");
@@ -96,7 +107,7 @@ public sealed partial class SystemShardHandler : IShardHandler
 
     /// <inheritdoc />
     public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) =>
-        ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query."));
+        query is GetResidencyDirectory ? ReadResidency(txn, context) : ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query."));
 
     /// <inheritdoc />
     public object Fail(ForgeOneError error) => new SystemFailed(error);
