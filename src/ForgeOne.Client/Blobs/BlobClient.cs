@@ -72,13 +72,16 @@ public sealed class BlobClient
         ArgumentNullException.ThrowIfNull(source);
         var begin = new BeginBlobUpload(_caller, uploadKey ?? Guid.NewGuid().ToString("N"), name, contentType, metadata is null ? null : new Dictionary<string, string>(metadata), chunkSize);
         var started = await Ask<BlobUploadStarted>(begin, cancellationToken).ConfigureAwait(false);
-        var inFlight = new Queue<Task<BlobChunkStored>>();
+        // At most window + 1 chunk buffers, reused: a buffer is free again once the shard has
+        // acknowledged its chunk (the shard keeps no reference past its reply, and a remote
+        // send has serialized it long before), so a large upload allocates nothing per chunk.
+        var inFlight = new Queue<(Task<BlobChunkStored> Ack, byte[] Buffer)>();
+        var free = new Stack<byte[]>();
         long size = 0;
         var index = 0;
         while (true)
         {
-            // A fresh array per chunk: the message owns it until the shard acknowledged it.
-            var buffer = new byte[started.ChunkSize];
+            var buffer = free.Count > 0 ? free.Pop() : new byte[started.ChunkSize];
             var n = await source.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
@@ -89,10 +92,12 @@ public sealed class BlobClient
             size += n;
             if (inFlight.Count >= _window)
             {
-                await inFlight.Dequeue().ConfigureAwait(false);
+                var (ack, done) = inFlight.Dequeue();
+                await ack.ConfigureAwait(false);
+                free.Push(done);
             }
 
-            inFlight.Enqueue(Ask<BlobChunkStored>(new PutBlobChunk(_caller, started.BlobId, index++, data, XxHash128.Hash(data)), cancellationToken));
+            inFlight.Enqueue((Ask<BlobChunkStored>(new PutBlobChunk(_caller, started.BlobId, index++, data, XxHash128.Hash(data)), cancellationToken), buffer));
             if (n < buffer.Length)
             {
                 break;
@@ -101,7 +106,7 @@ public sealed class BlobClient
 
         while (inFlight.Count > 0)
         {
-            await inFlight.Dequeue().ConfigureAwait(false);
+            await inFlight.Dequeue().Ack.ConfigureAwait(false);
         }
 
         var completed = await Ask<BlobUploadCompleted>(new CompleteBlobUpload(_caller, started.BlobId, expectedSha256, size, index), cancellationToken).ConfigureAwait(false);

@@ -66,7 +66,19 @@ public interface IShardSecurity : IDisposable
     /// <summary>AES-256-GCM under the active data key; associated data binds store, table and key.</summary>
     byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext);
 
-    /// <summary>Decrypts a value written by <see cref="Encrypt"/> under the same table and key. Thread-safe.</summary>
+    /// <summary>
+    /// Encrypts into <paramref name="destination"/> (at least
+    /// <see cref="ForgeOne.Security.RecordCipher.GetCiphertextLength"/> bytes); returns the bytes
+    /// written. For large values (blob chunks) sealed into pooled buffers. Thread-safe.
+    /// </summary>
+    int Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        var sealedValue = Encrypt(table, key, plaintext);
+        sealedValue.CopyTo(destination);
+        return sealedValue.Length;
+    }
+
+    /// <summary>Decrypts a value written by <see cref="Encrypt(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> under the same table and key. Thread-safe.</summary>
     byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext);
 
     /// <summary>

@@ -92,6 +92,9 @@ internal sealed class ShardSecurity : IShardSecurity
     public byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
         _state.Cipher.Encrypt(plaintext, new RecordContext(_storeId, table, key));
 
+    public int Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext, Span<byte> destination) =>
+        _state.Cipher.Encrypt(plaintext, destination, new RecordContext(_storeId, table, key));
+
     public byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext) =>
         _state.Cipher.Decrypt(ciphertext, new RecordContext(_storeId, table, key));
 

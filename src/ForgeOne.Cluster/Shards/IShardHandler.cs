@@ -58,6 +58,13 @@ public interface IShardPreparation
     /// <see cref="ForgeOneException"/> to refuse the command (replied and audited as failed).
     /// </summary>
     IShardCommand Prepare(IShardCommand command, ShardContext context);
+
+    /// <summary>
+    /// Called once the command's fate is settled (committed and replied, or failed), so a
+    /// prepared command may return pooled buffers. A group that aborts re-runs its commands
+    /// from the same prepared state first, so nothing is released before this.
+    /// </summary>
+    void Release(IShardCommand command);
 }
 
 /// <summary>

@@ -551,6 +551,15 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>A command's fate is settled (replied): a prepared one may hand back pooled buffers.</summary>
+    private void Release(Pending pending)
+    {
+        if (pending.Ready && _preparation is { } preparation)
+        {
+            preparation.Release(pending.Command);
+        }
+    }
+
     private int ReadyCount()
     {
         var ready = 0;
@@ -593,6 +602,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             foreach (var pending in group)
             {
                 pending.Sender.Tell(_handler.Fail(error));
+                Release(pending);
 
                 // A handler's check against stored state (a topic's classification, say) that
                 // refuses access is a denial in the audit trail, like a refusal at admission.
@@ -613,6 +623,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         for (var i = 0; i < group.Count; i++)
         {
             group[i].Sender.Tell(replies[i]);
+            Release(group[i]);
         }
 
         // Live streams see a write only once it is durable.
@@ -675,6 +686,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             foreach (var waiting in _pending)
             {
                 waiting.Sender.Tell(_handler.Fail(Unavailable()));
+                Release(waiting);
             }
 
             _pending.Clear();

@@ -45,12 +45,14 @@ public sealed partial class BlobShardHandler
 
     /// <summary>
     /// Checksum, LZ4 when it shrinks the chunk, and encryption under the chunk's key: everything
-    /// about a chunk that needs no store state, so it runs off the shard's thread.
+    /// about a chunk that needs no store state, so it runs off the shard's thread. The sealed
+    /// bytes live in a pooled buffer until <see cref="Release"/>.
     /// </summary>
     private static PreparedChunk PrepareChunk(PutBlobChunk put, ShardContext context)
     {
         var codec = new BlobChunkCodec(Math.Min(context.Limits.MaxChunkBytes, BlobChunkCodec.MaxConfigurableChunkSize));
         var frame = ArrayPool<byte>.Shared.Rent(BlobChunkCodec.MaxPackedLength(put.Data.Length));
+        byte[]? sealedBuffer = null;
         try
         {
             var packed = codec.Pack(put.Data, frame);
@@ -59,13 +61,19 @@ public sealed partial class BlobShardHandler
                 throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {put.Index} of blob {put.BlobId} does not match the checksum the client sent.");
             }
 
-            var chunkKey = RecordKeys.BlobChunk(put.BlobId, put.Index);
-            var sealedChunk = context.Security.Encrypt(Tables.BlobChunks, chunkKey, frame.AsSpan(0, packed.Length));
-            return new PreparedChunk(put, sealedChunk, packed.Checksum, packed.Compressed);
+            sealedBuffer = ArrayPool<byte>.Shared.Rent(RecordCipher.GetCiphertextLength(packed.Length));
+            var length = context.Security.Encrypt(Tables.BlobChunks, RecordKeys.BlobChunk(put.BlobId, put.Index), frame.AsSpan(0, packed.Length), sealedBuffer);
+            var prepared = new PreparedChunk(put, sealedBuffer, length, packed.Checksum, packed.Compressed);
+            sealedBuffer = null;
+            return prepared;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(frame);
+            if (sealedBuffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(sealedBuffer);
+            }
         }
     }
 
@@ -102,7 +110,7 @@ public sealed partial class BlobShardHandler
         }
 
         _hashes.Advance(id, upload.NextChunk, put.Data, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
-        txn.Put(Tables.BlobChunks, RecordKeys.BlobChunk(id, put.Index), prepared.Sealed);
+        txn.Put(Tables.BlobChunks, RecordKeys.BlobChunk(id, put.Index), prepared.Sealed.AsSpan(0, prepared.SealedLength));
         var next = upload with
         {
             NextChunk = put.Index + 1,

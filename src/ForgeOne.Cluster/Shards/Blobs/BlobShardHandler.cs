@@ -1,3 +1,4 @@
+using System.Buffers;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
@@ -205,7 +206,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
         {
             BeginBlobUpload begin => Begin(txn, begin, context),
             PreparedChunk prepared => PutChunk(txn, prepared, context),
-            PutBlobChunk put => PutChunk(txn, (PreparedChunk)Prepare(put, context), context),
+            PutBlobChunk put => PutUnprepared(txn, put, context),
             CompleteBlobUpload complete => Complete(txn, complete, context),
             DeleteBlob delete => Delete(txn, delete, context),
             SweepAbandonedUploads => Sweep(txn, context),
@@ -231,6 +232,29 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
 
     /// <inheritdoc />
     public IShardCommand Prepare(IShardCommand command, ShardContext context) => PrepareChunk((PutBlobChunk)command, context);
+
+    /// <inheritdoc />
+    public void Release(IShardCommand command)
+    {
+        if (command is PreparedChunk prepared)
+        {
+            ArrayPool<byte>.Shared.Return(prepared.Sealed);
+        }
+    }
+
+    /// <summary>A chunk that skipped the actor's preparation stage (a caller driving the handler directly).</summary>
+    private BlobChunkStored PutUnprepared(IWriteTransaction txn, PutBlobChunk put, ShardContext context)
+    {
+        var prepared = PrepareChunk(put, context);
+        try
+        {
+            return PutChunk(txn, prepared, context);
+        }
+        finally
+        {
+            Release(prepared);
+        }
+    }
 
     /// <inheritdoc />
     public IShardCommand? MaintenanceCommand(IReadTransaction txn, ShardContext context)

@@ -211,9 +211,10 @@ public sealed class BlobUploadHashes
 
 /// <summary>
 /// A <see cref="BlobProtocol.PutBlobChunk"/> after <see cref="BlobShardHandler.Prepare"/>: the
-/// encrypted frame ready to store. Lives only inside the shard actor; never sent.
+/// encrypted frame ready to store, in the first <paramref name="SealedLength"/> bytes of a pooled
+/// buffer. Lives only inside the shard actor; never sent.
 /// </summary>
-internal sealed record PreparedChunk(BlobProtocol.PutBlobChunk Put, byte[] Sealed, byte[] Checksum, bool Compressed) : IShardCommand
+internal sealed record PreparedChunk(BlobProtocol.PutBlobChunk Put, byte[] Sealed, int SealedLength, byte[] Checksum, bool Compressed) : IShardCommand
 {
     public Caller Caller => Put.Caller;
 
