@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace ForgeOne.Common.Model;
@@ -63,7 +62,7 @@ public static class ContentHashes
                 at += WriteString(span[at..], checkpointMarker);
             }
 
-            return SHA256.HashData(span[..at]);
+            return Sha256.HashData(span[..at]);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using ForgeOne.Cluster.Protocol;
@@ -226,14 +227,14 @@ public sealed partial class LogShardHandler : IShardHandler
             topic,
             input.Timestamp,
             input.Severity,
-            security.EncryptField(FieldClass.LogMessage, Tables.Logs, key, Encoding.UTF8.GetBytes(input.Message)),
+            EncryptMessage(security, key, input.Message),
             // No metadata is stored as an empty field rather than an encrypted empty map: the
             // ciphertext's length would say it is empty anyway, and it saves an AES-GCM call on
             // the ingest path. The record cipher still authenticates the empty slot.
             metadata.Count == 0 ? [] : security.EncryptField(FieldClass.LogMetadata, Tables.Logs, key, MetadataCodec.Encode(metadata)),
             input.CheckpointMarker,
             hash);
-        txn.Put(Tables.Logs, key, security.Encrypt(Tables.Logs, key, stored.Encode()));
+        PutEncrypted(txn, Tables.Logs, key, stored.Encode(), security);
         var indexKey = RecordKeys.TopicIndex(token, input.Timestamp, id);
         txn.Put(Tables.LogIndex, indexKey, []);
         if (input.CheckpointMarker is not null)
@@ -243,6 +244,35 @@ public sealed partial class LogShardHandler : IShardHandler
         }
 
         return id;
+    }
+
+    // Hot path helpers (once per appended entry): pooled scratch instead of per-entry arrays.
+    private static byte[] EncryptMessage(IShardSecurity security, byte[] key, string message)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(message.Length));
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(message, scratch);
+            return security.EncryptField(FieldClass.LogMessage, Tables.Logs, key, scratch.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private static void PutEncrypted(IWriteTransaction txn, string table, byte[] key, ReadOnlySpan<byte> plaintext, IShardSecurity security)
+    {
+        var sealedValue = ArrayPool<byte>.Shared.Rent(RecordCipher.GetCiphertextLength(plaintext.Length));
+        try
+        {
+            var n = security.Encrypt(table, key, plaintext, sealedValue);
+            txn.Put(table, key, sealedValue.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sealedValue);
+        }
     }
 
     private static StoredLogEntry? LoadStored(IReadTransaction txn, byte[] key, ShardContext context) =>
