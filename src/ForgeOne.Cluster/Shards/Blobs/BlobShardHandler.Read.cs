@@ -44,18 +44,16 @@ public sealed partial class BlobShardHandler
             throw new ForgeOneException(ErrorCodes.InvalidArgument, $"Blob {read.BlobId} has {meta.ChunkCount} chunks; there is no chunk {read.Index}.");
         }
 
-        var codec = new BlobChunkCodec(meta.ChunkSize);
-        var plain = ArrayPool<byte>.Shared.Rent(meta.ChunkSize);
-        try
-        {
-            var n = ReadChunkInto(txn, meta, read.Index, codec, plain, context);
-            return new BlobChunkRead(read.BlobId, read.Index, plain.AsSpan(0, n).ToArray(), read.Index == meta.ChunkCount - 1);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(plain);
-        }
+        // The chunk's length is known from the metadata, so it is unpacked straight into the
+        // reply's array (a codec bounded to exactly that length still refuses a bomb).
+        var length = (int)ChunkLength(meta, read.Index);
+        var plain = GC.AllocateUninitializedArray<byte>(length);
+        ReadChunkInto(txn, meta, read.Index, new BlobChunkCodec(Math.Max(1, length)), plain, context);
+        return new BlobChunkRead(read.BlobId, read.Index, plain, read.Index == meta.ChunkCount - 1);
     }
+
+    private static long ChunkLength(StoredBlobMetadata meta, int index) =>
+        index < meta.ChunkCount - 1 ? meta.ChunkSize : meta.Size - ((long)(meta.ChunkCount - 1) * meta.ChunkSize);
 
     private static BlobRangeRead ReadRange(IReadTransaction txn, ReadBlobRange read, ShardContext context)
     {
@@ -131,7 +129,7 @@ public sealed partial class BlobShardHandler
     private static int ReadChunkInto(IReadTransaction txn, StoredBlobMetadata meta, int index, BlobChunkCodec codec, byte[] plain, ShardContext context)
     {
         var n = ReadChunkInto(txn, meta.Id, index, codec, plain, context);
-        var expected = index < meta.ChunkCount - 1 ? meta.ChunkSize : meta.Size - ((long)(meta.ChunkCount - 1) * meta.ChunkSize);
+        var expected = ChunkLength(meta, index);
         return n == expected
             ? n
             : throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {index} of blob {meta.Id} holds {n} bytes where the blob needs {expected}.");
