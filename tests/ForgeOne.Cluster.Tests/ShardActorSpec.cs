@@ -123,6 +123,26 @@ public sealed class ShardActorSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void ReadAudit_WaitsAtMostTheDelay_AndJoinsAnEarlierWriteCommit()
+    {
+        // A long delay: the read's record rides on the next write's group commit.
+        var slow = StartShard(Host(o => o.ReadAuditDelay = TimeSpan.FromSeconds(10)), n: 1);
+        var before = Stats(slow).AuditSequence;
+        slow.Tell(new CountLogs(Callers.Reader, Topic, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow));
+        ExpectMsg<LogCount>(TimeSpan.FromSeconds(10));
+        slow.Tell(new AppendLog(Callers.Writer, Topic, new LogInput(DateTimeOffset.UtcNow, Common.Model.Severity.Info, "after a read")));
+        ExpectMsg<LogAppended>(TimeSpan.FromSeconds(10));
+        Assert.Equal(before + 2, Stats(slow).AuditSequence);
+
+        // A short delay and no write at all: the record still commits on its own.
+        var quick = StartShard(Host(o => o.ReadAuditDelay = TimeSpan.FromMilliseconds(100)), n: 2);
+        var start = Stats(quick).AuditSequence;
+        quick.Tell(new CountLogs(Callers.Reader, Topic, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow));
+        ExpectMsg<LogCount>(TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal(start + 1, Stats(quick).AuditSequence), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public void Read_DuringLongWriteBurst_IsNotDelayedBehindIt()
     {
         var shard = StartShard(Host(o => o.MaxGroupCommit = 2000));
