@@ -12,10 +12,10 @@ internal static class NonceSource
     private const int BufferLength = 4096;
 
     [ThreadStatic]
-    private static byte[]? t_buffer;
+    private static byte[]? _buffer;
 
     [ThreadStatic]
-    private static int t_next;
+    private static int _next;
 
     public static void Fill(Span<byte> nonce)
     {
@@ -25,17 +25,17 @@ internal static class NonceSource
             return;
         }
 
-        var buffer = t_buffer;
-        if (buffer is null || t_next + nonce.Length > BufferLength)
+        var buffer = _buffer;
+        if (buffer is null || _next + nonce.Length > BufferLength)
         {
-            buffer = t_buffer ??= new byte[BufferLength];
+            buffer = _buffer ??= new byte[BufferLength];
             RandomNumberGenerator.Fill(buffer);
-            t_next = 0;
+            _next = 0;
         }
 
-        var slice = buffer.AsSpan(t_next, nonce.Length);
+        var slice = buffer.AsSpan(_next, nonce.Length);
         slice.CopyTo(nonce);
         slice.Clear();
-        t_next += nonce.Length;
+        _next += nonce.Length;
     }
 }
