@@ -61,7 +61,8 @@ public sealed class InProcessNode
     public static async Task<InProcessNode> StartAsync(ForgeOneNodeOptions options, string extraHocon = "")
     {
         options.ThrowIfInvalid();
-        var config = ConfigurationFactory.ParseString(extraHocon + "\n" + FastTestHocon).WithFallback(ClusterConfig.Build(options));
+        // The test's own settings win over the fast defaults.
+        var config = ConfigurationFactory.ParseString(extraHocon).WithFallback(ConfigurationFactory.ParseString(FastTestHocon)).WithFallback(ClusterConfig.Build(options));
         var system = ActorSystem.Create(options.ClusterName, config);
         var host = TestHosts.Create(options.DataRoot, options.KeysDirectory, options.ShardCounts.ToCounts());
         var signer = AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot);

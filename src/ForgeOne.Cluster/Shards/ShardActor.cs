@@ -177,10 +177,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             try
             {
-                PrepareRemainingInline();
-                WaitForTasks();
-                DrainCompletedReads();
-                CommitBuffered();
+                FinalFlush();
             }
             catch (Exception e)
             {
@@ -311,10 +308,19 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private void OnPrepared(Prepared prepared)
     {
+        if (Settle(prepared))
+        {
+            ScheduleFlush();
+        }
+    }
+
+    /// <summary>Puts a prepared command in line for the next group commit, or fails it; false when it was settled already.</summary>
+    private bool Settle(Prepared prepared)
+    {
         var pending = prepared.Pending;
         if (pending.Ready || !_pending.Contains(pending))
         {
-            return; // already prepared inline (hand-off) or failed with the shard
+            return false; // already prepared inline (hand-off) or failed with the shard
         }
 
         if (prepared.Command is { } command)
@@ -329,7 +335,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, AuditOutcome.Failed, _host.Time.GetUtcNow()));
         }
 
-        ScheduleFlush();
+        return true;
     }
 
     /// <summary>Hand-off and stop: commands still being prepared are prepared here, so nothing admitted is dropped.</summary>
@@ -337,7 +343,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     {
         foreach (var pending in _pending.Where(p => !p.Ready).ToList())
         {
-            OnPrepared(RunPreparation(_preparation!, pending, pending.Command, _context!));
+            Settle(RunPreparation(_preparation!, pending, pending.Command, _context!));
         }
     }
 
@@ -722,13 +728,22 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private void HandOff()
     {
+        FinalFlush();
+        CloseQuietly();
+        _log.Info("Shard {0}-{1} handed off: file closed", _kind.FolderName(), _shard);
+        Context.Stop(Self);
+    }
+
+    /// <summary>
+    /// Before the file closes: commands still being prepared are prepared here, reads finish and
+    /// hand over their audit records, and everything admitted commits.
+    /// </summary>
+    private void FinalFlush()
+    {
         PrepareRemainingInline();
         WaitForTasks();
         DrainCompletedReads();
         CommitBuffered();
-        CloseQuietly();
-        _log.Info("Shard {0}-{1} handed off: file closed", _kind.FolderName(), _shard);
-        Context.Stop(Self);
     }
 
     private void CloseQuietly()
