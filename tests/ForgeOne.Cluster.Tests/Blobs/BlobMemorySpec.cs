@@ -14,7 +14,7 @@ namespace ForgeOne.Cluster.Tests.Blobs;
 /// <summary>
 /// A 2 GiB blob through the shard actor with flat memory: the managed heap and anonymous
 /// memory (RssAnon: heap, stacks, native allocations; LMDB's file-backed pages are RssFile and
-/// do not count), measured after a full collection, grow by less than 100 MiB.
+/// do not count) grow by less than 100 MiB, both after the transfer and at its sampled peak.
 /// </summary>
 [Trait("Category", "Slow")]
 public sealed class BlobMemorySpec : TestKit, IDisposable
@@ -67,10 +67,12 @@ public sealed class BlobMemorySpec : TestKit, IDisposable
         Assert.True(heap1 - heap0 < Budget, $"managed heap grew by {(heap1 - heap0) >> 20} MiB");
         Assert.True(anon1 - anon0 < Budget, $"anonymous memory grew by {(anon1 - anon0) >> 20} MiB");
 
-        // Between collections the peak also holds chunk-sized garbage not yet collected (a few
-        // MiB per chunk in flight, collected in batches by the GC); a blob being buffered whole
-        // would show up here as gigabytes.
-        Assert.True(Volatile.Read(ref peakAnon) - anon0 < 4 * Budget, $"anonymous memory peaked {(Volatile.Read(ref peakAnon) - anon0) >> 20} MiB above the baseline");
+        // The same budget at the peak, sampled during the transfer with no trimming: chunk
+        // buffers are pooled or collected young (System.GC.LOHThreshold, as the node runs), so
+        // what is held is a few windows of 1 MiB buffers; a blob buffered whole would show up
+        // here as gigabytes.
+        Assert.Equal(2 * 1024 * 1024, Convert.ToInt64(AppContext.GetData("System.GC.LOHThreshold"), CultureInfo.InvariantCulture));
+        Assert.True(Volatile.Read(ref peakAnon) - anon0 < Budget, $"anonymous memory peaked {(Volatile.Read(ref peakAnon) - anon0) >> 20} MiB above the baseline");
     }
 
     private static (long Heap, long Anon) Measure()
