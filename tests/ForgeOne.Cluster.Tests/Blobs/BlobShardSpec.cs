@@ -37,6 +37,53 @@ public sealed class BlobShardSpec : TestKit, IDisposable
 
     private sealed record Node(ShardHost Host, BlobShardHandler Handler, IActorRef Region);
 
+    /// <summary>
+    /// The blob handler with its thread-pool preparations held until a preparation runs on
+    /// another thread (the shard actor's own, at hand-off), which releases them.
+    /// </summary>
+    private sealed class HeldPreparations(BlobShardHandler inner) : IShardHandler, IShardMaintenance, IShardPreparation
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private int _inline;
+
+        public BlobShardHandler Inner => inner;
+
+        public int PreparedInline => Volatile.Read(ref _inline);
+
+        public ShardKind Kind => inner.Kind;
+
+        public TimeSpan MaintenanceInterval => inner.MaintenanceInterval;
+
+        public Admission Admit(IShardOperation operation, ShardContext context) => inner.Admit(operation, context);
+
+        public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) => inner.Apply(txn, command, context);
+
+        public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => inner.Read(txn, query, context);
+
+        public object Fail(ForgeOneError error) => inner.Fail(error);
+
+        public IShardCommand? MaintenanceCommand(IReadTransaction txn, ShardContext context) => inner.MaintenanceCommand(txn, context);
+
+        public bool NeedsPreparation(IShardCommand command) => inner.NeedsPreparation(command);
+
+        public IShardCommand Prepare(IShardCommand command, ShardContext context)
+        {
+            if (Thread.CurrentThread.IsThreadPoolThread)
+            {
+                _release.Wait(TimeSpan.FromSeconds(30));
+            }
+            else
+            {
+                Interlocked.Increment(ref _inline);
+                _release.Set();
+            }
+
+            return inner.Prepare(command, context);
+        }
+
+        public void Release(IShardCommand command) => inner.Release(command);
+    }
+
     private Node Start(BlobShardOptions? options = null, Limits? limits = null)
     {
         var handler = new BlobShardHandler(options ?? new BlobShardOptions { SweepInterval = TimeSpan.FromHours(1) });
@@ -197,11 +244,14 @@ public sealed class BlobShardSpec : TestKit, IDisposable
     }
 
     [Fact]
-    public void HandOff_RightAfterChunksArrive_CommitsEveryAdmittedChunk_InOrder()
+    public void HandOff_WhileChunksAreStillBeingPrepared_PreparesThemItself_AndCommitsEveryOneInOrder()
     {
-        // Chunks are prepared (checksum, LZ4, AES-GCM) on the thread pool; a hand-off that lands
-        // while some are still being prepared must prepare them itself, not drop them.
-        var node = Start();
+        // Chunks are prepared (checksum, LZ4, AES-GCM) on the thread pool. Here the pool's
+        // preparations are held until the shard prepares one itself, which it does only at
+        // hand-off: so every chunk is still being prepared when the hand-off lands.
+        var handler = new HeldPreparations(new BlobShardHandler(new BlobShardOptions { SweepInterval = TimeSpan.FromHours(1) }));
+        var host = BlobHosts.Create(_root, handler, _time, Shards);
+        var node = new Node(host, handler.Inner, Sys.ActorOf(LocalShardRegion.Props(host, ShardKind.Blobs)));
         var data = BlobHosts.Bytes(8 * Chunk);
         var id = Begin(node);
         for (var i = 0; i < 8; i++)
@@ -212,6 +262,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         node.Region.Tell(new LocalShardRegion.HandOffShard(id.Shard), TestActor);
         var acks = Enumerable.Range(0, 8).Select(_ => ExpectMsg<BlobChunkStored>(Wait)).ToList();
         ExpectMsg<LocalShardRegion.ShardHandedOff>(Wait);
+        Assert.True(handler.PreparedInline > 0);
         Assert.Equal(Enumerable.Range(0, 8), acks.Select(a => a.Index));
         Assert.Equal(Enumerable.Range(1, 8).Select(n => (long)n * Chunk), acks.Select(a => a.Received));
 

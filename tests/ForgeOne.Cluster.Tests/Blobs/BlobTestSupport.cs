@@ -4,7 +4,6 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Sharding;
 using ForgeOne.Cluster.Shards;
-using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
@@ -14,7 +13,7 @@ namespace ForgeOne.Cluster.Tests.Blobs;
 
 public static class BlobHosts
 {
-    public static ShardHost Create(TempRoot root, BlobShardHandler handler, TimeProvider? time = null, int blobShards = 3, Policy? policy = null, Limits? limits = null, bool noSync = true)
+    public static ShardHost Create(TempRoot root, IShardHandler handler, TimeProvider? time = null, int blobShards = 3, Policy? policy = null, Limits? limits = null, bool noSync = true)
     {
         time ??= TimeProvider.System;
         return new ShardHost(
