@@ -183,7 +183,7 @@ public class BlobChunkCodecTests
     }
 
     [Fact]
-    public void BlobHasher_OverChunksEqualsTheHashOfTheWhole()
+    public void BlobHasher_OverChunksEqualsTheXxh128OfTheWhole()
     {
         var blob = Compressible(3 * 1000 + 7);
         using var hasher = new BlobHasher();
@@ -193,7 +193,56 @@ public class BlobChunkCodecTests
         }
 
         Assert.Equal(blob.Length, hasher.Length);
-        Assert.Equal(SHA256.HashData(blob), hasher.Finish());
+        Assert.Equal(System.IO.Hashing.XxHash128.Hash(blob), hasher.Finish());
+        Assert.Equal(BlobHasher.ChecksumLength, BlobHasher.Of(blob).Length);
+    }
+
+    [Fact]
+    public void BlobHasher_GivesWhatXxh128sumPrints()
+    {
+        // Canonical (big-endian) XXH3-128 values, as `xxh128sum` prints them for "" and "abc".
+        Assert.Equal("99aa06d3014798d86001c324468d497f", Convert.ToHexStringLower(BlobHasher.Of([])));
+        Assert.Equal("06b05ab6733a618578af5f94892f3950", Convert.ToHexStringLower(BlobHasher.Of("abc"u8)));
+    }
+
+    [Fact]
+    public void BlobHasher_ClonesAreIndependent()
+    {
+        using var hasher = new BlobHasher();
+        hasher.Append([1, 2, 3]);
+        using var clone = hasher.Clone();
+        clone.Append([4]);
+
+        Assert.Equal(BlobHasher.Of([1, 2, 3]), hasher.Finish());
+        Assert.Equal(BlobHasher.Of([1, 2, 3, 4]), clone.Finish());
+        Assert.Equal(4, clone.Length);
+    }
+
+    [Fact]
+    public void BlobHasher_ForAStoredSha256_VerifiesWithSha256()
+    {
+        // Blobs stored before XXH3-128 carry a 32-byte SHA-256 and still verify.
+        var blob = Compressible(2500);
+        using (var hasher = BlobHasher.For(SHA256.HashData(blob)))
+        {
+            foreach (var chunk in blob.Chunk(1000))
+            {
+                hasher.Append(chunk);
+            }
+
+            hasher.Verify(SHA256.HashData(blob));
+        }
+
+        using var wrong = BlobHasher.For(SHA256.HashData(blob));
+        wrong.Append(blob.AsSpan(1));
+        Assert.Equal(ErrorCodes.ChecksumMismatch, Assert.Throws<ForgeOneException>(() => wrong.Verify(SHA256.HashData(blob))).Code);
+    }
+
+    [Fact]
+    public void BlobHasher_ForAChecksumOfNoKnownLength_IsACorruptRecord()
+    {
+        Assert.Equal(ErrorCodes.StorageCorruptRecord, Assert.Throws<ForgeOneException>(() => BlobHasher.For(new byte[20])).Code);
+        Assert.Equal(ErrorCodes.StorageCorruptRecord, Assert.Throws<ForgeOneException>(() => BlobHasher.For([])).Code);
     }
 
     [Fact]
@@ -202,7 +251,7 @@ public class BlobChunkCodecTests
         using var hasher = new BlobHasher();
         hasher.Append([1, 2, 3]);
 
-        var ex = Assert.Throws<ForgeOneException>(() => hasher.Verify(new byte[32]));
+        var ex = Assert.Throws<ForgeOneException>(() => hasher.Verify(new byte[16]));
         Assert.Equal(ErrorCodes.ChecksumMismatch, ex.Code);
     }
 }

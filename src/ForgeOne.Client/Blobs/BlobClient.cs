@@ -1,9 +1,9 @@
 using System.IO.Hashing;
-using System.Security.Cryptography;
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 
 namespace ForgeOne.Client;
@@ -52,9 +52,10 @@ public sealed class BlobClient
 
     /// <summary>
     /// Uploads <paramref name="source"/> to its end as one blob; returns the committed metadata,
-    /// whose <c>Checksum</c> is the SHA-256 the shard computed over what it stored. Each chunk
-    /// carries its XXH3-128, which the shard verifies, so a chunk damaged on the way is refused;
-    /// pass <paramref name="expectedSha256"/> (when the caller already knows the file's hash) to
+    /// whose <c>Checksum</c> is the whole-blob XXH3-128 the shard computed over what it stored
+    /// (<c>xxh128sum</c> of the file gives the same value). Each chunk carries its XXH3-128, which
+    /// the shard verifies, so a chunk damaged on the way is refused; pass
+    /// <paramref name="expectedChecksum"/> (when the caller already knows the file's XXH3-128) to
     /// have the whole blob checked too before it becomes visible.
     /// <paramref name="uploadKey"/> picks the shard (hashed); a random one spreads uploads.
     /// Throws <see cref="ForgeOneException"/> with the shard's error on any refusal.
@@ -66,7 +67,7 @@ public sealed class BlobClient
         IReadOnlyDictionary<string, string>? metadata = null,
         int chunkSize = 0,
         string? uploadKey = null,
-        byte[]? expectedSha256 = null,
+        byte[]? expectedChecksum = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -109,13 +110,13 @@ public sealed class BlobClient
             await inFlight.Dequeue().Ack.ConfigureAwait(false);
         }
 
-        var completed = await Ask<BlobUploadCompleted>(new CompleteBlobUpload(_caller, started.BlobId, expectedSha256, size, index), cancellationToken).ConfigureAwait(false);
+        var completed = await Ask<BlobUploadCompleted>(new CompleteBlobUpload(_caller, started.BlobId, expectedChecksum, size, index), cancellationToken).ConfigureAwait(false);
         return completed.Blob;
     }
 
     /// <summary>
     /// Writes blob <paramref name="id"/> to <paramref name="destination"/>. Every chunk is verified
-    /// by the shard, and the whole-blob SHA-256 here; a mismatch throws
+    /// by the shard, and the whole-blob checksum here; a mismatch throws
     /// <see cref="ForgeOneException"/> with <see cref="ErrorCodes.ChecksumMismatch"/> (the bytes
     /// already written must then be discarded by the caller).
     /// </summary>
@@ -123,7 +124,7 @@ public sealed class BlobClient
     {
         ArgumentNullException.ThrowIfNull(destination);
         var meta = (await Ask<BlobFound>(new GetBlob(_caller, id), cancellationToken).ConfigureAwait(false)).Blob;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = BlobHasher.For(meta.Checksum);
         var inFlight = new Queue<Task<BlobChunkRead>>();
         var next = 0;
         for (var i = 0; i < meta.ChunkCount; i++)
@@ -134,11 +135,15 @@ public sealed class BlobClient
             }
 
             var chunk = await inFlight.Dequeue().ConfigureAwait(false);
-            hash.AppendData(chunk.Data);
+            hash.Append(chunk.Data);
             await destination.WriteAsync(chunk.Data, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(hash.GetHashAndReset(), meta.Checksum))
+        try
+        {
+            hash.Verify(meta.Checksum);
+        }
+        catch (ForgeOneException e) when (e.Code == ErrorCodes.ChecksumMismatch)
         {
             throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Blob {id} does not match its whole-blob checksum.");
         }

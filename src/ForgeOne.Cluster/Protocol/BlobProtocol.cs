@@ -13,7 +13,7 @@ namespace ForgeOne.Cluster.Protocol;
 ///   BeginBlobUpload(uploadKey, name, ...) --> BlobUploadStarted(id, chunkSize)
 ///   PutBlobChunk(id, 0, bytes)            --> BlobChunkStored(id, 0, size so far)
 ///   ...  (in order; a retry of a stored index with the same bytes is acknowledged again)
-///   CompleteBlobUpload(id, sha256, size)  --> BlobUploadCompleted(metadata)   (visible from here)
+///   CompleteBlobUpload(id, xxh128, size)  --> BlobUploadCompleted(metadata)   (visible from here)
 ///   ReadBlobChunk(id, i) / ReadBlobRange  --> BlobChunkRead / BlobRangeRead   (pull: bounded memory)
 /// </code>
 /// Every failure reply is <see cref="BlobFailed"/>.
@@ -68,8 +68,8 @@ public static class BlobProtocol
 
     /// <summary>
     /// Completes an upload: <paramref name="Size"/> and <paramref name="ChunkCount"/> must match
-    /// what the shard received, and <paramref name="Checksum"/>, when given, the SHA-256 of the
-    /// whole plaintext that the shard computed (null: the shard's value is recorded as is).
+    /// what the shard received, and <paramref name="Checksum"/>, when given, the XXH3-128 of the
+    /// whole plaintext, checked against the one the shard computed (null: the shard's value is recorded as is).
     /// Reply: <see cref="BlobUploadCompleted"/>.
     /// </summary>
     public sealed record CompleteBlobUpload(Caller Caller, RecordId BlobId, byte[]? Checksum, long Size, int ChunkCount) : IShardCommand

@@ -20,8 +20,8 @@ public enum BlobState : byte
 
 /// <summary>
 /// Blob metadata as stored in <c>blob_metadata</c>. <see cref="Name"/> and
-/// <see cref="Metadata"/> are field ciphertext. <see cref="Checksum"/> is SHA-256 of the whole
-/// plaintext (empty until the upload completes). <see cref="ChunkSize"/> is the plaintext size
+/// <see cref="Metadata"/> are field ciphertext. <see cref="Checksum"/> is the whole plaintext's
+/// checksum (<see cref="BlobHasher"/>: XXH3-128, or SHA-256 for blobs stored before; empty until the upload completes). <see cref="ChunkSize"/> is the plaintext size
 /// of every chunk but the last, so a range read finds its first chunk by division.
 /// A delete keeps this record as an audited tombstone (<see cref="BlobState.Deleted"/>,
 /// <see cref="DeletedAt"/>, <see cref="DeletedBy"/>) while the chunks are destroyed.

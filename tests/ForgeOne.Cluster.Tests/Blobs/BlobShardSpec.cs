@@ -143,7 +143,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
 
         Assert.Equal(random.Length, a.Size);
         Assert.Equal(6, a.ChunkCount);
-        Assert.Equal(SHA256.HashData(random), a.Checksum);
+        Assert.Equal(BlobHasher.Of(random), a.Checksum);
         Assert.True(a.Encrypted);
         Assert.False(a.Compressed);
         Assert.True(b.Compressed);
@@ -180,7 +180,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         var reader = Client(node, Callers.Reader);
         Assert.Empty((await reader.FindAsync(BlobLookupKind.Name, "pending.bin")).Blobs);
 
-        var done = Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(data), data.Length, 3)).Blob;
+        var done = Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, id, BlobHasher.Of(data), data.Length, 3)).Blob;
 
         Assert.Equal(id, done.Id);
         Assert.Equal(data.Length, (await reader.GetAsync(id)).Size);
@@ -207,7 +207,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         // A chunk whose client checksum does not match its bytes is refused.
         var other = Begin(node);
         Assert.Equal(ErrorCodes.ChecksumMismatch, Fails(node, new PutBlobChunk(Callers.Writer, other, 0, first, XxHash128.Hash(BlobHosts.Bytes(Chunk, 9)))));
-        Assert.Equal(ErrorCodes.InvalidChunk, Fails(node, new PutBlobChunk(Callers.Writer, other, 0, first, SHA256.HashData(first))));
+        Assert.Equal(ErrorCodes.InvalidChunk, Fails(node, new PutBlobChunk(Callers.Writer, other, 0, first, new byte[32])));
         Assert.Equal(Chunk, Send<BlobChunkStored>(node, new PutBlobChunk(Callers.Writer, other, 0, first, XxHash128.Hash(first))).Received);
     }
 
@@ -235,11 +235,14 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         Send<BlobChunkStored>(node, new PutBlobChunk(Callers.Writer, id, 0, data[..Chunk]));
         Send<BlobChunkStored>(node, new PutBlobChunk(Callers.Writer, id, 1, data[Chunk..]));
 
-        Assert.Equal(ErrorCodes.ChecksumMismatch, Fails(node, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(BlobHosts.Bytes(10)), data.Length, 2)));
-        Assert.Equal(ErrorCodes.InvalidArgument, Fails(node, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(data), data.Length + 1, 2)));
+        Assert.Equal(ErrorCodes.ChecksumMismatch, Fails(node, new CompleteBlobUpload(Callers.Writer, id, BlobHasher.Of(BlobHosts.Bytes(10)), data.Length, 2)));
+        Assert.Equal(ErrorCodes.InvalidArgument, Fails(node, new CompleteBlobUpload(Callers.Writer, id, BlobHasher.Of(data), data.Length + 1, 2)));
+
+        // The whole-blob checksum a client checks against is the XXH3-128; a SHA-256 is refused as malformed.
+        Assert.Equal(ErrorCodes.InvalidArgument, Fails(node, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(data), data.Length, 2)));
         Assert.Equal(ErrorCodes.NotFound, Fails(node, new GetBlob(Callers.Reader, id)));
 
-        Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(data), data.Length, 2));
+        Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, id, BlobHasher.Of(data), data.Length, 2));
         Assert.Equal(ErrorCodes.NotFound, Fails(node, new PutBlobChunk(Callers.Writer, id, 2, [1])));
     }
 
@@ -268,7 +271,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
 
         // No client checksum: the shard records the SHA-256 it computed over what it stored.
         var done = Send<BlobUploadCompleted>(Start(), new CompleteBlobUpload(Callers.Writer, id, null, data.Length, 8)).Blob;
-        Assert.Equal(SHA256.HashData(data), done.Checksum);
+        Assert.Equal(BlobHasher.Of(data), done.Checksum);
     }
 
     [Fact]
@@ -291,8 +294,8 @@ public sealed class BlobShardSpec : TestKit, IDisposable
             Assert.Equal((i + 1L) * Chunk, Send<BlobChunkStored>(other, new PutBlobChunk(Callers.Writer, id, i, data[(i * Chunk)..((i + 1) * Chunk)])).Received);
         }
 
-        var done = Send<BlobUploadCompleted>(other, new CompleteBlobUpload(Callers.Writer, id, SHA256.HashData(data), data.Length, 6)).Blob;
-        Assert.Equal(SHA256.HashData(data), done.Checksum);
+        var done = Send<BlobUploadCompleted>(other, new CompleteBlobUpload(Callers.Writer, id, BlobHasher.Of(data), data.Length, 6)).Blob;
+        Assert.Equal(BlobHasher.Of(data), done.Checksum);
         var sink = new MemoryStream();
         await Client(other, Callers.Reader).DownloadAsync(id, sink);
         Assert.Equal(data, sink.ToArray());
@@ -484,7 +487,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         Assert.Equal(ErrorCodes.Forbidden, Fails(node, new SweepAbandonedUploads(Callers.Writer, id.Shard)));
 
         // The upload that was active is untouched.
-        Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, fresh, SHA256.HashData(new byte[] { 1, 2, 3 }), 3, 1));
+        Send<BlobUploadCompleted>(node, new CompleteBlobUpload(Callers.Writer, fresh, BlobHasher.Of(new byte[] { 1, 2, 3 }), 3, 1));
         HandOff(node, id.Shard);
         var chunksLeft = WithStore(node, id.Shard, (store, _) => store.Read(txn => txn.Scan(Tables.BlobChunks, [], []).Select(kv => RecordKeys.ParseBlobChunk(kv.Key).BlobId).ToList()));
         Assert.Equal([fresh], chunksLeft);
@@ -499,7 +502,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         Send<BlobChunkStored>(node, new PutBlobChunk(Callers.Writer, id, 0, BlobHosts.Bytes(Chunk)));
 
         // Probe with a completion that cannot succeed: a chunk would count as activity and keep the upload alive.
-        var probe = new CompleteBlobUpload(Callers.Writer, id, new byte[32], 1, 99);
+        var probe = new CompleteBlobUpload(Callers.Writer, id, new byte[BlobHasher.ChecksumLength], 1, 99);
         Assert.Equal(ErrorCodes.InvalidArgument, Fails(node, probe));
         _time.Advance(TimeSpan.FromMinutes(11));
 

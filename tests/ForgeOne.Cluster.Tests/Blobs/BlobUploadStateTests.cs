@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 
 namespace ForgeOne.Cluster.Tests.Blobs;
@@ -45,15 +45,15 @@ public sealed class BlobUploadStateTests
     {
         var hashes = new BlobUploadHashes();
         var chunks = Enumerable.Range(0, 4).Select(i => BlobHosts.Bytes(100, i)).ToArray();
-        void Rebuild(IncrementalHash h, int n)
+        void Rebuild(BlobHasher h, int n)
         {
             for (var i = 0; i < n; i++)
             {
-                h.AppendData(chunks[i]);
+                h.Append(chunks[i]);
             }
         }
 
-        byte[] Expected(int n) => SHA256.HashData(chunks.Take(n).SelectMany(c => c).ToArray());
+        byte[] Expected(int n) => BlobHasher.Of(chunks.Take(n).SelectMany(c => c).ToArray());
 
         // A group of chunks 0..2 in one transaction, aborted and re-run (the map grew): chunk 0 is
         // applied again with 0 committed, and the state rewinds to the snapshot instead of rebuilding.

@@ -132,7 +132,7 @@ public sealed partial class BlobShardHandler
             throw new ForgeOneException(ErrorCodes.InvalidArgument, $"Blob {id}: the shard received {upload.NextChunk} chunks / {upload.Received} bytes, the client says {complete.ChunkCount} / {complete.Size}.");
         }
 
-        // The shard computes the whole-blob SHA-256 itself; a client that sends one has it checked.
+        // The shard computes the whole-blob checksum itself; a client that sends one has it checked.
         var actual = _hashes.Current(id, upload.NextChunk, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
         if (complete.Checksum is not null && !CryptographicOperations.FixedTimeEquals(actual, complete.Checksum))
         {
@@ -249,7 +249,7 @@ public sealed partial class BlobShardHandler
     }
 
     /// <summary>Feeds the committed chunks [0, count) of an upload to <paramref name="hash"/> (cache miss: restart, hand-off, aborted commit).</summary>
-    private static void Rehash(IReadTransaction txn, StoredBlobMetadata meta, int count, IncrementalHash hash, ShardContext context)
+    private static void Rehash(IReadTransaction txn, StoredBlobMetadata meta, int count, BlobHasher hash, ShardContext context)
     {
         var codec = new BlobChunkCodec(meta.ChunkSize);
         var plain = ArrayPool<byte>.Shared.Rent(meta.ChunkSize);
@@ -258,7 +258,7 @@ public sealed partial class BlobShardHandler
             for (var i = 0; i < count; i++)
             {
                 var n = ReadChunkInto(txn, meta.Id, i, codec, plain, context);
-                hash.AppendData(plain, 0, n);
+                hash.Append(plain.AsSpan(0, n));
             }
         }
         finally

@@ -45,7 +45,7 @@ public sealed record BlobShardOptions
 /// Complete) do not find it; completing flips the state and writes the index in one transaction.
 /// A delete destroys the chunks and index entries and keeps the metadata as a tombstone.
 /// A chunk is checksummed, compressed and encrypted by <see cref="Prepare"/> on the thread pool
-/// (chunks of one upload in parallel); the shard's thread only extends the whole-blob SHA-256,
+/// (chunks of one upload in parallel); the shard's thread only extends the whole-blob checksum,
 /// which needs the chunks in order, and writes the sealed bytes.
 /// </summary>
 public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance, IShardPreparation
@@ -121,7 +121,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                     const string action = "blobs.complete_upload";
                     var resource = $"{context.ResourcePrefix}/id:{complete.BlobId}";
                     var error = OnThisShard(complete.BlobId, context)
-                        ?? (complete.Checksum is not (null or { Length: BlobHasher.ChecksumLength }) ? new ForgeOneError(ErrorCodes.InvalidArgument, $"The whole-blob checksum is a {BlobHasher.ChecksumLength}-byte SHA-256.") : null)
+                        ?? (complete.Checksum is not (null or { Length: BlobHasher.ChecksumLength }) ? new ForgeOneError(ErrorCodes.InvalidArgument, $"The whole-blob checksum is a {BlobHasher.ChecksumLength}-byte XXH3-128.") : null)
                         ?? (complete.Size < 0 || complete.ChunkCount < 0 ? new ForgeOneError(ErrorCodes.InvalidArgument, "Size and chunk count are not negative.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)

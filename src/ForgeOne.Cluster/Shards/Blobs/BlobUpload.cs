@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Storage;
@@ -117,8 +116,8 @@ public readonly record struct BlobUpload(
 }
 
 /// <summary>
-/// The whole-blob SHA-256 of uploads in flight, computed incrementally so completing a 2 GiB
-/// upload does not re-read 2 GiB. A hash state cannot be persisted, so this is a cache in front
+/// The whole-blob checksum (<see cref="BlobHasher"/>) of uploads in flight, computed
+/// incrementally so completing a 2 GiB upload does not re-read 2 GiB. A hash state cannot be persisted, so this is a cache in front
 /// of the file, keyed by how many chunks the file holds: it keeps a snapshot (a cloned hash
 /// state) for each of the last <see cref="Snapshots"/> chunk counts it reached.
 /// <code>
@@ -137,7 +136,7 @@ public sealed class BlobUploadHashes
     /// <summary>Snapshots kept per upload: a rewind deeper than this (a group commit of more chunks of one upload) rebuilds.</summary>
     public const int Snapshots = 64;
 
-    private readonly ConcurrentDictionary<RecordId, SortedList<int, IncrementalHash>> _entries = new();
+    private readonly ConcurrentDictionary<RecordId, SortedList<int, BlobHasher>> _entries = new();
 
     /// <summary>Uploads with cached state (for tests and metrics).</summary>
     public int Count => _entries.Count;
@@ -150,11 +149,11 @@ public sealed class BlobUploadHashes
     /// <c>[0, committed)</c>; <paramref name="rebuild"/> must feed those chunks' plaintext in
     /// order when the cache has no state for that count.
     /// </summary>
-    public void Advance(RecordId id, int committed, ReadOnlySpan<byte> chunk, Action<IncrementalHash> rebuild)
+    public void Advance(RecordId id, int committed, ReadOnlySpan<byte> chunk, Action<BlobHasher> rebuild)
     {
         var states = _entries.GetOrAdd(id, _ => []);
         var hash = At(states, committed, rebuild);
-        hash.AppendData(chunk);
+        hash.Append(chunk);
         states[committed + 1] = hash;
         while (states.Count > Snapshots)
         {
@@ -163,11 +162,11 @@ public sealed class BlobUploadHashes
         }
     }
 
-    /// <summary>The SHA-256 of chunks <c>[0, committed)</c>; does not consume the state (a failed completion can be retried).</summary>
-    public byte[] Current(RecordId id, int committed, Action<IncrementalHash> rebuild)
+    /// <summary>The checksum of chunks <c>[0, committed)</c>; does not consume the state (a failed completion can be retried).</summary>
+    public byte[] Current(RecordId id, int committed, Action<BlobHasher> rebuild)
     {
         using var hash = At(_entries.GetOrAdd(id, _ => []), committed, rebuild);
-        return hash.GetHashAndReset();
+        return hash.Finish();
     }
 
     /// <summary>Drops the state of a completed or abandoned upload.</summary>
@@ -183,7 +182,7 @@ public sealed class BlobUploadHashes
     }
 
     /// <summary>A new hash positioned after <paramref name="committed"/> chunks (the snapshot stays untouched).</summary>
-    private IncrementalHash At(SortedList<int, IncrementalHash> states, int committed, Action<IncrementalHash> rebuild)
+    private BlobHasher At(SortedList<int, BlobHasher> states, int committed, Action<BlobHasher> rebuild)
     {
         while (states.Count > 0 && states.Keys[^1] > committed)
         {
@@ -199,7 +198,7 @@ public sealed class BlobUploadHashes
             }
 
             states.Clear();
-            snapshot = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            snapshot = new BlobHasher();
             rebuild(snapshot);
             Rebuilds++;
             states[committed] = snapshot;
