@@ -17,7 +17,7 @@ public static class NativeLmdb
     private const string FallbackFileName = "libforgeone-lmdb.so";
     private static int _installed;
 
-    /// <summary>Installs the fallback resolver once per process. Safe to call from anywhere.</summary>
+    /// <summary>Installs the fallback resolver (and the <see cref="NativeHeap"/> settings) once per process. Safe to call from anywhere.</summary>
     public static void EnsureInstalled()
     {
         if (Interlocked.Exchange(ref _installed, 1) == 1)
@@ -25,6 +25,7 @@ public static class NativeLmdb
             return;
         }
 
+        NativeHeap.Tune();
         AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
     }
 
