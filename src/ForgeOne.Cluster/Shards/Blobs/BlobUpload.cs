@@ -117,9 +117,10 @@ public readonly record struct BlobUpload(
 
 /// <summary>
 /// The whole-blob checksum (<see cref="BlobHasher"/>) of uploads in flight, computed
-/// incrementally so completing a 2 GiB upload does not re-read 2 GiB. A hash state cannot be persisted, so this is a cache in front
-/// of the file, keyed by how many chunks the file holds: it keeps a snapshot (a cloned hash
-/// state) for each of the last <see cref="Snapshots"/> chunk counts it reached.
+/// incrementally so completing a 2 GiB upload does not re-read 2 GiB. A hash state cannot be
+/// persisted, so this is a cache in front of the file, keyed by how many chunks the file holds:
+/// it keeps a snapshot (a cloned hash state) for each of the last <see cref="Snapshots"/> chunk
+/// counts it reached.
 /// <code>
 ///   Advance(id, committed n, chunk n): state at n -> append chunk -> snapshot at n + 1
 ///   state at n:  snapshot n exists  -> clone it (dropping snapshots beyond n: they came from a
