@@ -98,6 +98,15 @@ public interface IWriteTransaction : IReadTransaction
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/>, replacing any previous value.</summary>
     void Put(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 
+    /// <summary>
+    /// Stores an envelope the caller completed with <see cref="RecordEnvelope.Seal"/> for the
+    /// same <paramref name="key"/>: the same record as <see cref="Put"/> of its payload, without
+    /// copying or checksumming the value on the writer's thread (for large values prepared
+    /// elsewhere). Only the header's format is checked here; a checksum that does not match is
+    /// refused by every read, like any corrupt record.
+    /// </summary>
+    void PutWrapped(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> envelope);
+
     /// <summary>Removes <paramref name="key"/>; returns whether it existed.</summary>
     bool Delete(string table, ReadOnlySpan<byte> key);
 }

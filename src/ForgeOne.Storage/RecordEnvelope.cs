@@ -35,9 +35,29 @@ public static class RecordEnvelope
     /// <summary>Writes the envelope for (<paramref name="key"/>, <paramref name="payload"/>) into <paramref name="destination"/>.</summary>
     public static void Wrap(ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
-        destination[0] = CurrentFormat;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[1..], Checksum(CurrentFormat, key, payload));
         payload.CopyTo(destination[HeaderSize..]);
+        Seal(key, destination[..WrappedLength(payload.Length)]);
+    }
+
+    /// <summary>
+    /// Completes an envelope whose payload the caller already wrote at
+    /// <c>envelope[HeaderSize..]</c> (a large value built in place, off the writer's thread, for
+    /// <see cref="IWriteTransaction.PutWrapped"/>): writes the header for <paramref name="key"/>.
+    /// </summary>
+    public static void Seal(ReadOnlySpan<byte> key, Span<byte> envelope)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(envelope.Length, HeaderSize, nameof(envelope));
+        envelope[0] = CurrentFormat;
+        BinaryPrimitives.WriteUInt32LittleEndian(envelope[1..], Checksum(CurrentFormat, key, envelope[HeaderSize..]));
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="envelope"/> has a current-format header (its checksum is not recomputed).</summary>
+    public static void CheckSealed(ReadOnlySpan<byte> envelope)
+    {
+        if (envelope.Length < HeaderSize || envelope[0] != CurrentFormat)
+        {
+            throw new ArgumentException($"not a sealed format-{CurrentFormat} envelope", nameof(envelope));
+        }
     }
 
     /// <summary>A newly allocated envelope; for cold paths and tests.</summary>

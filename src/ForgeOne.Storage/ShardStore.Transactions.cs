@@ -354,6 +354,14 @@ public sealed partial class ShardStore
             Check(Txn.Put(db, key, envelope, PutOptions.None), table, key);
         }
 
+        public void PutWrapped(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> envelope)
+        {
+            ThrowIfEnded();
+            var db = WritableTable(table, key);
+            RecordEnvelope.CheckSealed(envelope);
+            Check(Txn.Put(db, key, envelope, PutOptions.None), table, key);
+        }
+
         public bool Delete(string table, ReadOnlySpan<byte> key)
         {
             ThrowIfEnded();

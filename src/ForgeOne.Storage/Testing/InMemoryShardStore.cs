@@ -242,6 +242,13 @@ public sealed class InMemoryShardStore : IShardStore
             State = State.SetItem(table, rows.SetItem(k, RecordEnvelope.Wrap(k, value)));
         }
 
+        public void PutWrapped(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> envelope)
+        {
+            var rows = WritableRows(table, key);
+            RecordEnvelope.CheckSealed(envelope);
+            State = State.SetItem(table, rows.SetItem(key.ToArray(), envelope.ToArray()));
+        }
+
         public bool Delete(string table, ReadOnlySpan<byte> key)
         {
             var rows = WritableRows(table, key);

@@ -61,8 +61,12 @@ public sealed partial class BlobShardHandler
                 throw new ForgeOneException(ErrorCodes.ChecksumMismatch, $"Chunk {put.Index} of blob {put.BlobId} does not match the checksum the client sent.");
             }
 
-            sealedBuffer = ArrayPool<byte>.Shared.Rent(RecordCipher.GetCiphertextLength(packed.Length));
-            var length = context.Security.Encrypt(Tables.BlobChunks, RecordKeys.BlobChunk(put.BlobId, put.Index), frame.AsSpan(0, packed.Length), sealedBuffer);
+            // Encrypted straight into a storage envelope sealed here, so the shard's thread
+            // stores it without another copy or checksum pass (IWriteTransaction.PutWrapped).
+            var key = RecordKeys.BlobChunk(put.BlobId, put.Index);
+            sealedBuffer = ArrayPool<byte>.Shared.Rent(RecordEnvelope.WrappedLength(RecordCipher.GetCiphertextLength(packed.Length)));
+            var length = RecordEnvelope.HeaderSize + context.Security.Encrypt(Tables.BlobChunks, key, frame.AsSpan(0, packed.Length), sealedBuffer.AsSpan(RecordEnvelope.HeaderSize));
+            RecordEnvelope.Seal(key, sealedBuffer.AsSpan(0, length));
             var prepared = new PreparedChunk(put, sealedBuffer, length, packed.Checksum, packed.Compressed);
             sealedBuffer = null;
             return prepared;
@@ -110,7 +114,7 @@ public sealed partial class BlobShardHandler
         }
 
         _hashes.Advance(id, upload.NextChunk, put.Data, hash => Rehash(txn, meta, upload.NextChunk, hash, context));
-        txn.Put(Tables.BlobChunks, RecordKeys.BlobChunk(id, put.Index), prepared.Sealed.AsSpan(0, prepared.SealedLength));
+        txn.PutWrapped(Tables.BlobChunks, RecordKeys.BlobChunk(id, put.Index), prepared.Sealed.AsSpan(0, prepared.SealedLength));
         var next = upload with
         {
             NextChunk = put.Index + 1,
