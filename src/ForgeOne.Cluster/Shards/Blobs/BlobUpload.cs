@@ -211,8 +211,9 @@ public sealed class BlobUploadHashes
 
 /// <summary>
 /// A <see cref="BlobProtocol.PutBlobChunk"/> after <see cref="BlobShardHandler.Prepare"/>: the
-/// encrypted frame in a sealed storage envelope, ready to store, in the first <paramref name="SealedLength"/> bytes of a pooled
-/// buffer. Lives only inside the shard actor; never sent.
+/// encrypted frame in a sealed storage envelope, ready to store, in the first
+/// <paramref name="SealedLength"/> bytes of a pooled buffer. Lives only inside the shard actor;
+/// never sent.
 /// </summary>
 internal sealed record PreparedChunk(BlobProtocol.PutBlobChunk Put, byte[] Sealed, int SealedLength, byte[] Checksum, bool Compressed) : IShardCommand
 {
