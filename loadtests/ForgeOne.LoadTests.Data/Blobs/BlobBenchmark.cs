@@ -255,26 +255,28 @@ public static class BlobBenchmark
     }
 
     /// <summary>
-    /// Small uploads, downloads and deletes until a whole round compiles no method: the JIT's
-    /// tiering (call counting, then tier-1 and PGO re-compiles on a background thread) otherwise
-    /// goes on into the timed transfer and takes a core from it. At most 60 rounds.
+    /// Small uploads, downloads and deletes until three rounds in a row compile no method: the
+    /// JIT's tiering (call counting, then tier-1 and PGO re-compiles on a background thread)
+    /// otherwise goes on into the timed transfer and takes a core from it. One quiet round is not
+    /// enough: promotions wait for a pause in new compilations and can land in the next round.
+    /// At most 60 rounds.
     /// </summary>
     private static async Task WarmUp(BlobClient client, bool text)
     {
+        const int quietRoundsNeeded = 3;
         var rounds = 0;
-        long compiled;
-        do
+        var quiet = 0;
+        while (quiet < quietRoundsNeeded && rounds < 60)
         {
             var before = System.Runtime.JitInfo.GetCompiledMethodCount();
             var warm = await client.UploadAsync(new SeededStream(48 * ChunkSize, 7 + rounds, text), "warm.bin", "application/octet-stream");
             await client.DownloadAsync(warm.Id, Stream.Null);
             await client.DeleteAsync(warm.Id);
-            compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - before;
+            quiet = System.Runtime.JitInfo.GetCompiledMethodCount() == before ? quiet + 1 : 0;
             rounds++;
         }
-        while (compiled > 0 && rounds < 60);
 
-        Console.WriteLine($"  warm-up: {rounds} rounds of 48 MiB up + down + delete; the last compiled {compiled} methods");
+        Console.WriteLine($"  warm-up: {rounds} rounds of 48 MiB up + down + delete, the last {quiet} compiling no method");
     }
 
     /// <summary>Runs <paramref name="transfer"/>; prints its time and how many cores the process kept busy meanwhile.</summary>
