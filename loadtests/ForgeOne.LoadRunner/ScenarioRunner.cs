@@ -1,6 +1,6 @@
 namespace ForgeOne.LoadRunner;
 
-/// <summary>How a run is bounded and where its reports go.</summary>
+/// <summary>How a run is bounded, what it prints while it runs, and where its reports go.</summary>
 public sealed record LoadRunnerOptions
 {
     /// <summary>Report title and file base name.</summary>
@@ -19,11 +19,26 @@ public sealed record LoadRunnerOptions
     /// <summary>How long calls may take to honour cancellation after the time bound before they are abandoned.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Folder for the Markdown, HTML and CSV reports; null writes no files.</summary>
+    /// <summary>How often the timeline gets a point, runtime thresholds are checked and live progress is redrawn.</summary>
+    public TimeSpan ReportingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Folder for the Markdown, CSV, text and HTML reports; null writes no files.</summary>
     public string? ReportFolder { get; init; } = "reports";
 
-    /// <summary>Where the console summary goes; null prints nothing.</summary>
+    /// <summary>Where the final summary goes; null prints nothing.</summary>
     public TextWriter? Console { get; init; } = System.Console.Out;
+
+    /// <summary>Where live progress goes (each reporting interval); null shows none.</summary>
+    public TextWriter? Progress { get; init; }
+
+    /// <summary>Redraw the progress table in place (a terminal) or print plain lines (a log). Null: in place when the writer is an interactive console.</summary>
+    public bool? ProgressInPlace { get; init; }
+
+    /// <summary>Seed of the random load simulations, so a run can be repeated.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Facts about the run (target, run file, machine) shown in the reports.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Configuration { get; init; } = [];
 
     /// <summary>The clock: real time by default, a fake one in tests.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
@@ -31,14 +46,20 @@ public sealed record LoadRunnerOptions
 
 /// <summary>
 /// Runs scenarios concurrently under their load simulations, within the in-flight and time
-/// bounds of <see cref="LoadRunnerOptions"/>, and returns (and writes) the report.
+/// bounds of <see cref="LoadRunnerOptions"/>; checks thresholds while running and at the end;
+/// returns (and writes) the report.
 /// </summary>
-public sealed class ScenarioRunner
+/// <remarks>
+/// A run, per lane (one scenario, or one group of weighted scenarios sharing a load):
+/// <code>
+///   init (all) -> [warm-up: plan played for WarmUp, stats discarded] -> measured: plan played
+///              -> drain in-flight calls -> clean (all) -> final threshold checks -> report
+/// </code>
+/// A reporting tick runs beside it: timeline point, runtime threshold checks (which may abort the
+/// run), live progress.
+/// </remarks>
+public sealed partial class ScenarioRunner
 {
-    // Sleeping for less than this is pointless (timer resolution); such starts go out immediately
-    // and their latency is still measured from their intended time.
-    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(1);
-
     private readonly LoadRunnerOptions _options;
 
     /// <summary>Creates a runner; the options are validated here, not halfway through a run.</summary>
@@ -48,21 +69,19 @@ public sealed class ScenarioRunner
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxInFlight);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MaxDuration, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.DrainTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReportingInterval, TimeSpan.FromMilliseconds(10));
         _options = options;
     }
 
     /// <summary>
     /// Runs every scenario's init, then all load concurrently, then every clean; writes the
-    /// reports and prints the console summary as configured.
+    /// reports and prints the summary as configured. Invalid scenarios (duplicate names, weighted
+    /// scenarios with different loads, a mixed iterations plan) throw before any init runs.
     /// </summary>
     public async Task<RunReport> RunAsync(IReadOnlyList<Scenario> scenarios, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scenarios);
-        if (scenarios.Select(s => s.Name).Distinct(StringComparer.Ordinal).Count() != scenarios.Count)
-        {
-            throw new ArgumentException("Scenario names must be unique: reports are keyed by them.", nameof(scenarios));
-        }
-
+        var lanes = BuildLanes(scenarios);
         var time = _options.Time;
         foreach (var scenario in scenarios)
         {
@@ -75,17 +94,26 @@ public sealed class ScenarioRunner
         var startedAt = time.GetUtcNow();
         var started = time.GetTimestamp();
         using var bound = new CancellationTokenSource(_options.MaxDuration, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, cancellationToken);
+        using var abort = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, abort.Token, cancellationToken);
         using var inFlight = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
+        var live = new LiveProgress(_options.Progress, _options.ProgressInPlace, _options.ReportingInterval);
 
-        var runs = scenarios.Select(s => new ScenarioRun(s, time, inFlight, linked.Token)).ToArray();
-        await Task.WhenAll(runs.Select(r => r.ScheduleAsync())).ConfigureAwait(false);
+        var runs = lanes.Select(l => l.Start(inFlight, linked.Token)).ToArray();
+        using var ticking = new CancellationTokenSource();
+        var ticker = TickAsync(lanes, started, abort, live, ticking.Token);
+        await Task.WhenAll(runs).ConfigureAwait(false);
 
-        // Drain: take every in-flight slot, i.e. wait for every started call. Once the time bound
-        // has passed that wait is itself bounded, so a step that ignores cancellation cannot hang the run.
+        // Drain: take every in-flight slot, i.e. wait for every started call. Once the run has
+        // been stopped that wait is itself bounded, so a step that ignores cancellation cannot hang it.
         var drained = await DrainAsync(inFlight, linked.Token).ConfigureAwait(false);
-        var stoppedByBound = bound.IsCancellationRequested || !drained;
+        await ticking.CancelAsync().ConfigureAwait(false);
+        await ticker.ConfigureAwait(false);
         var duration = time.GetElapsedTime(started);
+        foreach (var lane in lanes)
+        {
+            lane.AddPoints(time.GetElapsedTime(started), final: true);
+        }
 
         foreach (var scenario in scenarios)
         {
@@ -95,20 +123,98 @@ public sealed class ScenarioRunner
             }
         }
 
-        var report = new RunReport(
-            _options.Name,
-            startedAt,
-            duration,
-            stoppedByBound,
-            runs.Select(r => r.Stats.Snapshot(r.Scenario.Name, r.Duration ?? duration)).ToArray());
+        var reason = abort.IsCancellationRequested ? StopReason.ThresholdAbort
+            : bound.IsCancellationRequested || !drained ? StopReason.TimeBound
+            : cancellationToken.IsCancellationRequested ? StopReason.Cancelled
+            : StopReason.Completed;
+        var members = lanes.SelectMany(l => l.Members).OrderBy(m => m.Order).ToArray();
+        var stats = members.Select(m => m.Snapshot(time, duration)).ToArray();
+        var report = new RunReport(_options.Name, startedAt, duration, reason, stats)
+        {
+            Thresholds = members.Zip(stats).SelectMany(p => p.First.FinalThresholds(p.Second)).ToArray(),
+            Timelines = members.Select(m => new ScenarioTimeline(m.Scenario.Name, _options.ReportingInterval, m.Points)).ToArray(),
+            Plans = members.Select(m => new ScenarioPlan(m.Scenario.Name, m.Scenario.Weight, m.Scenario.WarmUp, m.Scenario.Simulations.Select(s => s.Describe()).ToArray())).ToArray(),
+            Configuration =
+            [
+                .. _options.Configuration,
+                new("max in flight", _options.MaxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new("max duration", DurationText.Format(_options.MaxDuration)),
+                new("seed", _options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ],
+        };
 
         if (_options.ReportFolder is not null)
         {
             await ReportWriter.WriteAsync(report, _options.ReportFolder, CancellationToken.None).ConfigureAwait(false);
         }
 
-        _options.Console?.Write(ReportRenderer.ConsoleTable(report));
+        _options.Console?.Write(ReportRenderer.Text(report));
         return report;
+    }
+
+    private Lane[] BuildLanes(IReadOnlyList<Scenario> scenarios)
+    {
+        if (scenarios.Select(s => s.Name).Distinct(StringComparer.Ordinal).Count() != scenarios.Count)
+        {
+            throw new ArgumentException("Scenario names must be unique: reports are keyed by them.", nameof(scenarios));
+        }
+
+        if (scenarios.Any(s => s.Weight < 0 || s.WarmUp < TimeSpan.Zero))
+        {
+            throw new ArgumentException("Weights and warm-ups cannot be negative.", nameof(scenarios));
+        }
+
+        var members = scenarios.Select((s, i) => new Member(s, i)).ToArray();
+        var weighted = members.Where(m => m.Scenario.Weight > 0).ToArray();
+        if (weighted.Length > 0)
+        {
+            var first = weighted[0].Scenario;
+            var different = weighted.FirstOrDefault(m => !m.Scenario.Simulations.SequenceEqual(first.Simulations) || m.Scenario.WarmUp != first.WarmUp);
+            if (different is not null)
+            {
+                throw new ArgumentException(
+                    $"Weighted scenarios share one load: '{different.Scenario.Name}' must have the same load simulations and warm-up as '{first.Name}'.", nameof(scenarios));
+            }
+        }
+
+        var lanes = members.Where(m => m.Scenario.Weight == 0)
+            .Select(m => new Lane([m], LoadPlanner.Plan(m.Scenario.Simulations, _options.Seed), m.Scenario.WarmUp, _options.Time))
+            .ToList();
+        if (weighted.Length > 0)
+        {
+            lanes.Add(new Lane(weighted, LoadPlanner.Plan(weighted[0].Scenario.Simulations, _options.Seed), weighted[0].Scenario.WarmUp, _options.Time));
+        }
+
+        return [.. lanes];
+    }
+
+    private async Task TickAsync(Lane[] lanes, long started, CancellationTokenSource abort, LiveProgress live, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_options.ReportingInterval, _options.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                var elapsed = _options.Time.GetElapsedTime(started);
+                var rows = new List<ProgressRow>();
+                foreach (var lane in lanes)
+                {
+                    rows.AddRange(lane.AddPoints(elapsed, final: false));
+                    if (lane.CheckThresholds())
+                    {
+                        await abort.CancelAsync().ConfigureAwait(false);
+                    }
+                }
+
+                live.Show(elapsed, rows);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The run has drained.
+        }
+
+        live.Finish();
     }
 
     private async Task<bool> DrainAsync(SemaphoreSlim inFlight, CancellationToken runToken)
@@ -126,7 +232,7 @@ public sealed class ScenarioRunner
                 }
                 catch (OperationCanceledException)
                 {
-                    // The bound passed while calls were still running: from here on, wait at most DrainTimeout.
+                    // Stopped while calls were still running: from here on, wait at most DrainTimeout.
                 }
 
                 continue;
@@ -144,135 +250,5 @@ public sealed class ScenarioRunner
 
         inFlight.Release(acquired);
         return true;
-    }
-
-    /// <summary>The live state of one scenario during a run.</summary>
-    private sealed class ScenarioRun(Scenario scenario, TimeProvider time, SemaphoreSlim inFlight, CancellationToken token)
-    {
-        private readonly long _started = time.GetTimestamp();
-        private long _invocations;
-        private long _lastCompletion;
-
-        public Scenario Scenario { get; } = scenario;
-
-        public StatsCollector Stats { get; } = new();
-
-        /// <summary>From the scenario's start to its last completed call; null when none completed.</summary>
-        public TimeSpan? Duration => Volatile.Read(ref _lastCompletion) is var last && last == 0
-            ? null
-            : TimeSpan.FromTicks((long)((last - _started) * ((double)TimeSpan.TicksPerSecond / time.TimestampFrequency)));
-
-        public async Task ScheduleAsync()
-        {
-            try
-            {
-                foreach (var phase in LoadPlanner.Plan(Scenario.Simulations))
-                {
-                    if (phase.IsOpen)
-                    {
-                        await RunOpenAsync(phase).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await DelayUntilAsync(phase.Start).ConfigureAwait(false);
-                        // Each loop on the thread pool: a step that completes synchronously would
-                        // otherwise run the first loop to the end before the second one starts.
-                        var loops = Enumerable.Range(0, phase.Copies).Select(_ => Task.Run(() => RunClosedLoopAsync(phase.End), token));
-                        await Task.WhenAll(loops).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // Time bound or caller cancellation: stop starting calls; the runner drains.
-            }
-        }
-
-        private async Task RunOpenAsync(PlannedPhase phase)
-        {
-            foreach (var offset in phase.StartOffsets())
-            {
-                await DelayUntilAsync(offset).ConfigureAwait(false);
-                await AcquireAsync().ConfigureAwait(false);
-                var intended = _started + (long)(offset.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
-
-                // Dispatched, not called inline: a synchronous (CPU-bound) step must not hold up
-                // the timetable, or the open model would quietly become a single closed loop.
-                _ = Task.Run(() => InvokeAsync(intended), CancellationToken.None);
-            }
-        }
-
-        private async Task RunClosedLoopAsync(TimeSpan end)
-        {
-            while (time.GetElapsedTime(_started) < end)
-            {
-                await AcquireAsync().ConfigureAwait(false);
-
-                // Closed model: the next call starts when this one ends, so "intended" is now.
-                await InvokeAsync(time.GetTimestamp()).ConfigureAwait(false);
-            }
-        }
-
-        // A slot freed by a call that was itself cancelled can reach this waiter before the
-        // waiter sees the cancellation: re-check, so no call starts after the time bound.
-        private async Task AcquireAsync()
-        {
-            await inFlight.WaitAsync(token).ConfigureAwait(false);
-            if (token.IsCancellationRequested)
-            {
-                inFlight.Release();
-                token.ThrowIfCancellationRequested();
-            }
-        }
-
-        private async Task DelayUntilAsync(TimeSpan offset)
-        {
-            var due = offset - time.GetElapsedTime(_started);
-            if (due >= MinDelay)
-            {
-                await Task.Delay(due, time, token).ConfigureAwait(false);
-            }
-
-            token.ThrowIfCancellationRequested();
-        }
-
-        // Called with an in-flight slot held; releases it. Never throws.
-        private async Task InvokeAsync(long intendedTimestamp)
-        {
-            try
-            {
-                var number = Interlocked.Increment(ref _invocations) - 1;
-                StepResult result;
-                try
-                {
-                    result = await Scenario.Step(new ScenarioContext(Scenario.Name, number, token)).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (token.IsCancellationRequested)
-                {
-                    Stats.RecordCancelled();
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    result = StepResult.Fail(ex.GetType().Name);
-                }
-
-                var now = time.GetTimestamp();
-                var micros = (long)((now - intendedTimestamp) * (1_000_000.0 / time.TimestampFrequency));
-                Stats.Record(result, micros);
-                Volatile.Write(ref _lastCompletion, now);
-            }
-            finally
-            {
-                try
-                {
-                    inFlight.Release();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The run ended without this call: it ignored cancellation past the drain timeout.
-                }
-            }
-        }
     }
 }

@@ -2,18 +2,22 @@ using HdrHistogram;
 
 namespace ForgeOne.LoadRunner;
 
-/// <summary>Latency percentiles in microseconds (the unit the histogram records in).</summary>
-public readonly record struct LatencySummary(long P50Us, long P75Us, long P95Us, long P99Us, long MaxUs, double MeanUs)
+/// <summary>Latency of a set of calls in microseconds (the unit the histograms record in).</summary>
+public readonly record struct LatencySummary(long MinUs, double MeanUs, long MaxUs, double StdDevUs, long P50Us, long P75Us, long P95Us, long P99Us)
 {
     /// <summary>Microseconds to milliseconds, for reports.</summary>
     public static double ToMs(long micros) => micros / 1000.0;
+
+    /// <summary>Microseconds to milliseconds, for reports.</summary>
+    public static double ToMs(double micros) => micros / 1000.0;
 }
 
 /// <summary>
-/// The result of one scenario. <see cref="Requests"/> = <see cref="Ok"/> + <see cref="Fail"/>;
-/// calls cut off by the run's time bound are counted in <see cref="Cancelled"/> only, so a bounded
-/// run does not report them as system failures. <see cref="Latency"/> covers successful calls
-/// (fast failures would otherwise flatter the percentiles); <see cref="FailLatency"/> the failures.
+/// The result of one scenario (or of one step inside it: <see cref="Steps"/> is then empty).
+/// <see cref="Requests"/> = <see cref="Ok"/> + <see cref="Fail"/>; calls cut off by the run's time
+/// bound or an abort are counted in <see cref="Cancelled"/> only, so a bounded run does not report
+/// them as system failures. <see cref="Latency"/> covers successful calls (fast failures would
+/// otherwise flatter the percentiles); <see cref="FailLatency"/> the failures.
 /// </summary>
 public sealed record ScenarioStats(
     string Name,
@@ -26,10 +30,13 @@ public sealed record ScenarioStats(
     LatencySummary FailLatency,
     IReadOnlyDictionary<string, long> Errors)
 {
+    /// <summary>The named steps measured inside the scenario, in the order they were first seen.</summary>
+    public IReadOnlyList<ScenarioStats> Steps { get; init; } = [];
+
     /// <summary>Completed calls, ok or failed.</summary>
     public long Requests => Ok + Fail;
 
-    /// <summary>Completed calls per second over the scenario's measured duration.</summary>
+    /// <summary>Completed calls per second over the measured duration.</summary>
     public double Rps => Duration > TimeSpan.Zero ? Requests / Duration.TotalSeconds : 0;
 
     /// <summary>Successful calls per second.</summary>
@@ -37,12 +44,25 @@ public sealed record ScenarioStats(
 
     /// <summary>Bytes per second (as reported by the step) over the measured duration.</summary>
     public double BytesPerSecond => Duration > TimeSpan.Zero ? Bytes / Duration.TotalSeconds : 0;
+
+    /// <summary>Failed share of completed calls, in percent (0 when none completed).</summary>
+    public double FailPercent => Requests > 0 ? 100.0 * Fail / Requests : 0;
+
+    /// <summary>Share of completed calls that failed with <paramref name="error"/>, in percent.</summary>
+    public double ErrorPercent(string error) => Requests > 0 ? 100.0 * Errors.GetValueOrDefault(error) / Requests : 0;
+
+    /// <summary>A step by name, or null.</summary>
+    public ScenarioStats? Step(string name) => Steps.FirstOrDefault(s => s.Name == name);
 }
 
+/// <summary>What happened in one reporting interval (for the charts and the live table).</summary>
+public readonly record struct IntervalStats(long Ok, long Fail, long Bytes, long P50Us, long P99Us, long MaxUs);
+
 /// <summary>
-/// Thread-safe accumulator for one scenario. Latencies are recorded in microseconds into
+/// Thread-safe accumulator for one scenario or step. Latencies are recorded in microseconds into
 /// HdrHistograms (3 significant digits, up to one hour); longer values are clamped to the top
-/// rather than thrown away, so a pathological stall still shows as the max.
+/// rather than thrown away, so a pathological stall still shows as the max. Besides the totals
+/// it keeps the current reporting interval, which <see cref="TakeInterval"/> hands out and resets.
 /// </summary>
 public sealed class StatsCollector
 {
@@ -57,11 +77,18 @@ public sealed class StatsCollector
     private readonly object _gate = new();
     private readonly LongHistogram _ok = new(HighestTrackableMicros, 3);
     private readonly LongHistogram _fail = new(HighestTrackableMicros, 3);
+    private readonly LongHistogram _intervalOk = new(HighestTrackableMicros, 3);
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private readonly List<(string Name, StatsCollector Stats)> _steps = [];
+    private readonly MinMax _okRange = new();
+    private readonly MinMax _failRange = new();
     private long _okCount;
     private long _failCount;
     private long _cancelled;
     private long _bytes;
+    private long _intervalOkCount;
+    private long _intervalFailCount;
+    private long _intervalBytes;
 
     /// <summary>Records one completed call.</summary>
     public void Record(StepResult result, long latencyMicros)
@@ -70,15 +97,21 @@ public sealed class StatsCollector
         lock (_gate)
         {
             _bytes += result.Bytes;
+            _intervalBytes += result.Bytes;
             if (result.IsOk)
             {
                 _okCount++;
+                _intervalOkCount++;
                 _ok.RecordValue(value);
+                _intervalOk.RecordValue(value);
+                _okRange.Add(value);
                 return;
             }
 
             _failCount++;
+            _intervalFailCount++;
             _fail.RecordValue(value);
+            _failRange.Add(value);
             var key = result.Error ?? "failed";
             if (!_errors.ContainsKey(key) && _errors.Count >= MaxDistinctErrors)
             {
@@ -92,9 +125,35 @@ public sealed class StatsCollector
     /// <summary>Records a call cut off by the run's time bound or cancellation.</summary>
     public void RecordCancelled() => Interlocked.Increment(ref _cancelled);
 
-    /// <summary>A consistent snapshot of everything recorded so far.</summary>
+    /// <summary>The collector of the named step inside this scenario (created on first use).</summary>
+    public StatsCollector Step(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        lock (_steps)
+        {
+            foreach (var (stepName, stats) in _steps)
+            {
+                if (stepName == name)
+                {
+                    return stats;
+                }
+            }
+
+            var created = new StatsCollector();
+            _steps.Add((name, created));
+            return created;
+        }
+    }
+
+    /// <summary>A consistent snapshot of everything recorded so far (steps included).</summary>
     public ScenarioStats Snapshot(string name, TimeSpan duration)
     {
+        (string Name, StatsCollector Stats)[] steps;
+        lock (_steps)
+        {
+            steps = [.. _steps];
+        }
+
         lock (_gate)
         {
             return new ScenarioStats(
@@ -104,27 +163,58 @@ public sealed class StatsCollector
                 Interlocked.Read(ref _cancelled),
                 _bytes,
                 duration,
-                Summarize(_ok),
-                Summarize(_fail),
-                new Dictionary<string, long>(_errors, StringComparer.Ordinal));
+                Summarize(_ok, _okRange),
+                Summarize(_fail, _failRange),
+                new Dictionary<string, long>(_errors, StringComparer.Ordinal))
+            {
+                Steps = steps.Select(s => s.Stats.Snapshot(s.Name, duration)).ToArray(),
+            };
         }
     }
 
-    /// <summary>Percentiles of a histogram; all zero when it is empty.</summary>
-    public static LatencySummary Summarize(HistogramBase histogram)
+    /// <summary>What was recorded since the previous call (or the start), then starts a new interval.</summary>
+    public IntervalStats TakeInterval()
     {
-        ArgumentNullException.ThrowIfNull(histogram);
-        if (histogram.TotalCount == 0)
+        lock (_gate)
         {
-            return default;
+            var empty = _intervalOk.TotalCount == 0;
+            var result = new IntervalStats(
+                _intervalOkCount,
+                _intervalFailCount,
+                _intervalBytes,
+                empty ? 0 : _intervalOk.GetValueAtPercentile(50),
+                empty ? 0 : _intervalOk.GetValueAtPercentile(99),
+                empty ? 0 : _intervalOk.GetMaxValue());
+            _intervalOk.Reset();
+            (_intervalOkCount, _intervalFailCount, _intervalBytes) = (0, 0, 0);
+            return result;
         }
+    }
 
-        return new LatencySummary(
-            histogram.GetValueAtPercentile(50),
-            histogram.GetValueAtPercentile(75),
-            histogram.GetValueAtPercentile(95),
-            histogram.GetValueAtPercentile(99),
-            histogram.GetMaxValue(),
-            histogram.GetMean());
+    // Min and max are kept exactly: the histogram's own are bucket bounds (3 significant digits).
+    private static LatencySummary Summarize(HistogramBase histogram, MinMax range) =>
+        histogram.TotalCount == 0
+            ? default
+            : new LatencySummary(
+                range.Min,
+                histogram.GetMean(),
+                range.Max,
+                histogram.GetStdDeviation(),
+                histogram.GetValueAtPercentile(50),
+                histogram.GetValueAtPercentile(75),
+                histogram.GetValueAtPercentile(95),
+                histogram.GetValueAtPercentile(99));
+
+    private sealed class MinMax
+    {
+        public long Min { get; private set; } = long.MaxValue;
+
+        public long Max { get; private set; } = long.MinValue;
+
+        public void Add(long value)
+        {
+            Min = Math.Min(Min, value);
+            Max = Math.Max(Max, value);
+        }
     }
 }

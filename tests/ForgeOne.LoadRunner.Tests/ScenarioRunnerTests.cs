@@ -160,7 +160,7 @@ public class ScenarioRunnerTests
 
             await new ScenarioRunner(Options() with { ReportFolder = folder, Console = console }).RunAsync([scenario]);
 
-            Assert.Equal(["test.csv", "test.html", "test.md"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["test.csv", "test.html", "test.md", "test.txt"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             Assert.Contains("one", console.ToString(), StringComparison.Ordinal);
         }
         finally
