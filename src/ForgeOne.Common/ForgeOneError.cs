@@ -106,6 +106,19 @@ public static class ErrorCodes
     /// <summary>A topic's data was sent to shards of another residency zone than its policy names.</summary>
     public const string ResidencyMismatch = "cluster.residency_mismatch";
 
+    // request.* : client request ids (idempotent writes).
+    /// <summary>
+    /// The request id was already used, within the shard's idempotency window, for a different
+    /// request (another fingerprint); nothing was written. Not retryable: use a new id.
+    /// </summary>
+    public const string RequestKeyReused = "request.key_reused";
+
+    /// <summary>
+    /// A request with this id is still being processed (admitted, not yet committed); nothing
+    /// new was written. Retry after a short back-off to receive its outcome.
+    /// </summary>
+    public const string RequestInFlight = "request.in_flight";
+
     // retention.*
     public const string RetentionExpired = "retention.expired";
     public const string LegalHold = "retention.legal_hold";

@@ -27,6 +27,10 @@ public static class Tables
     public const string EventIndex = "event_index";
     public const string Topics = "topics";
 
+    // logs and events: outcomes of writes that carried a client request id (idempotency)
+    public const string Requests = "requests";
+    public const string RequestExpiry = "request_expiry";
+
     // every shard
     public const string Audit = "audit";
     public const string Keys = "keys";
@@ -35,9 +39,9 @@ public static class Tables
 
     private static readonly string[] Common = [Audit, Keys, SchemaHistory, ShardMeta];
     private static readonly IReadOnlyList<string> SystemTables = [Metadata, Snapshots, Metrics, Settings, .. Common];
-    private static readonly IReadOnlyList<string> LogTables = [Logs, LogIndex, Checkpoints, .. Common];
+    private static readonly IReadOnlyList<string> LogTables = [Logs, LogIndex, Checkpoints, Requests, RequestExpiry, .. Common];
     private static readonly IReadOnlyList<string> BlobTables = [BlobMetadata, BlobChunks, BlobIndex, .. Common];
-    private static readonly IReadOnlyList<string> EventTables = [Events, EventIndex, Topics, .. Common];
+    private static readonly IReadOnlyList<string> EventTables = [Events, EventIndex, Topics, Requests, RequestExpiry, .. Common];
 
     /// <summary>Every table a shard of <paramref name="kind"/> holds, kind-specific tables first.</summary>
     public static IReadOnlyList<string> For(ShardKind kind) => kind switch

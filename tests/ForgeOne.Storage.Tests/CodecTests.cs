@@ -112,9 +112,9 @@ public sealed class CodecTests
     public void Tables_ForEachKind_MatchTheSchema()
     {
         Assert.Equal(["metadata", "snapshots", "metrics", "settings", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.System));
-        Assert.Equal(["logs", "log_index", "checkpoints", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Logs));
+        Assert.Equal(["logs", "log_index", "checkpoints", "requests", "request_expiry", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Logs));
         Assert.Equal(["blob_metadata", "blob_chunks", "blob_index", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Blobs));
-        Assert.Equal(["events", "event_index", "topics", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Events));
+        Assert.Equal(["events", "event_index", "topics", "requests", "request_expiry", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Events));
         Assert.Equal(Path.Combine("/data", "blobs", "shard-0042.mdb"), ShardStore.PathFor("/data", ShardKind.Blobs, 42));
     }
 }

@@ -258,8 +258,20 @@ public sealed class ShardOptions
     /// </summary>
     public TimeSpan ReadAuditDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// How long a log or events shard remembers the outcome of a write that carried a client
+    /// request id: a retry within it returns the original ids and writes nothing. Longer costs
+    /// disk (one small record per request, pruned as it expires).
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(1);
+
     internal IEnumerable<string> Validate()
     {
+        if (IdempotencyWindow < TimeSpan.FromMinutes(1) || IdempotencyWindow > TimeSpan.FromDays(7))
+        {
+            yield return $"ForgeOne:Shards:IdempotencyWindow {IdempotencyWindow} must be 1 minute..7 days.";
+        }
+
         if (ReadAuditDelay < TimeSpan.Zero || ReadAuditDelay > TimeSpan.FromSeconds(10))
         {
             yield return $"ForgeOne:Shards:ReadAuditDelay {ReadAuditDelay} must be 0..10 seconds.";

@@ -121,8 +121,11 @@ public static class EventProtocol
     /// <summary>One event as a client submits it; the shard assigns the id.</summary>
     public sealed record EventInput(DateTimeOffset Timestamp, Priority Priority, byte[] Payload, Dictionary<string, string>? Metadata = null, string? CheckpointMarker = null);
 
-    /// <summary>Publishes one event. Reply: <see cref="EventPublished"/> (after commit) or <see cref="EventFailed"/>.</summary>
-    public sealed record PublishEvent(Caller Caller, string Topic, EventInput Event, string? Zone = null) : IShardCommand, IZoned
+    /// <summary>
+    /// Publishes one event. Reply: <see cref="EventPublished"/> (after commit) or <see cref="EventFailed"/>.
+    /// With a <paramref name="RequestId"/> a retry returns the first attempt's id and writes nothing.
+    /// </summary>
+    public sealed record PublishEvent(Caller Caller, string Topic, EventInput Event, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -137,8 +140,9 @@ public static class EventProtocol
     /// <summary>
     /// Publishes a batch to one topic as one operation: validated as a whole (one bad entry refuses
     /// all), one transaction, one audit record. Reply: <see cref="EventsPublished"/> or <see cref="EventFailed"/>.
+    /// With a <paramref name="RequestId"/> a retry returns the first attempt's ids and writes nothing.
     /// </summary>
-    public sealed record PublishEvents(Caller Caller, string Topic, EventInput[] Events, string? Zone = null) : IShardCommand, IZoned
+    public sealed record PublishEvents(Caller Caller, string Topic, EventInput[] Events, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -150,11 +154,19 @@ public static class EventProtocol
         public int? ShardNumber => null;
     }
 
-    /// <summary>The event was committed under <paramref name="Id"/>.</summary>
-    public sealed record EventPublished(string Topic, RecordId Id) : IForgeOneMessage;
+    /// <summary>The event was committed under <paramref name="Id"/> (<paramref name="Replayed"/>: by an earlier attempt of the same request).</summary>
+    public sealed record EventPublished(string Topic, RecordId Id, bool Replayed = false) : IWriteOutcome
+    {
+        /// <inheritdoc />
+        public IReadOnlyList<RecordId> OutcomeIds => [Id];
+    }
 
-    /// <summary>The batch was committed; ids in input order.</summary>
-    public sealed record EventsPublished(string Topic, RecordId[] Ids) : IForgeOneMessage;
+    /// <summary>The batch was committed; ids in input order (<paramref name="Replayed"/>: by an earlier attempt of the same request).</summary>
+    public sealed record EventsPublished(string Topic, RecordId[] Ids, bool Replayed = false) : IWriteOutcome
+    {
+        /// <inheritdoc />
+        public IReadOnlyList<RecordId> OutcomeIds => Ids;
+    }
 
     /// <summary>
     /// An event as a reader sees it. A field class the reader may not read comes back null and is

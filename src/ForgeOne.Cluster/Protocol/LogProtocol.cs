@@ -10,8 +10,11 @@ public static class LogProtocol
     /// <summary>One entry as a client submits it; the shard assigns id and content hash.</summary>
     public sealed record LogInput(DateTimeOffset Timestamp, Severity Severity, string Message, Dictionary<string, string>? Metadata = null, string? CheckpointMarker = null);
 
-    /// <summary>Appends one entry. Reply: <see cref="LogAppended"/> (after commit) or <see cref="LogFailed"/>.</summary>
-    public sealed record AppendLog(Caller Caller, string Topic, LogInput Entry, string? Zone = null) : IShardCommand, IZoned
+    /// <summary>
+    /// Appends one entry. Reply: <see cref="LogAppended"/> (after commit) or <see cref="LogFailed"/>.
+    /// With a <paramref name="RequestId"/> a retry returns the first attempt's id and writes nothing.
+    /// </summary>
+    public sealed record AppendLog(Caller Caller, string Topic, LogInput Entry, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -25,9 +28,10 @@ public static class LogProtocol
 
     /// <summary>
     /// Appends a batch to one topic as one operation: one transaction, all-or-nothing, one audit
-    /// record. Reply: <see cref="LogBatchAppended"/> or <see cref="LogFailed"/>.
+    /// record. Reply: <see cref="LogBatchAppended"/> or <see cref="LogFailed"/>. With a
+    /// <paramref name="RequestId"/> a retry returns the first attempt's ids and writes nothing.
     /// </summary>
-    public sealed record AppendLogBatch(Caller Caller, string Topic, LogInput[] Entries, string? Zone = null) : IShardCommand, IZoned
+    public sealed record AppendLogBatch(Caller Caller, string Topic, LogInput[] Entries, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -226,11 +230,19 @@ public static class LogProtocol
         public string AuditDetail => $"deleted={Deleted} topics={TopicsSwept} held={TopicsHeld} more={More}";
     }
 
-    /// <summary>The entry was committed under <paramref name="Id"/>.</summary>
-    public sealed record LogAppended(string Topic, RecordId Id) : IForgeOneMessage;
+    /// <summary>The entry was committed under <paramref name="Id"/> (<paramref name="Replayed"/>: by an earlier attempt of the same request).</summary>
+    public sealed record LogAppended(string Topic, RecordId Id, bool Replayed = false) : IWriteOutcome
+    {
+        /// <inheritdoc />
+        public IReadOnlyList<RecordId> OutcomeIds => [Id];
+    }
 
-    /// <summary>The batch was committed; ids in input order.</summary>
-    public sealed record LogBatchAppended(string Topic, RecordId[] Ids) : IForgeOneMessage;
+    /// <summary>The batch was committed; ids in input order (<paramref name="Replayed"/>: by an earlier attempt of the same request).</summary>
+    public sealed record LogBatchAppended(string Topic, RecordId[] Ids, bool Replayed = false) : IWriteOutcome
+    {
+        /// <inheritdoc />
+        public IReadOnlyList<RecordId> OutcomeIds => Ids;
+    }
 
     /// <summary>The entry, decrypted.</summary>
     public sealed record LogFound(LogEntry Entry) : IForgeOneMessage;

@@ -75,3 +75,27 @@ public interface IAuditDetail
     /// <summary>Detail for the operation's audit record.</summary>
     string AuditDetail { get; }
 }
+
+/// <summary>
+/// A write that may carry a <see cref="Protocol.RequestId"/>: the owning shard de-duplicates it
+/// within its idempotency window and answers a retry with the original outcome (see
+/// <see cref="Protocol.RequestId"/>). Null: no de-duplication.
+/// </summary>
+public interface IIdempotentCommand : IShardCommand
+{
+    /// <summary>The client's request id, or null.</summary>
+    RequestId? RequestId { get; }
+}
+
+/// <summary>
+/// The success reply of an <see cref="IIdempotentCommand"/>: the record ids it produced, which
+/// the shard stores as the request's outcome, and whether this reply is a replay of it.
+/// </summary>
+public interface IWriteOutcome : IForgeOneMessage
+{
+    /// <summary>Ids of the records written, in input order.</summary>
+    IReadOnlyList<Common.RecordId> OutcomeIds { get; }
+
+    /// <summary>True when the write had already been committed and nothing new was written.</summary>
+    bool Replayed { get; }
+}

@@ -21,7 +21,7 @@ public static class ProtocolTypes
         Type[] data =
         [
             typeof(RecordId), typeof(ForgeOneError), typeof(LogEntry), typeof(Severity), typeof(Priority),
-            typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller),
+            typeof(EventMessage), typeof(Storage.ShardKind), typeof(Caller), typeof(RequestId),
             typeof(EventProtocol.EventInput), typeof(EventProtocol.EventRecord), typeof(EventProtocol.TopicSettings),
             typeof(EventProtocol.TopicDescription), typeof(EventProtocol.SubscriptionStart),
             typeof(LogProtocol.LogCheckpoint), typeof(LogProtocol.LogTopicPolicy),

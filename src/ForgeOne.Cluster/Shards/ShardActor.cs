@@ -6,6 +6,7 @@ using Akka.Event;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Sharding;
+using ForgeOne.Cluster.Shards.Requests;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -57,6 +58,10 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private IShardStore? _store;
     private IShardSecurity? _security;
     private ShardContext? _context;
+    private BatchClock? _clock;
+
+    // Request ids of idempotent writes (log and events shards); null on kinds without them.
+    private RequestLedger? _requests;
     private long _epoch;
     private bool _flushScheduled;
     private long _commandsApplied;
@@ -196,8 +201,10 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         store.ClaimOwnership(_nodeAddress, _epoch);
         _security = _host.Security.Open(store, _kind, _shard);
         var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
-        var ids = new RecordIdGenerator(_shard, _host.Time, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
-        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _host.Time, _host.Limits) { Zone = _host.Zone };
+        _clock = new BatchClock(_host.Time);
+        var ids = new RecordIdGenerator(_shard, _clock, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
+        _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _clock, _host.Limits) { Zone = _host.Zone };
+        _requests = Tables.For(_kind).Contains(Tables.Requests) ? new RequestLedger(_security, _host.Options.IdempotencyWindow) : null;
         if (_handler is IShardStreamHandler streams)
         {
             _stream = Context.ActorOf(streams.StreamProps(_context, Self), "stream");
@@ -264,7 +271,13 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var pending = new Pending(command, Sender, admission);
+        RequestTicket? ticket = null;
+        if (command is IIdempotentCommand { RequestId: { } requestId } idempotent && !BeginRequest(idempotent, requestId, admission, out ticket))
+        {
+            return;
+        }
+
+        var pending = new Pending(command, Sender, admission) { Ticket = ticket };
         _pending.Add(pending);
         if (_preparation is { } preparation && preparation.NeedsPreparation(command))
         {
@@ -273,6 +286,39 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
 
         ScheduleFlush();
+    }
+
+    /// <summary>
+    /// An admitted write with a request id: in line for the group commit with its ticket, or
+    /// refused (malformed id, or a duplicate whose original is still in flight) and audited.
+    /// Whether it was committed before is decided inside the group's transaction.
+    /// </summary>
+    private bool BeginRequest(IIdempotentCommand command, RequestId requestId, Admission admission, out RequestTicket? ticket)
+    {
+        ticket = null;
+        var refusal = requestId.Validate()
+            ?? (_requests is null ? new ForgeOneError(ErrorCodes.InvalidArgument, $"{_kind.FolderName()} shards keep no request ids.") : null);
+        if (refusal is null)
+        {
+            try
+            {
+                (ticket, refusal) = _requests!.Begin(command.Caller.Id, requestId, requestId.Fingerprint ?? IdempotentWrites.Fingerprint(command));
+            }
+            catch (Exception e) when (e is ArgumentException or ForgeOneException)
+            {
+                refusal = new ForgeOneError(ErrorCodes.InvalidArgument, e.Message);
+            }
+        }
+
+        if (refusal is null)
+        {
+            return true;
+        }
+
+        Sender.Tell(_handler.Fail(refusal));
+        _queuedAudits.Add(new QueuedAudit(command.Caller.Id, admission with { Detail = $"{admission.Detail} refused={refusal.Code}".Trim() }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+        ScheduleFlush();
+        return false;
     }
 
     private void Prepare(Pending pending, IShardPreparation preparation)
@@ -331,6 +377,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         else
         {
             _pending.Remove(pending);
+            Release(pending);
             pending.Sender.Tell(_handler.Fail(prepared.Error!));
             _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, AuditOutcome.Failed, _host.Time.GetUtcNow()));
         }
@@ -560,6 +607,11 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     /// <summary>A command's fate is settled (replied): a prepared one may hand back pooled buffers.</summary>
     private void Release(Pending pending)
     {
+        if (pending.Ticket is { } ticket)
+        {
+            _requests?.End(ticket);
+        }
+
         if (pending.Ready && _preparation is { } preparation)
         {
             preparation.Release(pending.Command);
@@ -644,6 +696,13 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         var store = _store!;
         var context = _context!;
         var security = _security!;
+        var requests = _requests;
+
+        // The group's time is read once, here: inside the transaction every clock read of this
+        // thread (ids, timestamps, retention, request outcomes) sees it, so applying the same
+        // batch again decides the same way.
+        using var frozen = _clock!.Freeze();
+        var batchTime = frozen.Time;
         return store.Write(txn =>
         {
             // Fence a stale owner: if another node claimed the shard since we opened it, stop
@@ -663,14 +722,40 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
             var hwmBefore = context.Ids.HighWaterMark;
             var replies = new object[group.Count];
-            var now = _host.Time.GetUtcNow();
+            var recorded = 0;
             for (var i = 0; i < group.Count; i++)
             {
                 var pending = group[i];
-                replies[i] = _handler.Apply(txn, pending.Command, context);
-                var detail = replies[i] is IAuditDetail known ? known.AuditDetail : pending.Admission.Detail;
-                appender.Append(txn, now, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, detail);
+                var outcome = AuditOutcome.Success;
+                string detail;
+                if (pending.Ticket is { } ticket && requests!.Find(txn, ticket, batchTime) is { } prior)
+                {
+                    // Committed before (a retry after a timeout, a node's death, a hand-off):
+                    // answer with the original ids and write nothing.
+                    var same = RequestLedger.SameRequest(prior, ticket);
+                    replies[i] = same
+                        ? IdempotentWrites.Replay((IIdempotentCommand)pending.Command, prior.Ids)
+                        : _handler.Fail(RequestLedger.Reused(ticket.Id));
+                    outcome = same ? AuditOutcome.Success : AuditOutcome.Failed;
+                    detail = same ? $"{pending.Admission.Detail} replayed ids={prior.Ids.Length}".Trim() : $"{pending.Admission.Detail} refused={ErrorCodes.RequestKeyReused}".Trim();
+                }
+                else
+                {
+                    replies[i] = _handler.Apply(txn, pending.Command, context);
+                    detail = replies[i] is IAuditDetail known ? known.AuditDetail : pending.Admission.Detail;
+                    if (pending.Ticket is { } fresh && replies[i] is IWriteOutcome written)
+                    {
+                        requests!.Record(txn, fresh, written.OutcomeIds, batchTime);
+                        recorded++;
+                    }
+                }
+
+                appender.Append(txn, batchTime, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, outcome, detail);
             }
+
+            // Expired outcomes go a few per commit, faster than new ones arrive, so the table
+            // stays about one window's worth of requests.
+            requests?.Prune(txn, batchTime, (2 * recorded) + 16);
 
             if (context.Ids.HighWaterMark != hwmBefore)
             {
@@ -780,6 +865,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private sealed class Pending(IShardCommand command, IActorRef sender, Admission admission)
     {
         public IShardCommand Command { get; set; } = command;
+
+        /// <summary>The request id's place in the ledger, when the command carries one.</summary>
+        public RequestTicket? Ticket { get; init; }
 
         public IActorRef Sender { get; } = sender;
 

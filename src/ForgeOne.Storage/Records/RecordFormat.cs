@@ -21,6 +21,7 @@ public enum RecordType : byte
     VersionedSetting = 7,
     Snapshot = 8,
     MetricSample = 9,
+    RequestOutcome = 10,
 }
 
 /// <summary>

@@ -64,8 +64,9 @@ internal sealed class EventFeed : ReceiveActor
         {
             var (topic, events) = (committed.Commands[i], committed.Replies[i]) switch
             {
-                (PublishEvent p, EventPublished r) when _byTopic.ContainsKey(p.Topic) => (p.Topic, new[] { Record(p.Topic, r.Id, p.Event) }),
-                (PublishEvents p, EventsPublished r) when _byTopic.ContainsKey(p.Topic) => (p.Topic, p.Events.Select((e, j) => Record(p.Topic, r.Ids[j], e)).ToArray()),
+                // A replay wrote nothing new: its events were pushed when they first committed.
+                (PublishEvent p, EventPublished { Replayed: false } r) when _byTopic.ContainsKey(p.Topic) => (p.Topic, new[] { Record(p.Topic, r.Id, p.Event) }),
+                (PublishEvents p, EventsPublished { Replayed: false } r) when _byTopic.ContainsKey(p.Topic) => (p.Topic, p.Events.Select((e, j) => Record(p.Topic, r.Ids[j], e)).ToArray()),
                 _ => (null, null),
             };
             if (topic is null)
