@@ -7,7 +7,7 @@ namespace ForgeOne.LoadRunner;
 
 public static partial class ReportRenderer
 {
-    /// <summary>Line colours of the chart series, in order (the first scenario's ok/s and p50 use the first).</summary>
+    /// <summary>Line colours of the scenarios in the charts, in order (ok/s and p50 solid, fail/s and p99 dashed).</summary>
     public static readonly IReadOnlyList<string> SeriesColors =
         ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -112,21 +112,23 @@ public static partial class ReportRenderer
         var color = 0;
         foreach (var timeline in report.Timelines)
         {
-            var seconds = timeline.Interval.TotalSeconds;
-            var ok = timeline.Points.Select(p => new[] { Round(p.At.TotalSeconds), Round(p.Stats.Ok / seconds) }).ToArray();
-            var fail = timeline.Points.Select(p => new[] { Round(p.At.TotalSeconds), Round(p.Stats.Fail / seconds) }).ToArray();
+            // Each point's rate over its own interval: the last one is usually partial.
+            var seconds = timeline.Points.Select((p, i) => (p.At - (i == 0 ? p.At - timeline.Interval : timeline.Points[i - 1].At)).TotalSeconds).ToArray();
+            var ok = timeline.Points.Select((p, i) => new[] { Round(p.At.TotalSeconds), Round(p.Stats.Ok / Math.Max(seconds[i], 1e-3)) }).ToArray();
+            var fail = timeline.Points.Select((p, i) => new[] { Round(p.At.TotalSeconds), Round(p.Stats.Fail / Math.Max(seconds[i], 1e-3)) }).ToArray();
             var p50 = timeline.Points.Where(p => p.Stats.Ok > 0).Select(p => new[] { Round(p.At.TotalSeconds), Round(p.Stats.P50Us / 1000.0) }).ToArray();
             var p99 = timeline.Points.Where(p => p.Stats.Ok > 0).Select(p => new[] { Round(p.At.TotalSeconds), Round(p.Stats.P99Us / 1000.0) }).ToArray();
-            var main = SeriesColors[color++ % SeriesColors.Count];
-            var second = SeriesColors[color++ % SeriesColors.Count];
-            throughput.Add(new { name = timeline.Scenario + " ok/s", color = main, points = ok });
+
+            // One colour per scenario in both charts; failures and p99 dashed.
+            var c = SeriesColors[color++ % SeriesColors.Count];
+            throughput.Add(new { name = timeline.Scenario + " ok/s", color = c, points = ok, dashed = false });
             if (fail.Any(p => p[1] > 0))
             {
-                throughput.Add(new { name = timeline.Scenario + " fail/s", color = second, points = fail, dashed = true });
+                throughput.Add(new { name = timeline.Scenario + " fail/s", color = c, points = fail, dashed = true });
             }
 
-            latency.Add(new { name = timeline.Scenario + " p50", color = main, points = p50 });
-            latency.Add(new { name = timeline.Scenario + " p99", color = second, points = p99 });
+            latency.Add(new { name = timeline.Scenario + " p50", color = c, points = p50, dashed = false });
+            latency.Add(new { name = timeline.Scenario + " p99", color = c, points = p99, dashed = true });
         }
 
         return new Dictionary<string, object>
@@ -150,8 +152,10 @@ public static partial class ReportRenderer
             return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
           }
           function draw(canvas, spec) {
+            var rows = Math.ceil(spec.series.length / 3);
+            canvas.height = 270 + rows * 16;
             var ctx = canvas.getContext('2d'), w = canvas.width, h = canvas.height;
-            var left = 70, right = 20, top = 20, bottom = 70, pw = w - left - right, ph = h - top - bottom;
+            var left = 70, right = 20, top = 20, bottom = 34 + rows * 16, pw = w - left - right, ph = h - top - bottom;
             var xMax = 1, yMax = 0;
             spec.series.forEach(function (s) { s.points.forEach(function (p) { xMax = Math.max(xMax, p[0]); yMax = Math.max(yMax, p[1]); }); });
             yMax = yMax > 0 ? yMax * 1.1 : 1;
@@ -171,7 +175,7 @@ public static partial class ReportRenderer
             ctx.strokeStyle = '#444'; ctx.strokeRect(left, top, pw, ph);
             ctx.fillText(spec.unit, 4, 12);
             spec.series.forEach(function (s, i) {
-              ctx.strokeStyle = s.color; ctx.lineWidth = 3; ctx.setLineDash(s.dashed ? [6, 4] : []);
+              ctx.strokeStyle = s.color; ctx.lineWidth = 3; ctx.setLineDash(s.dashed ? [8, 3] : []);
               ctx.beginPath();
               s.points.forEach(function (p, k) {
                 var px = left + pw * p[0] / xMax, py = top + ph - ph * p[1] / yMax;

@@ -31,8 +31,8 @@ public sealed class HtmlReportBrowserTests : IDisposable
         Assert.Contains("data-charts-drawn=\"2\"", dom, StringComparison.Ordinal);
         var image = Png.Decode(await File.ReadAllBytesAsync(png));
         Assert.Equal(1100, image.Width);
-        // The first colour draws ok/s and p50 (two ~870 px lines, 3 px wide), the second p99;
-        // the legend swatches alone are 120 pixels per series.
+        // Each scenario's colour draws ok/s, p50 and dashed p99 (~870 px lines, 3 px wide); the
+        // legend swatches alone are 120 pixels per series.
         var first = image.Count(0x1f, 0x77, 0xb4);
         var second = image.Count(0xff, 0x7f, 0x0e);
         Assert.True(first > 2000, $"{first} pixels of the first series colour");
@@ -58,9 +58,13 @@ public sealed class HtmlReportBrowserTests : IDisposable
             .Select(i => new TimelinePoint(TimeSpan.FromSeconds(i), new IntervalStats(1000 + (i * 50), 0, 0, 2000 + (i % 5 * 300), 8000 + (i % 7 * 900), 12_000)))
             .ToArray();
         var stats = new ScenarioStats("ingest", 40_000, 0, 0, 0, TimeSpan.FromSeconds(30), new LatencySummary(100, 2500, 12_000, 500, 2000, 2600, 7000, 9000), default, new Dictionary<string, long>());
-        return new RunReport("charts", DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(30), StopReason.Completed, [stats])
+        return new RunReport("charts", DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(30), StopReason.Completed, [stats, stats with { Name = "query" }])
         {
-            Timelines = [new ScenarioTimeline("ingest", TimeSpan.FromSeconds(1), points)],
+            Timelines =
+            [
+                new ScenarioTimeline("ingest", TimeSpan.FromSeconds(1), points),
+                new ScenarioTimeline("query", TimeSpan.FromSeconds(1), points.Select(p => p with { Stats = p.Stats with { Ok = p.Stats.Ok / 2, P50Us = p.Stats.P50Us * 2 } }).ToArray()),
+            ],
         };
     }
 
