@@ -114,7 +114,7 @@ public sealed class ConfigReader
 
         if (value < min || value > max)
         {
-            Error(key, max == long.MaxValue ? $"must be at least {min}" : $"must be {min}..{max}");
+            Error(key, max >= int.MaxValue ? $"must be at least {min}" : $"must be {min}..{max}");
             return fallback;
         }
 

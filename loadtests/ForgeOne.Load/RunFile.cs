@@ -218,6 +218,13 @@ public sealed record RunDefinition(
             return null;
         }
 
+        string[] known = ["inject", "rampingInject", "injectRandom", "iterationsForInject", "keepConstant", "rampingConstant", "iterationsForConstant", "pause"];
+        if (!known.Contains(kind, StringComparer.Ordinal))
+        {
+            item.Error(kind, "unknown load simulation");
+            return null;
+        }
+
         var p = item.Object(kind);
         if (p is null)
         {
@@ -237,11 +244,6 @@ public sealed record RunDefinition(
             "pause" => Simulation.Pause(p.Duration("during", TimeSpan.FromSeconds(1))),
             _ => null,
         };
-        if (result is null && p.Errors.Count == errors)
-        {
-            item.Error(kind, "unknown load simulation");
-        }
-
         p.RejectUnknown();
         return p.Errors.Count > errors ? null : result;
 
