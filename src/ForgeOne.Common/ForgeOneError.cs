@@ -103,6 +103,12 @@ public static class ErrorCodes
     public const string Unavailable = "cluster.unavailable";
     public const string Timeout = "cluster.timeout";
 
+    /// <summary>A shard (or the node's query pool) holds as much waiting work as its limits allow; retry later.</summary>
+    public const string Overloaded = "cluster.overloaded";
+
+    /// <summary>No seed node answered within the connect timeout; the message names the addresses tried.</summary>
+    public const string Unreachable = "cluster.unreachable";
+
     /// <summary>A topic's data was sent to shards of another residency zone than its policy names.</summary>
     public const string ResidencyMismatch = "cluster.residency_mismatch";
 

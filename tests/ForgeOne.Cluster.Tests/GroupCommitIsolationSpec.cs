@@ -12,7 +12,10 @@ using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Tests;
 
-/// <summary>A command whose Apply throws aborts its group; its neighbours are re-run alone and succeed.</summary>
+/// <summary>
+/// A command whose Apply throws after writing aborts its group's transaction; the group is
+/// re-run without it and its neighbours commit together in one transaction, not one each.
+/// </summary>
 public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
 {
     private readonly TempRoot _root = new();
@@ -31,12 +34,14 @@ public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
             new Dictionary<ShardKind, IShardHandler> { [ShardKind.Events] = new PutHandler() },
             TimeProvider.System, Limits.Default);
         var shard = Sys.ActorOf(ShardActor.Props(host, "events-0", "test-node"));
+        shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Events, 0));
+        var before = ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10)).CommitCount;
 
         // Sent back to back, they queue behind the first Flush and share one transaction.
-        // The warning proves the group was aborted and re-run, not committed one by one anyway.
+        // The warning proves the group was aborted and re-run, not committed one by one.
         string[] keys = ["a", "b", "boom", "c", "d"];
         IReadOnlyCollection<object> replies = [];
-        EventFilter.Warning(contains: "re-running one by one").ExpectOne(() =>
+        EventFilter.Warning(contains: "the group was re-run without them (1 transactions)").ExpectOne(() =>
         {
             foreach (var key in keys)
             {
@@ -48,6 +53,8 @@ public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
         Assert.Equal(["a", "b", "c", "d"], replies.OfType<PutDone>().Select(d => d.Key).Order());
         var failed = Assert.Single(replies.OfType<ShardProtocol.ShardFailed>());
         Assert.Equal(ErrorCodes.Conflict, failed.Error.Code);
+        shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Events, 0));
+        Assert.Equal(before + 1, ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10)).CommitCount);
 
         Watch(shard);
         shard.Tell(ShardProtocol.HandOff.Instance);

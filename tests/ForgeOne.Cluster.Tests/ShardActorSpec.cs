@@ -85,6 +85,94 @@ public sealed class ShardActorSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public void Acks_NeverPrecedeTheirCommit_HeldCommitHoldsTheAck_FailedCommitAcksNothing()
+    {
+        HookedStore? store = null;
+        var host = Host() with { OpenStore = options => store = new HookedStore(ShardStore.Open(options)) };
+        var shard = StartShard(host);
+        Stats(shard); // open
+        var held = new ManualResetEventSlim();
+        var reached = new ManualResetEventSlim();
+        store!.BeforeCommit = () =>
+        {
+            reached.Set();
+            held.Wait(TimeSpan.FromSeconds(30));
+        };
+
+        // Held between its last write and its commit: no reply may exist yet.
+        shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("held")));
+        Assert.True(reached.Wait(TimeSpan.FromSeconds(10)), "the write did not reach its commit");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        store.BeforeCommit = null;
+        held.Set();
+        var id = ExpectMsg<LogAppended>(TimeSpan.FromSeconds(10)).Id;
+
+        // A commit that fails: the writer hears the failure, never a success, and nothing is stored.
+        store.BeforeCommit = () => throw new IOException("the disk refused the commit");
+        EventFilter.Error(contains: "could not commit").ExpectOne(() =>
+        {
+            shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("lost")));
+            Assert.Equal(ErrorCodes.StorageIo, ExpectMsg<LogFailed>(TimeSpan.FromSeconds(10)).Error.Code);
+        });
+        store.BeforeCommit = null;
+        HandOffAndWait(shard);
+
+        using var reopened = ShardStore.Open(host.StoreOptions(ShardKind.Logs, 0));
+        var messages = reopened.Read(txn => txn.Scan(Tables.Logs, [], []).Count());
+        Assert.Equal(1, messages);
+        Assert.NotNull(reopened.Read(txn => txn.Get(Tables.Logs, KeyCodec.UInt64(id.Value))));
+
+        // The failed write's audit record was not lost with its transaction: it committed at hand-off.
+        var audit = reopened.Read(txn => txn.Scan(Tables.Audit, [], []).Select(kv => AuditRecordCodec.Decode(kv.Value)).ToList());
+        Assert.Equal([AuditOutcome.Success, AuditOutcome.Failed], audit.Where(r => r.Action == "logs.append").Select(r => r.Outcome));
+        Assert.True(AuditVerifier.Verify(audit, "logs-0000").IsValid);
+    }
+
+    [Fact]
+    public void Overload_BeyondThePendingLimit_IsRefusedAtOnceWithClusterOverloaded_AndAudited()
+    {
+        HookedStore? store = null;
+        var host = Host(o => o.MaxPendingCommands = 10) with { OpenStore = options => store = new HookedStore(ShardStore.Open(options)) };
+        var shard = StartShard(host);
+        Stats(shard); // open
+        var held = new ManualResetEventSlim();
+        var reached = new ManualResetEventSlim();
+        store!.BeforeCommit = () =>
+        {
+            reached.Set();
+            held.Wait(TimeSpan.FromSeconds(30));
+        };
+
+        // One write holds the shard in its commit while a client offers far more than it may queue.
+        var client = CreateTestProbe();
+        shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("first")), client);
+        Assert.True(reached.Wait(TimeSpan.FromSeconds(10)), "the first write did not reach its commit");
+        for (var i = 0; i < 49; i++)
+        {
+            shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry($"offered-{i}")), client);
+        }
+
+        store.BeforeCommit = null;
+        held.Set();
+
+        // The first commits, ten more fit the queue; the other 39 are refused as they are read,
+        // before the ten queued ones commit.
+        var replies = client.ReceiveN(50, TimeSpan.FromSeconds(10));
+        Assert.IsType<LogAppended>(replies.First());
+        var refused = replies.OfType<LogFailed>().ToList();
+        Assert.Equal(39, refused.Count);
+        Assert.All(refused, f => Assert.Equal(ErrorCodes.Overloaded, f.Error.Code));
+        Assert.Equal(11, replies.OfType<LogAppended>().Count());
+        Assert.All(replies.Skip(1).Take(39), r => Assert.IsType<LogFailed>(r));
+        HandOffAndWait(shard);
+
+        using var reopened = ShardStore.Open(host.StoreOptions(ShardKind.Logs, 0));
+        var audit = reopened.Read(txn => txn.Scan(Tables.Audit, [], []).Select(kv => AuditRecordCodec.Decode(kv.Value)).ToList());
+        Assert.Equal(39, audit.Count(r => r.Action == "logs.append" && r.Outcome == AuditOutcome.Failed));
+        Assert.Equal(11, audit.Count(r => r.Action == "logs.append" && r.Outcome == AuditOutcome.Success));
+    }
+
+    [Fact]
     public void Append_RefusesInvalidEntry_WithoutFailingItsNeighbours()
     {
         var shard = StartShard(Host());
@@ -252,7 +340,7 @@ public sealed class ShardActorSpec : TestKit, IDisposable
     }
 
     [Fact]
-    public void IdleShard_Passivates()
+    public void IdleShard_Passivates_WhileTheNodesCollectorsKeepReadingItsStatsAndAuditHead()
     {
         // The test actor is the parent, standing in for the sharding Shard that receives Passivate.
         var shard = ChildActorOf(ShardActor.Props(Host(o => o.PassivateIdleAfter = TimeSpan.FromSeconds(1)), "logs-0", "test-node"));
@@ -260,7 +348,24 @@ public sealed class ShardActorSpec : TestKit, IDisposable
         shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("x")), client);
         client.ExpectMsg<LogAppended>(TimeSpan.FromSeconds(10));
 
-        var passivate = ExpectMsg<Akka.Cluster.Sharding.Passivate>(TimeSpan.FromSeconds(10));
+        // As the metrics collector and the audit sealer do, many times within the idle period:
+        // none of it is a client's activity, so the shard still passivates.
+        var collector = CreateTestProbe();
+        var asked = 0;
+        object? toParent = null;
+        while (toParent is null)
+        {
+            Assert.True(asked < 400, "no passivation while only the stats and the audit head were read");
+            shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Logs, 0), collector);
+            collector.ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10));
+            shard.Tell(new ShardProtocol.GetAuditHead(ShardKind.Logs, 0), collector);
+            collector.ExpectMsg<ShardProtocol.AuditHead>(TimeSpan.FromSeconds(10));
+            asked++;
+            toParent = ReceiveOne(TimeSpan.FromMilliseconds(25));
+        }
+
+        var passivate = Assert.IsType<Akka.Cluster.Sharding.Passivate>(toParent);
+        Assert.True(asked > 10, $"passivated after {asked} rounds, before the idle period was up");
         Assert.Same(ShardProtocol.HandOff.Instance, passivate.StopMessage);
         Watch(shard);
         shard.Tell(passivate.StopMessage);

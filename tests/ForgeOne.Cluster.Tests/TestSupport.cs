@@ -66,3 +66,63 @@ public static class TestHosts
     public static LogProtocol.LogInput Entry(string message = "hello", int bytes = 0) =>
         new(DateTimeOffset.UtcNow, Severity.Info, bytes > 0 ? new string('x', bytes) : message);
 }
+
+/// <summary>
+/// A shard file with a hook between a write transaction's last write and its commit: a test
+/// can hold a commit (to see that nothing is acknowledged before it) or make it fail (the
+/// transaction aborts, as when the disk refuses the commit).
+/// </summary>
+public sealed class HookedStore(ForgeOne.Storage.IShardStore inner) : ForgeOne.Storage.IShardStore
+{
+    /// <summary>Runs on the writer's thread after the transaction's work and before its commit; throwing aborts it.</summary>
+    public Action? BeforeCommit { get; set; }
+
+    public ForgeOne.Storage.IShardStore Inner { get; } = inner;
+
+    public ForgeOne.Storage.ShardMeta Meta => Inner.Meta;
+
+    public string FilePath => Inner.FilePath;
+
+    public long CommitCount => Inner.CommitCount;
+
+    public T Write<T>(Func<ForgeOne.Storage.IWriteTransaction, T> work) => Inner.Write(txn =>
+    {
+        var result = work(txn);
+        BeforeCommit?.Invoke();
+        return result;
+    });
+
+    public T Read<T>(Func<ForgeOne.Storage.IReadTransaction, T> work) => Inner.Read(work);
+
+    public void HotCopy(string destinationPath) => Inner.HotCopy(destinationPath);
+
+    public ForgeOne.Storage.IntegrityReport CheckIntegrity() => Inner.CheckIntegrity();
+
+    public void ClaimOwnership(string nodeAddress, long epoch) => Inner.ClaimOwnership(nodeAddress, epoch);
+
+    public void Dispose() => Inner.Dispose();
+}
+
+/// <summary>One open shard file handed to several shard actors (two owners of one file); closing is the test's job.</summary>
+public sealed class SharedStore(ForgeOne.Storage.IShardStore inner) : ForgeOne.Storage.IShardStore
+{
+    public ForgeOne.Storage.ShardMeta Meta => inner.Meta;
+
+    public string FilePath => inner.FilePath;
+
+    public long CommitCount => inner.CommitCount;
+
+    public T Write<T>(Func<ForgeOne.Storage.IWriteTransaction, T> work) => inner.Write(work);
+
+    public T Read<T>(Func<ForgeOne.Storage.IReadTransaction, T> work) => inner.Read(work);
+
+    public void HotCopy(string destinationPath) => inner.HotCopy(destinationPath);
+
+    public ForgeOne.Storage.IntegrityReport CheckIntegrity() => inner.CheckIntegrity();
+
+    public void ClaimOwnership(string nodeAddress, long epoch) => inner.ClaimOwnership(nodeAddress, epoch);
+
+    public void Dispose()
+    {
+    }
+}

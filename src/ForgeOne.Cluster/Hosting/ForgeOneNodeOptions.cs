@@ -246,6 +246,19 @@ public sealed class ShardOptions
     /// <summary>Most commands folded into one group-commit transaction.</summary>
     public int MaxGroupCommit { get; set; } = 4096;
 
+    /// <summary>
+    /// Most estimated bytes in one group-commit transaction. LMDB keeps a transaction's dirty
+    /// pages in a list of at most 131,072 pages (512 MiB of 4 KiB pages) and spills beyond it;
+    /// the cap keeps a group far below that, index and audit pages included.
+    /// </summary>
+    public long MaxGroupBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Most admitted commands one shard holds waiting to commit; more are refused with <c>cluster.overloaded</c>.</summary>
+    public int MaxPendingCommands { get; set; } = 8192;
+
+    /// <summary>Most estimated bytes one shard holds waiting to commit; more are refused with <c>cluster.overloaded</c>.</summary>
+    public long MaxPendingBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>An entity with no messages for this long passivates (closes its file).</summary>
     public TimeSpan PassivateIdleAfter { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -280,6 +293,21 @@ public sealed class ShardOptions
         if (MaxGroupCommit is < 1 or > 1_000_000)
         {
             yield return $"ForgeOne:Shards:MaxGroupCommit {MaxGroupCommit} must be 1..1000000.";
+        }
+
+        if (MaxGroupBytes is < 64 * 1024 or > 256L * 1024 * 1024)
+        {
+            yield return $"ForgeOne:Shards:MaxGroupBytes {MaxGroupBytes} must be 65536..268435456 (256 MiB keeps a group below LMDB's dirty-page limit).";
+        }
+
+        if (MaxPendingCommands is < 1 or > 1_000_000)
+        {
+            yield return $"ForgeOne:Shards:MaxPendingCommands {MaxPendingCommands} must be 1..1000000.";
+        }
+
+        if (MaxPendingBytes is < 64 * 1024 or > 16L * 1024 * 1024 * 1024)
+        {
+            yield return $"ForgeOne:Shards:MaxPendingBytes {MaxPendingBytes} must be 65536..17179869184.";
         }
 
         if (PassivateIdleAfter < TimeSpan.FromSeconds(1))

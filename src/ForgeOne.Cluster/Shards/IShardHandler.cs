@@ -16,8 +16,10 @@ namespace ForgeOne.Cluster.Shards;
 ///   next group commit.</item>
 ///   <item><see cref="Apply"/>: write the command's data and indexes inside the group-commit
 ///   transaction. The actor appends the command's one audit record to the same transaction.
-///   Throwing aborts the group; the actor then re-runs its commands one by one so only the bad
-///   one fails.</item>
+///   Throw <see cref="ForgeOneException"/> to refuse the command; do every check that can refuse
+///   before the first write: a command that throws before writing fails alone and its group
+///   goes on in the same transaction, while one that throws after writing aborts the attempt
+///   and the group is run again without it (see <see cref="GroupCommit{TReplyTo}"/>).</item>
 ///   <item><see cref="Read"/>: answer a query from a read transaction on a thread-pool thread,
 ///   concurrently with the writer; must touch only thread-safe parts of the context.</item>
 /// </list>

@@ -23,20 +23,27 @@ namespace ForgeOne.Cluster.Shards;
 ///   (created) ----------------------------------------------------------+
 ///       |  ok                                                            | open failed
 ///       v                                                                v
-///   +--------+  command: admit -> buffer, Self ! Flush once        +---------+
-///   | Active |  Flush: one txn for all buffered + queued audits    | Failed  |  every request -> typed
+///   +--------+  command: admit -> queue, Self ! Flush once         +---------+
+///   | Active |  Flush: one txn per group + queued audits           | Failed  |  every request -> typed
 ///   |        |  query: Task.Run(read) |> sender, outcome audited   |         |  failure reply; logged once;
-///   +--------+  idle (receive timeout) -> Parent ! Passivate       +---------+  no restart loop
+///   +--------+  idle (no client operation) -> Parent ! Passivate   +---------+  no restart loop
+///       |  |  another owner's claim seen at commit (fenced):              ^
+///       |  +--- refuse queued commands, commit queued audits, close ------+
 ///       |  HandOff (hand-off stop message / passivation)                 | HandOff
 ///       v                                                                v
 ///   wait for in-flight reads -> flush buffered writes + read audits -> close file -> Stop
 /// </code>
-/// Group commit (DESIGN.md §5): a command is admitted (validate + authorize, no I/O) and
-/// buffered; the first buffered command sends <see cref="Flush"/> to self. Everything that
-/// arrives before that Flush is dequeued joins the same transaction, so one commit serves a
-/// burst; at low load a lone write commits at once. Replies go out only after the commit.
-/// The LMDB write transaction begins and commits inside the Flush handler (thread-affine).
+/// Group commit: a command is admitted (validate + authorize, no I/O) and queued in
+/// <see cref="GroupCommit{TReplyTo}"/>, which bounds the queue (beyond it: cluster.overloaded),
+/// orders it, cuts it into transactions and isolates a failing command. The first queued
+/// command sends <see cref="Flush"/> to self; everything that arrives before that Flush is
+/// dequeued joins the same transaction, so one commit serves a burst while a lone write at low
+/// load commits at once. Replies go out only after the commit. The LMDB write transaction
+/// begins and commits inside the Flush handler (thread-affine). This actor is the shell: the
+/// store, timers, preparation and read tasks, and the replies.
 /// Queries and control messages use a priority mailbox so a read never waits behind queued writes.
+/// Idle means no client operation for <c>PassivateIdleAfter</c>: stats, audit-head and
+/// rotation checks from the node's own collectors do not keep a shard open.
 /// </remarks>
 public sealed class ShardActor : ReceiveActor, IWithTimers
 {
@@ -45,20 +52,21 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private readonly int _shard;
     private readonly string _nodeAddress;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<Pending> _pending = [];
-    private readonly List<QueuedAudit> _queuedAudits = [];
+    private readonly GroupCommit<IActorRef> _commits;
     private readonly IShardHandler _handler;
     private readonly IShardPreparation? _preparation;
 
     // Audit records of finished reads, filled by read tasks (off the actor thread) and drained
-    // by the actor into _queuedAudits; _drainSignalled coalesces the wake-up messages.
+    // by the actor into the group commit's audit queue; _drainSignalled coalesces the wake-up messages.
     private readonly ConcurrentQueue<QueuedAudit> _completedReads = new();
     private int _drainSignalled;
 
     private IShardStore? _store;
     private IShardSecurity? _security;
     private ShardContext? _context;
-    private BatchClock? _clock;
+
+    // Handlers read this clock: inside a group's transaction it holds the group's one time.
+    private readonly BatchClock _clock;
 
     // Request ids of idempotent writes (log and events shards); null on kinds without them.
     private RequestLedger? _requests;
@@ -66,6 +74,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private bool _flushScheduled;
     private long _commandsApplied;
     private bool _auditFlushScheduled;
+    private bool _passivating;
+    private long _lastActivity; // TimeProvider timestamp of the last client operation
+    private RecordId _persistedHighWaterMark;
     private int _tasksInFlight; // reads and preparations running on the thread pool
     private ForgeOneError? _openFailure;
     private ICancelable? _maintenance;
@@ -87,6 +98,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             ? handler
             : new UnsupportedKindHandler(_kind);
         _preparation = _handler as IShardPreparation;
+        _clock = new BatchClock(host.Time);
+        _commits = new GroupCommit<IActorRef>(GroupCommitLimits.From(host.Options), _clock);
         Become(Active);
     }
 
@@ -110,7 +123,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Commits queued read audits once their bounded delay is up. Internal: a timer to self.</summary>
-    internal sealed class FlushAudits : INotInfluenceReceiveTimeout
+    internal sealed class FlushAudits
     {
         public static readonly FlushAudits Instance = new();
 
@@ -120,7 +133,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Read tasks finished and queued audit records in <c>_completedReads</c>. Internal: sent only to self.</summary>
-    internal sealed class DrainReadAudits : INotInfluenceReceiveTimeout
+    internal sealed class DrainReadAudits
     {
         public static readonly DrainReadAudits Instance = new();
 
@@ -130,10 +143,20 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A command's preparation finished: the prepared command, or the error that refused it.</summary>
-    private sealed record Prepared(Pending Pending, IShardCommand? Command, ForgeOneError? Error);
+    private sealed record Prepared(PendingCommand<IActorRef> Pending, IShardCommand? Command, ForgeOneError? Error);
 
-    /// <summary>Timer tick for <see cref="IShardMaintenance"/> handlers; does not keep an idle shard alive.</summary>
-    internal sealed class Maintain : INotInfluenceReceiveTimeout
+    /// <summary>Periodic check for idleness (passivation). Internal: a timer to self.</summary>
+    internal sealed class IdleCheck
+    {
+        public static readonly IdleCheck Instance = new();
+
+        private IdleCheck()
+        {
+        }
+    }
+
+    /// <summary>Timer tick for <see cref="IShardMaintenance"/> handlers; like every message that is no client's operation, not activity.</summary>
+    internal sealed class Maintain
     {
         public static readonly Maintain Instance = new();
 
@@ -148,7 +171,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         try
         {
             Open();
-            SetReceiveTimeout(_host.Options.PassivateIdleAfter);
+            _lastActivity = _host.Time.GetTimestamp();
+            var idle = _host.Options.PassivateIdleAfter;
+            Timers.StartPeriodicTimer(nameof(IdleCheck), IdleCheck.Instance, idle / 4 < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : idle / 4);
             if (_handler is IShardMaintenance maintenance)
             {
                 // Sender Nobody: the maintenance command's reply (and any refusal) is dropped silently.
@@ -195,14 +220,14 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private void Open()
     {
-        var store = ShardStore.Open(_host.StoreOptions(_kind, _shard));
+        var store = _host.OpenStore(_host.StoreOptions(_kind, _shard));
         _store = store;
         _epoch = (store.Meta.Owner?.Epoch ?? 0) + 1;
         store.ClaimOwnership(_nodeAddress, _epoch);
         _security = _host.Security.Open(store, _kind, _shard);
         var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
-        _clock = new BatchClock(_host.Time);
-        var ids = new RecordIdGenerator(_shard, _clock, hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default);
+        _persistedHighWaterMark = hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default;
+        var ids = new RecordIdGenerator(_shard, _clock, _persistedHighWaterMark);
         _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _clock, _host.Limits) { Zone = _host.Zone };
         _requests = Tables.For(_kind).Contains(Tables.Requests) ? new RequestLedger(_security, _host.Options.IdempotencyWindow) : null;
         if (_handler is IShardStreamHandler streams)
@@ -217,10 +242,26 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private void Active()
     {
-        Receive<IShardCommand>(OnCommand);
-        Receive<IShardQuery>(OnQuery);
-        Receive<IShardStreamRequest>(OnStreamRequest);
-        Receive<ShardStreamRead>(OnStreamRead);
+        Receive<IShardCommand>(command =>
+        {
+            Touch();
+            OnCommand(command);
+        });
+        Receive<IShardQuery>(query =>
+        {
+            Touch();
+            OnQuery(query);
+        });
+        Receive<IShardStreamRequest>(request =>
+        {
+            Touch();
+            OnStreamRequest(request);
+        });
+        Receive<ShardStreamRead>(read =>
+        {
+            Touch();
+            OnStreamRead(read);
+        });
         Receive<DrainReadAudits>(_ => DrainCompletedReads());
         Receive<Flush>(_ =>
         {
@@ -238,17 +279,19 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             // The sealer wants a head that includes everything acknowledged so far.
             CommitBuffered();
-            var head = _security!.AuditHead;
+            if (_security is null)
+            {
+                Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));
+                return;
+            }
+
+            var head = _security.AuditHead;
             Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash));
         });
         Receive<ShardProtocol.RotateKey>(OnRotate);
         Receive<ShardProtocol.HandOff>(_ => HandOff());
         Receive<Maintain>(_ => OnMaintain());
-        Receive<ReceiveTimeout>(_ =>
-        {
-            _log.Debug("Shard {0}-{1} idle, passivating", _kind.FolderName(), _shard);
-            Context.Parent.Tell(new Passivate(ShardProtocol.HandOff.Instance));
-        });
+        Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
     private void Failed()
@@ -262,6 +305,20 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private ForgeOneError Unavailable() =>
         new(_openFailure!.Code, $"Shard {_kind.FolderName()}-{_shard} is unavailable on {_nodeAddress}: {_openFailure.Message}");
+
+    private void Touch() => _lastActivity = _host.Time.GetTimestamp();
+
+    private void OnIdleCheck()
+    {
+        var idleFor = _host.Time.GetElapsedTime(_lastActivity);
+        if (!_passivating && idleFor >= _host.Options.PassivateIdleAfter && _commits.PendingCount == 0 && Volatile.Read(ref _tasksInFlight) == 0)
+        {
+            // Asked once: the Shard answers with the HandOff stop message, which flushes and closes.
+            _passivating = true;
+            _log.Debug("Shard {0}-{1} idle for {2}, passivating", _kind.FolderName(), _shard, idleFor);
+            Context.Parent.Tell(new Passivate(ShardProtocol.HandOff.Instance));
+        }
+    }
 
     private void OnCommand(IShardCommand command)
     {
@@ -277,11 +334,24 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var pending = new Pending(command, Sender, admission) { Ticket = ticket };
-        _pending.Add(pending);
-        if (_preparation is { } preparation && preparation.NeedsPreparation(command))
+        var needsPreparation = _preparation is { } preparation && preparation.NeedsPreparation(command);
+        var pending = _commits.Enqueue(command, Sender, admission, CommandSize.Of(command), needsPreparation, out var overloaded, ticket);
+        if (pending is null)
         {
-            Prepare(pending, preparation);
+            if (ticket is not null)
+            {
+                _requests!.End(ticket);
+            }
+
+            Sender.Tell(_handler.Fail(overloaded!));
+            _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<IActorRef>.RefusedDetail(admission, overloaded!) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            ScheduleAuditFlush();
+            return;
+        }
+
+        if (needsPreparation)
+        {
+            Prepare(pending, _preparation!);
             return;
         }
 
@@ -316,14 +386,27 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
 
         Sender.Tell(_handler.Fail(refusal));
-        _queuedAudits.Add(new QueuedAudit(command.Caller.Id, admission with { Detail = $"{admission.Detail} refused={refusal.Code}".Trim() }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+        _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<IActorRef>.RefusedDetail(admission, refusal) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
         ScheduleFlush();
         return false;
     }
 
-    private void Prepare(Pending pending, IShardPreparation preparation)
+    /// <summary>A command's fate is settled (replied): its request id is no longer in flight, a prepared command may hand back pooled buffers.</summary>
+    private void Release(PendingCommand<IActorRef> pending)
     {
-        pending.Ready = false;
+        if (pending.Ticket is { } ticket)
+        {
+            _requests?.End(ticket);
+        }
+
+        if (pending.WasPrepared)
+        {
+            _preparation!.Release(pending.Command);
+        }
+    }
+
+    private void Prepare(PendingCommand<IActorRef> pending, IShardPreparation preparation)
+    {
         var context = _context!;
         var command = pending.Command;
         Interlocked.Increment(ref _tasksInFlight);
@@ -340,7 +423,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }).PipeTo(Self);
     }
 
-    private static Prepared RunPreparation(IShardPreparation preparation, Pending pending, IShardCommand command, ShardContext context)
+    private static Prepared RunPreparation(IShardPreparation preparation, PendingCommand<IActorRef> pending, IShardCommand command, ShardContext context)
     {
         try
         {
@@ -364,31 +447,32 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private bool Settle(Prepared prepared)
     {
         var pending = prepared.Pending;
-        if (pending.Ready || !_pending.Contains(pending))
-        {
-            return false; // already prepared inline (hand-off) or failed with the shard
-        }
-
         if (prepared.Command is { } command)
         {
-            pending.Command = command;
-            pending.Ready = true;
-        }
-        else
-        {
-            _pending.Remove(pending);
-            Release(pending);
-            pending.Sender.Tell(_handler.Fail(prepared.Error!));
-            _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            if (_commits.Prepared(pending, command))
+            {
+                return true;
+            }
+
+            // Prepared inline at hand-off, or refused with the shard: nobody will commit this copy.
+            _preparation!.Release(command);
+            return false;
         }
 
+        if (!_commits.PreparationFailed(pending, prepared.Error!))
+        {
+            return false;
+        }
+
+        Release(pending);
+        pending.ReplyTo.Tell(_handler.Fail(prepared.Error!));
         return true;
     }
 
     /// <summary>Hand-off and stop: commands still being prepared are prepared here, so nothing admitted is dropped.</summary>
     private void PrepareRemainingInline()
     {
-        foreach (var pending in _pending.Where(p => !p.Ready).ToList())
+        foreach (var pending in _commits.Preparing)
         {
             Settle(RunPreparation(_preparation!, pending, pending.Command, _context!));
         }
@@ -488,7 +572,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         var drained = false;
         while (_completedReads.TryDequeue(out var audit))
         {
-            _queuedAudits.Add(audit);
+            _commits.QueueAudit(audit);
             drained = true;
         }
 
@@ -513,7 +597,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
 
         // Opening a stream is audited like a read: the record joins the next group commit.
-        _queuedAudits.Add(new QueuedAudit(request.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
+        _commits.QueueAudit(new QueuedAudit(request.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
         ScheduleAuditFlush();
         _stream.Forward(request);
     }
@@ -552,7 +636,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         if (!admission.Admitted)
         {
             Sender.Tell(_handler.Fail(admission.Refusal!));
-            _queuedAudits.Add(new QueuedAudit(operation.Caller?.Id ?? "<none>", admission, admission.Outcome, _host.Time.GetUtcNow()));
+            _commits.QueueAudit(new QueuedAudit(operation.Caller?.Id ?? "<none>", admission, admission.Outcome, _host.Time.GetUtcNow()));
             ScheduleFlush();
         }
 
@@ -569,8 +653,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Read audits may wait (DESIGN.md §6: bounded delay) for the next write's group commit, or
-    /// for <see cref="Hosting.ShardOptions.ReadAuditDelay"/>: a stream of reads then costs one commit
+    /// Read audits may wait (bounded delay) for the next write's group commit, or for
+    /// <see cref="Hosting.ShardOptions.ReadAuditDelay"/>: a stream of reads then costs one commit
     /// per delay instead of one per burst. Zero commits them at once.
     /// </summary>
     private void ScheduleAuditFlush()
@@ -587,111 +671,40 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>
-    /// Commits everything buffered that is ready, in admission order, in groups of at most
-    /// MaxGroupCommit commands; a command still being prepared holds back the ones behind it.
-    /// </summary>
+    /// <summary>Commits everything queued that is ready, group by group, and replies.</summary>
     private void CommitBuffered()
     {
-        while (ReadyCount() > 0 || _queuedAudits.Count > 0)
+        while (_store is not null && _commits.NextGroup() is { } group)
         {
-            var take = Math.Min(ReadyCount(), _host.Options.MaxGroupCommit);
-            var group = _pending.GetRange(0, take);
-            _pending.RemoveRange(0, take);
-            var audits = _queuedAudits.ToArray();
-            _queuedAudits.Clear();
-            CommitGroup(group, audits);
+            var outcome = _commits.Commit(group, Transact);
+            Deliver(outcome);
+            if (outcome.Aborts > 0)
+            {
+                _log.Warning("Shard {0}-{1}: {2} of a group of {3} commands failed after writing; the group was re-run without them ({4} transactions)", _kind.FolderName(), _shard, outcome.Aborts, group.Commands.Count, outcome.Transactions);
+            }
+
+            if (outcome.Fault is { } fault)
+            {
+                if (fault.Code == ErrorCodes.StorageStaleOwner)
+                {
+                    Fenced(fault);
+                }
+                else
+                {
+                    // The audit records went back to the queue; the next trigger tries again.
+                    _log.Error("Shard {0}-{1}: a group of {2} commands could not commit ({3}); {4} audit records wait for the next commit", _kind.FolderName(), _shard, group.Commands.Count, fault, _commits.QueuedAudits);
+                }
+
+                return;
+            }
         }
     }
 
-    /// <summary>A command's fate is settled (replied): a prepared one may hand back pooled buffers.</summary>
-    private void Release(Pending pending)
-    {
-        if (pending.Ticket is { } ticket)
-        {
-            _requests?.End(ticket);
-        }
-
-        if (pending.Ready && _preparation is { } preparation)
-        {
-            preparation.Release(pending.Command);
-        }
-    }
-
-    private int ReadyCount()
-    {
-        var ready = 0;
-        while (ready < _pending.Count && _pending[ready].Ready)
-        {
-            ready++;
-        }
-
-        return ready;
-    }
-
-    private void CommitGroup(List<Pending> group, QueuedAudit[] audits)
-    {
-        object[] replies;
-        IAuditAppender appender;
-        try
-        {
-            (replies, appender) = WriteGroup(group, audits);
-        }
-        catch (Exception e) when (group.Count > 1 || (group.Count == 1 && audits.Length > 0))
-        {
-            // One bad command must not fail its neighbours: redo each alone, then the audits.
-            _log.Warning("Shard {0}-{1}: group of {2} aborted ({3}); re-running one by one", _kind.FolderName(), _shard, group.Count, e.Message);
-            foreach (var pending in group)
-            {
-                CommitGroup([pending], []);
-            }
-
-            if (audits.Length > 0)
-            {
-                CommitGroup([], audits);
-            }
-
-            return;
-        }
-        catch (Exception e)
-        {
-            StaleOwnerCheck(e);
-            var error = e is ForgeOneException fe ? fe.Error : new ForgeOneError(ErrorCodes.StorageIo, e.Message);
-            foreach (var pending in group)
-            {
-                pending.Sender.Tell(_handler.Fail(error));
-                Release(pending);
-
-                // A handler's check against stored state (a topic's classification, say) that
-                // refuses access is a denial in the audit trail, like a refusal at admission.
-                var outcome = error.Code == ErrorCodes.Forbidden ? AuditOutcome.Denied : AuditOutcome.Failed;
-                _queuedAudits.Add(new QueuedAudit(pending.Command.Caller.Id, pending.Admission, outcome, _host.Time.GetUtcNow()));
-            }
-
-            if (group.Count == 0)
-            {
-                _log.Error(e, "Shard {0}-{1}: could not commit {2} queued audit records", _kind.FolderName(), _shard, audits.Length);
-            }
-
-            return;
-        }
-
-        _security!.CommitAudit(appender);
-        _commandsApplied += group.Count;
-        for (var i = 0; i < group.Count; i++)
-        {
-            group[i].Sender.Tell(replies[i]);
-            Release(group[i]);
-        }
-
-        // Live streams see a write only once it is durable.
-        if (_stream is not null && group.Count > 0)
-        {
-            _stream.Tell(new ShardCommitted([.. group.Select(p => p.Command)], replies));
-        }
-    }
-
-    private (object[] Replies, IAuditAppender Appender) WriteGroup(List<Pending> group, QueuedAudit[] audits)
+    /// <summary>
+    /// One write transaction around <paramref name="body"/>: owner fence first; then the group;
+    /// then a few expired request outcomes and the id high-water mark.
+    /// </summary>
+    private CommandResult[] Transact(Func<IGroupTransaction, CommandResult[]> body)
     {
         var store = _store!;
         var context = _context!;
@@ -699,103 +712,147 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         var requests = _requests;
 
         // The group's time is read once, here: inside the transaction every clock read of this
-        // thread (ids, timestamps, retention, request outcomes) sees it, so applying the same
-        // batch again decides the same way.
-        using var frozen = _clock!.Freeze();
+        // thread (ids, timestamps, retention, request outcomes, audit records) sees it, so
+        // applying the same batch again decides the same way.
+        using var frozen = _clock.Freeze();
         var batchTime = frozen.Time;
-        return store.Write(txn =>
+        IAuditAppender? appender = null;
+        var results = store.Write(txn =>
         {
-            // Fence a stale owner: if another node claimed the shard since we opened it, stop
-            // writing rather than interleave with the new owner.
-            var meta = txn.Get(Tables.ShardMeta, ShardMeta.Key);
-            if (meta is not null && ShardMeta.Decode(meta).Owner is { } owner && (owner.NodeAddress != _nodeAddress || owner.Epoch != _epoch))
-            {
-                throw new ForgeOneException(ErrorCodes.StorageStaleOwner, $"Shard {_kind.FolderName()}-{_shard} is now owned by {owner.NodeAddress} (epoch {owner.Epoch}); this node ({_nodeAddress}, epoch {_epoch}) no longer writes it.");
-            }
+            CheckOwner(txn);
 
             // A fresh appender per attempt: Write re-runs this delegate after growing the map.
-            var appender = security.BeginAudit();
-            foreach (var audit in audits)
-            {
-                appender.Append(txn, audit.Time, audit.Principal, audit.Admission.Action, audit.Admission.Resource, audit.Outcome, audit.Admission.Detail);
-            }
-
-            var hwmBefore = context.Ids.HighWaterMark;
-            var replies = new object[group.Count];
-            var recorded = 0;
-            for (var i = 0; i < group.Count; i++)
-            {
-                var pending = group[i];
-                var outcome = AuditOutcome.Success;
-                string detail;
-                if (pending.Ticket is { } ticket && requests!.Find(txn, ticket, batchTime) is { } prior)
-                {
-                    // Committed before (a retry after a timeout, a node's death, a hand-off):
-                    // answer with the original ids and write nothing.
-                    var same = RequestLedger.SameRequest(prior, ticket);
-                    replies[i] = same
-                        ? IdempotentWrites.Replay((IIdempotentCommand)pending.Command, prior.Ids)
-                        : _handler.Fail(RequestLedger.Reused(ticket.Id));
-                    outcome = same ? AuditOutcome.Success : AuditOutcome.Failed;
-                    detail = same ? $"{pending.Admission.Detail} replayed ids={prior.Ids.Length}".Trim() : $"{pending.Admission.Detail} refused={ErrorCodes.RequestKeyReused}".Trim();
-                }
-                else
-                {
-                    replies[i] = _handler.Apply(txn, pending.Command, context);
-                    detail = replies[i] is IAuditDetail known ? known.AuditDetail : pending.Admission.Detail;
-                    if (pending.Ticket is { } fresh && replies[i] is IWriteOutcome written)
-                    {
-                        requests!.Record(txn, fresh, written.OutcomeIds, batchTime);
-                        recorded++;
-                    }
-                }
-
-                appender.Append(txn, batchTime, pending.Command.Caller.Id, pending.Admission.Action, pending.Admission.Resource, outcome, detail);
-            }
+            appender = security.BeginAudit();
+            var group = new ShardGroupTransaction(txn, _handler, context, appender, requests, batchTime);
+            var results = body(group);
 
             // Expired outcomes go a few per commit, faster than new ones arrive, so the table
             // stays about one window's worth of requests.
-            requests?.Prune(txn, batchTime, (2 * recorded) + 16);
-
-            if (context.Ids.HighWaterMark != hwmBefore)
+            requests?.Prune(txn, batchTime, (2 * group.Recorded) + 16);
+            if (context.Ids.HighWaterMark.Value > _persistedHighWaterMark.Value)
             {
                 Span<byte> hwm = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(hwm, context.Ids.HighWaterMark.Value);
                 txn.Put(Tables.Keys, HighWaterMarkKey, hwm);
             }
 
-            return (replies, appender);
+            return results;
         });
+        security.CommitAudit(appender!);
+        _persistedHighWaterMark = context.Ids.HighWaterMark;
+        return results;
     }
 
-    private void StaleOwnerCheck(Exception e)
+    /// <summary>
+    /// Fences a stale owner: if another node claimed the shard since this one opened it, this
+    /// one must stop writing rather than interleave with the new owner. Inside the write
+    /// transaction, so the check and the write cannot be separated by the other owner's claim.
+    /// </summary>
+    private void CheckOwner(IReadTransaction txn)
     {
-        if (e is ForgeOneException { Code: ErrorCodes.StorageStaleOwner })
+        var meta = txn.Get(Tables.ShardMeta, ShardMeta.Key);
+        if (meta is not null && ShardMeta.Decode(meta).Owner is { } owner && (owner.NodeAddress != _nodeAddress || owner.Epoch != _epoch))
         {
-            _log.Error(e, "SHARD {0}-{1} FENCED on {2}: {3}", _kind.FolderName(), _shard, _nodeAddress, e.Message);
-            _openFailure = ((ForgeOneException)e).Error;
-            foreach (var waiting in _pending)
-            {
-                waiting.Sender.Tell(_handler.Fail(Unavailable()));
-                Release(waiting);
-            }
-
-            _pending.Clear();
-            if (_stream is not null)
-            {
-                // Its subscribers see their sources die and re-subscribe to the new owner.
-                Context.Stop(_stream);
-                _stream = null;
-            }
-
-            CloseQuietly();
-            Become(Failed);
+            throw new ForgeOneException(ErrorCodes.StorageStaleOwner, $"Shard {_kind.FolderName()}-{_shard} is now owned by {owner.NodeAddress} (epoch {owner.Epoch}); this node ({_nodeAddress}, epoch {_epoch}) no longer writes it.");
         }
+    }
+
+    /// <summary>Replies to every command of a committed (or failed) group, in order; only then do live streams see it.</summary>
+    private void Deliver(GroupOutcome<IActorRef> outcome)
+    {
+        List<IShardCommand>? committed = null;
+        List<object>? replies = null;
+        foreach (var (pending, result) in outcome.Results)
+        {
+            if (result.Committed)
+            {
+                pending.ReplyTo.Tell(result.Reply!);
+                _commandsApplied++;
+                if (_stream is not null)
+                {
+                    (committed ??= []).Add(pending.Command);
+                    (replies ??= []).Add(result.Reply!);
+                }
+            }
+            else
+            {
+                pending.ReplyTo.Tell(_handler.Fail(result.Error!));
+            }
+
+            Release(pending);
+        }
+
+        if (committed is not null)
+        {
+            _stream!.Tell(new ShardCommitted(committed, replies!));
+        }
+    }
+
+    /// <summary>
+    /// Another owner claimed the file. Nothing this shard still holds may be lost: commands not
+    /// yet committed are refused back to their senders (with their failure audited), and every
+    /// audit record it holds (reads it served, refusals) is committed on top of the new owner's
+    /// chain in one last transaction, the file's writer lock keeping the two owners apart. Then
+    /// the file is closed and the shard refuses everything.
+    /// </summary>
+    private void Fenced(ForgeOneError fault)
+    {
+        _log.Error("SHARD {0}-{1} FENCED on {2}: {3}", _kind.FolderName(), _shard, _nodeAddress, fault.Message);
+        _openFailure = fault;
+        foreach (var pending in _commits.RefuseAll(Unavailable()))
+        {
+            pending.ReplyTo.Tell(_handler.Fail(Unavailable()));
+            Release(pending);
+        }
+
+        _requests?.Clear();
+
+        WaitForTasks();
+        DrainCompletedReads();
+        var audits = _commits.TakeAudits();
+        try
+        {
+            var security = _security!;
+            IAuditAppender? appender = null;
+            var suffix = $" (committed by fenced owner {_nodeAddress} epoch {_epoch})";
+            _store!.Write(txn =>
+            {
+                appender = security.BeginAudit();
+                foreach (var audit in audits)
+                {
+                    appender.Append(txn, audit.Time, audit.Principal, audit.Admission.Action, audit.Admission.Resource, audit.Outcome, audit.Admission.Detail + suffix);
+                }
+
+                return 0;
+            });
+            security.CommitAudit(appender!);
+            _log.Warning("Shard {0}-{1}: {2} audit records committed after the fence", _kind.FolderName(), _shard, audits.Count);
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "SHARD {0}-{1}: {2} AUDIT RECORDS COULD NOT BE COMMITTED after the fence", _kind.FolderName(), _shard, audits.Count);
+        }
+
+        if (_stream is not null)
+        {
+            // Its subscribers see their sources die and re-subscribe to the new owner.
+            Context.Stop(_stream);
+            _stream = null;
+        }
+
+        CloseQuietly();
+        Become(Failed);
     }
 
     private void OnRotate(ShardProtocol.RotateKey rotate)
     {
         CommitBuffered();
+        if (_store is null)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));
+            return;
+        }
+
         try
         {
             var (rotated, version, events) = _security!.RotateKey(_store!, rotate.Caller, rotate.Reason, rotate.OnlyIfDue);
@@ -809,7 +866,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     private ShardProtocol.ShardStats Stats() =>
-        new(_kind, _shard, _store!.CommitCount, _commandsApplied, _security!.AuditHead.Sequence, _store.FilePath, _nodeAddress);
+        _store is null
+            ? new(_kind, _shard, 0, _commandsApplied, 0, "", _nodeAddress)
+            : new(_kind, _shard, _store.CommitCount, _commandsApplied, _security!.AuditHead.Sequence, _store.FilePath, _nodeAddress);
 
     private void HandOff()
     {
@@ -829,6 +888,10 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         WaitForTasks();
         DrainCompletedReads();
         CommitBuffered();
+        if (_store is not null && (_commits.QueuedAudits > 0 || _commits.PendingCount > 0))
+        {
+            _log.Error("SHARD {0}-{1}: closing with {2} commands and {3} audit records that could not commit", _kind.FolderName(), _shard, _commits.PendingCount, _commits.QueuedAudits);
+        }
     }
 
     private void CloseQuietly()
@@ -860,23 +923,6 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             spin.SpinOnce();
         }
     }
-
-    /// <summary>An admitted command waiting for its group commit; not <see cref="Ready"/> while being prepared.</summary>
-    private sealed class Pending(IShardCommand command, IActorRef sender, Admission admission)
-    {
-        public IShardCommand Command { get; set; } = command;
-
-        /// <summary>The request id's place in the ledger, when the command carries one.</summary>
-        public RequestTicket? Ticket { get; init; }
-
-        public IActorRef Sender { get; } = sender;
-
-        public Admission Admission { get; } = admission;
-
-        public bool Ready { get; set; } = true;
-    }
-
-    private sealed record QueuedAudit(string Principal, Admission Admission, AuditOutcome Outcome, DateTimeOffset Time);
 
     private sealed class UnsupportedKindHandler(ShardKind kind) : IShardHandler
     {

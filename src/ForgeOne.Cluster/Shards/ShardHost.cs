@@ -26,6 +26,12 @@ public sealed record ShardHost(
     /// </summary>
     public string? Zone { get; init; }
 
+    /// <summary>
+    /// Opens a shard's file. <see cref="ShardStore.Open"/> unless a test puts a store in between
+    /// (one that fails or delays its commits, say).
+    /// </summary>
+    public Func<ShardStoreOptions, IShardStore> OpenStore { get; init; } = ShardStore.Open;
+
     /// <summary>The host of zone <paramref name="zone"/>'s shards: same settings, the zone's folder.</summary>
     public ShardHost ForZone(string zone) => this with { DataRoot = Path.Combine(DataRoot, "zones", zone), Zone = zone };
 

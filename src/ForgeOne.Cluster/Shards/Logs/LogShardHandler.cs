@@ -197,19 +197,23 @@ public sealed partial class LogShardHandler : IShardHandler
         var policy = LoadPolicy(txn, token, context);
         var retention = policy is null ? RetentionPolicy.KeepForever : new RetentionPolicy(policy.Retention, policy.LegalHold);
         var now = context.Time.GetUtcNow();
-        var ids = new RecordId[inputs.Length];
+
+        // Checked inside the transaction because the policy lives in the store, and for every
+        // entry before the first write: a refused batch leaves nothing written (all-or-nothing)
+        // and the transaction untouched, so the group commit fails this command alone instead
+        // of re-running its neighbours.
         for (var i = 0; i < inputs.Length; i++)
         {
-            var input = inputs[i];
-
-            // Checked inside the transaction because the policy lives in the store; throwing
-            // aborts the whole batch (all-or-nothing), and the actor reports the error.
-            if (retention.CheckWrite(input.Timestamp, now) is { } expired)
+            if (retention.CheckWrite(inputs[i].Timestamp, now) is { } expired)
             {
                 throw new ForgeOneException(expired with { Message = inputs.Length > 1 ? $"entry {i}: {expired.Message}" : expired.Message });
             }
+        }
 
-            ids[i] = Write(txn, topic, token, input, context);
+        var ids = new RecordId[inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            ids[i] = Write(txn, topic, token, inputs[i], context);
         }
 
         return ids;
