@@ -121,7 +121,7 @@ internal sealed class ShardSecurity : IShardSecurity
 
     public byte[] BlindIndex(string topic) => _state.Index.Token(topic);
 
-    public IAuditAppender BeginAudit() => new Appender(new AuditChain(_head));
+    public IAuditAppender BeginAudit() => new Appender(new AuditChain(_head), _storeId);
 
     public void CommitAudit(IAuditAppender appender) => _head = ((Appender)appender).Chain.Head;
 
@@ -134,20 +134,19 @@ internal sealed class ShardSecurity : IShardSecurity
         }
 
         var change = current.Keyring.WithUsage(current.Cipher.Usage).Rotate(_time, reason);
-        var chain = new AuditChain(_head);
-        store.Write(txn =>
+        var appender = store.Write(txn =>
         {
-            chain.Reset(_head);
+            // A fresh appender per attempt: Write re-runs this after growing the map.
+            var attempt = new Appender(new AuditChain(_head), _storeId);
             txn.Put(Tables.Keys, KeyringKey, change.Keyring.Serialize(_kek));
             foreach (var e in change.Events)
             {
-                var record = chain.Append(e, caller.Id);
-                txn.Put(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), AuditRecordCodec.Encode(record));
+                attempt.Append(txn, e.Time, caller.Id, e.AuditAction, e.AuditResource, AuditOutcome.Success, e.Detail);
             }
 
-            return 0;
+            return attempt;
         });
-        _head = chain.Head;
+        _head = appender.Chain.Head;
         _retired.Add(current);
         _state = new State(change.Keyring);
         return (true, change.Keyring.ActiveVersion, [.. change.Events.Select(e => $"{e.AuditAction} {e.AuditResource}")]);
@@ -189,16 +188,59 @@ internal sealed class ShardSecurity : IShardSecurity
         }
     }
 
-    private sealed class Appender(AuditChain chain) : IAuditAppender
+    /// <summary>
+    /// Chains from the head the file holds, not only the one this instance last committed: a
+    /// stale owner that was fenced commits the audit records it still held on top of the new
+    /// owner's chain (it must not drop them), so at its first append each transaction checks
+    /// the file's last record. A file that is ahead must extend this head record by record (a
+    /// fenced owner's records); one that is behind lost records, which no owner may paper over.
+    /// </summary>
+    private sealed class Appender(AuditChain chain, string storeId) : IAuditAppender
     {
+        private bool _synced;
+
         public AuditChain Chain { get; } = chain;
 
         public AuditPosition Head => new(Chain.Head.Seq, Chain.Head.Hash);
 
         public void Append(IWriteTransaction txn, DateTimeOffset time, string principal, string action, string resource, AuditOutcome outcome, string detail)
         {
+            if (!_synced)
+            {
+                SyncWithFile(txn);
+                _synced = true;
+            }
+
             var record = Chain.Append(time, principal, action, resource, outcome, detail);
             txn.Put(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), AuditRecordCodec.Encode(record));
+        }
+
+        private void SyncWithFile(IReadTransaction txn)
+        {
+            var head = Chain.Head;
+            var last = txn.Last(Tables.Audit) is { } key ? (long)KeyCodec.ReadUInt64(key) : 0;
+            if (last == head.Seq)
+            {
+                return;
+            }
+
+            if (last < head.Seq)
+            {
+                throw new ForgeOneException(ErrorCodes.AuditChainBroken,
+                    $"The audit chain of {storeId} ends at record {last} in the file but this shard committed up to {head.Seq}: records were removed.");
+            }
+
+            var records = txn.Scan(Tables.Audit, KeyCodec.UInt64((ulong)head.Seq + 1), [])
+                .Select(kv => AuditRecordCodec.Decode(kv.Value))
+                .ToList();
+            var verification = AuditVerifier.Verify(records, head);
+            if (!verification.IsValid)
+            {
+                throw new ForgeOneException(ErrorCodes.AuditChainBroken,
+                    $"The audit records {head.Seq + 1}..{last} of {storeId} written by another owner do not extend this shard's chain: {verification.Message}");
+            }
+
+            Chain.Reset(verification.Head);
         }
     }
 }
