@@ -1,8 +1,8 @@
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards.Requests;
-using ForgeOne.Security;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Shards;
