@@ -47,6 +47,16 @@ public interface IShardStore : IDisposable
     /// </summary>
     void HotCopy(string destinationPath);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> over one consistent read snapshot: the transaction to read
+    /// facts from, and the stream of the snapshot's pages written after transaction
+    /// <paramref name="sinceTxnId"/> (0: every page). Writes continue meanwhile. A backup of
+    /// the shard is this stream; <see cref="PageImage"/> turns a chain of them back into a file.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The store is not an LMDB file.</exception>
+    T Snapshot<T>(ulong sinceTxnId, Func<IReadTransaction, SnapshotPages, T> work) =>
+        throw new NotSupportedException($"{GetType().Name} keeps no LMDB pages to back up.");
+
     /// <summary>Walks every table and verifies every record's envelope and checksum.</summary>
     IntegrityReport CheckIntegrity();
 

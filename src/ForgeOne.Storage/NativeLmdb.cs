@@ -17,6 +17,17 @@ public static class NativeLmdb
     private const string FallbackFileName = "libforgeone-lmdb.so";
     private static int _installed;
 
+    // The handle of our build once LightningDB was given it; 0 while LightningDB runs another
+    // LMDB (a bundled one that loaded on a newer glibc). The page dump lives only in our build
+    // and must run on environments of that same build, so it is resolved from this handle.
+    private static nint _forgeOneBuild;
+
+    /// <summary>
+    /// The loaded ForgeOne LMDB build, or 0 when LightningDB bound to another LMDB library.
+    /// Known once LightningDB first called into LMDB (any opened store).
+    /// </summary>
+    internal static nint ForgeOneBuild => Volatile.Read(ref _forgeOneBuild);
+
     /// <summary>Installs the fallback resolver (and the <see cref="NativeHeap"/> settings) once per process. Safe to call from anywhere.</summary>
     public static void EnsureInstalled()
     {
@@ -42,6 +53,13 @@ public static class NativeLmdb
             path = Path.Combine(Path.GetDirectoryName(typeof(NativeLmdb).Assembly.Location) ?? ".", FallbackFileName);
         }
 
-        return File.Exists(path) ? NativeLibrary.Load(path) : 0;
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        var handle = NativeLibrary.Load(path);
+        Volatile.Write(ref _forgeOneBuild, handle);
+        return handle;
     }
 }
