@@ -125,6 +125,30 @@ public static class ErrorCodes
     /// </summary>
     public const string RequestInFlight = "request.in_flight";
 
+    // backup.* : backups, restores, key backups and DR drills.
+    /// <summary>No backup target (region) is configured, or a named region is not one of them.</summary>
+    public const string BackupNoTargets = "backup.no_targets";
+    /// <summary>No such backup, drill, key backup or data-root version.</summary>
+    public const string BackupNotFound = "backup.not_found";
+    /// <summary>Another backup, restore or drill holds the coordinator; retry when it finishes.</summary>
+    public const string BackupBusy = "backup.busy";
+    /// <summary>A backup is not complete (still running, failed or expired) and cannot be restored or verified.</summary>
+    public const string BackupIncomplete = "backup.incomplete";
+    /// <summary>A manifest does not parse or does not verify under the cluster's audit public key.</summary>
+    public const string BackupManifestInvalid = "backup.manifest_invalid";
+    /// <summary>A backup file's bytes do not match its manifest (size, SHA-256 or authentication of a chunk).</summary>
+    public const string BackupFileCorrupt = "backup.file_corrupt";
+    /// <summary>A region is missing a file (or a whole backup) the manifest lists.</summary>
+    public const string BackupFileMissing = "backup.file_missing";
+    /// <summary>An incremental's parent chain does not lead back to a complete full backup.</summary>
+    public const string BackupChainBroken = "backup.chain_broken";
+    /// <summary>A restored shard failed verification (it does not open, its integrity check or its audit chain up to the manifest's head fails).</summary>
+    public const string BackupVerificationFailed = "backup.verification_failed";
+    /// <summary>The recovery secret does not open the key backup (wrong secret, or the file was modified).</summary>
+    public const string BackupRecoverySecretInvalid = "backup.recovery_secret_invalid";
+    /// <summary>A data-root version cannot be discarded (it is the active one) or activated.</summary>
+    public const string BackupVersionActive = "backup.version_active";
+
     // retention.*
     public const string RetentionExpired = "retention.expired";
     public const string LegalHold = "retention.legal_hold";

@@ -134,6 +134,17 @@ public sealed class PageImage : IDisposable
         Pages = Math.Max(Pages, _nextPage);
     }
 
+    /// <summary>
+    /// Drops the current stream half-way (its source turned out bad). The pages it wrote stay:
+    /// applying the same stream again from a sound copy rewrites them with the same bytes.
+    /// </summary>
+    public void AbortStream()
+    {
+        _inStream = false;
+        _headerFill = 0;
+        _remaining = 0;
+    }
+
     /// <summary>Gives the file the length its last snapshot needs and flushes it to disk.</summary>
     public void Complete()
     {

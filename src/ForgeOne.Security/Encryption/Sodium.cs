@@ -88,6 +88,31 @@ internal static unsafe partial class Sodium
         }
     }
 
+    /// <summary>
+    /// Argon2id v1.3 (<c>crypto_pwhash</c>): derives <paramref name="output"/> from a passphrase.
+    /// False when libsodium refused the parameters or could not allocate the memory.
+    /// </summary>
+    public static bool Argon2id(Span<byte> output, ReadOnlySpan<byte> password, ReadOnlySpan<byte> salt, ulong opsLimit, nuint memLimitBytes)
+    {
+        if (sodium_init() < 0)
+        {
+            return false;
+        }
+
+        fixed (byte* o = output)
+        fixed (byte* p = password)
+        fixed (byte* s = salt)
+        {
+            return crypto_pwhash(o, (ulong)output.Length, p, (ulong)password.Length, s, opsLimit, memLimitBytes, Argon2id13) == 0;
+        }
+    }
+
+    // crypto_pwhash_ALG_ARGON2ID13
+    private const int Argon2id13 = 2;
+
+    [LibraryImport(Library)]
+    private static partial int crypto_pwhash(byte* output, ulong outputLength, byte* password, ulong passwordLength, byte* salt, ulong opsLimit, nuint memLimit, int algorithm);
+
     [LibraryImport(Library)]
     private static partial int sodium_init();
 

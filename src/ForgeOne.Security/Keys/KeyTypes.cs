@@ -79,3 +79,11 @@ public sealed record KeyEvent(KeyEventKind Kind, string StoreId, int KeyVersion,
 
 /// <summary>The result of a keyring operation: the new value and the events to audit.</summary>
 public sealed record KeyringChange(Keyring Keyring, IReadOnlyList<KeyEvent> Events);
+
+/// <summary>A keyring's versions, read without its KEK (<see cref="Keyring.ReadInfo"/>).</summary>
+/// <param name="StoreId">The shard the keyring belongs to.</param>
+/// <param name="KekVersion">KEK version its data keys are wrapped under.</param>
+/// <param name="ActiveVersion">The version new records are encrypted with.</param>
+/// <param name="MinDecryptionVersion">Versions below this no longer decrypt.</param>
+/// <param name="Versions">Every data-key version, ascending.</param>
+public sealed record KeyringInfo(string StoreId, int KekVersion, int ActiveVersion, int MinDecryptionVersion, IReadOnlyList<KeyVersionInfo> Versions);

@@ -78,6 +78,37 @@ public sealed partial class Keyring
     {
         ArgumentNullException.ThrowIfNull(kek);
         var r = new SpanReader(data, ErrorCodes.CryptoUnknownFormat, "keyring");
+        var (storeId, kekVersion, active, min, infos) = ReadMetadata(ref r);
+        var count = infos.Length;
+        var digest = SHA256.HashData(data[..r.Position]);
+        var indexKey = kek.Unwrap(r.Bytes16(), WrapAad(digest, 0));
+        var keys = new DataKey[count];
+        for (var i = 0; i < count; i++)
+        {
+            var wrapped = r.Bytes16();
+            var material = wrapped.IsEmpty ? null : kek.Unwrap(wrapped, WrapAad(digest, infos[i].Version));
+            keys[i] = new DataKey(infos[i], material);
+        }
+
+        r.End();
+        Validate(storeId, active, min, keys, ref r);
+        return new Keyring(storeId, kekVersion, active, min, keys, indexKey);
+    }
+
+    /// <summary>
+    /// The keyring's versions without unwrapping anything (no KEK needed): which KEK version its
+    /// data keys are wrapped under and which data-key versions it holds. Backups record these as
+    /// the key versions a restore needs. Errors: <c>crypto.unknown_format</c>.
+    /// </summary>
+    public static KeyringInfo ReadInfo(ReadOnlySpan<byte> data)
+    {
+        var r = new SpanReader(data, ErrorCodes.CryptoUnknownFormat, "keyring");
+        var (storeId, kekVersion, active, min, infos) = ReadMetadata(ref r);
+        return new KeyringInfo(storeId, kekVersion, active, min, infos);
+    }
+
+    private static (string StoreId, int KekVersion, int Active, int Min, KeyVersionInfo[] Infos) ReadMetadata(ref SpanReader r)
+    {
         var format = r.U8();
         if (format != FormatV1)
         {
@@ -99,19 +130,7 @@ public sealed partial class Keyring
             infos[i] = new KeyVersionInfo(version, state, created, changed, r.I64());
         }
 
-        var digest = SHA256.HashData(data[..r.Position]);
-        var indexKey = kek.Unwrap(r.Bytes16(), WrapAad(digest, 0));
-        var keys = new DataKey[count];
-        for (var i = 0; i < count; i++)
-        {
-            var wrapped = r.Bytes16();
-            var material = wrapped.IsEmpty ? null : kek.Unwrap(wrapped, WrapAad(digest, infos[i].Version));
-            keys[i] = new DataKey(infos[i], material);
-        }
-
-        r.End();
-        Validate(storeId, active, min, keys, ref r);
-        return new Keyring(storeId, kekVersion, active, min, keys, indexKey);
+        return (storeId, kekVersion, active, min, infos);
     }
 
     private static long ReadTicks(ref SpanReader r)
