@@ -114,7 +114,8 @@ public static class Retention
             // Chains this region holds completely, newest first: its newest one is untouchable.
             var held = chains.Where(c => c.Members.All(b => Holds(b, region))).ToList();
             var keep = held.Count > 0 ? held[0].Base : null;
-            for (var i = 0; i < chains.Count; i++)
+            // Oldest chains first, each newest member first: a crash part-way leaves prefixes of chains, never a gap.
+            for (var i = chains.Count - 1; i >= 0; i--)
             {
                 var chain = chains[i];
                 var expired = i >= policy.KeepChains || (policy.MaxAge is { } age && now - chain.Newest > age);
