@@ -64,6 +64,6 @@ echo "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:
 
 dotnet build "$root/loadtests/ForgeOne.Load" -c Release -nologo -v quiet >/dev/null
 dotnet "$root/loadtests/ForgeOne.Load/bin/Release/net10.0/forgeone-load.dll" peers \
-  --postgres "Host=127.0.0.1;Port=$port;Username=bench;Database=postgres;Pooling=false" "$@" &
+  --postgres "Host=127.0.0.1;Port=$port;Username=bench;Database=postgres;Pooling=false" --server-pid "$pg_pid" "$@" &
 bench_pid=$!
 wait "$bench_pid"

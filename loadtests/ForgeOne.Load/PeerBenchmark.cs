@@ -18,8 +18,11 @@ public static class PeerBenchmark
 {
     private const string Usage = "usage: forgeone-load peers [--entries N | --quick] [--topics N] [--queries N] [--batches 1000,100] [--postgres CONNSTRING] [--systems forgeone,postgres,sqlite,lmdb] [--forgeone-inflight N] [--out DIR]";
 
-    /// <summary>One system's figures at one batch size.</summary>
-    public sealed record Result(string System, int Batch, double EntriesPerSecond, LatencySummary Commit, LatencySummary Query, string Description);
+    /// <summary>
+    /// One system's figures at one batch size. <c>CpuMicrosPerEntry</c> is the CPU time of every
+    /// process involved (this one, the node or database server) per ingested entry.
+    /// </summary>
+    public sealed record Result(string System, int Batch, double EntriesPerSecond, LatencySummary Commit, LatencySummary Query, double CpuMicrosPerEntry, string Description);
 
     /// <summary>Runs the benchmark; 0 when every system stored and returned exactly the workload's entries.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -28,6 +31,7 @@ public static class PeerBenchmark
         int entries = 1_000_000, topics = 100, queries = 200, inFlight = 16;
         int[] batches = [1000, 100];
         string? postgres = null;
+        var serverPids = new List<int>();
         string[] systems = ["forgeone", "postgres", "sqlite", "lmdb"];
         var outDir = DefaultResults();
         try
@@ -43,6 +47,7 @@ public static class PeerBenchmark
                     case "--queries": queries = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--batches": batches = Value().Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray(); break;
                     case "--postgres": postgres = Value(); break;
+                    case "--server-pid": serverPids.Add(int.Parse(Value(), CultureInfo.InvariantCulture)); break;
                     case "--systems": systems = Value().Split(','); break;
                     case "--forgeone-inflight": inFlight = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--out": outDir = Value(); break;
@@ -83,16 +88,19 @@ public static class PeerBenchmark
                 try
                 {
                     // A system that fails is reported and the others still run.
-                    var (system, cleanup) = await CreateAsync(name, scratch.FullName, postgres, inFlight, output, cancellationToken).ConfigureAwait(false);
+                    var (system, cleanup, pids) = await CreateAsync(name, scratch.FullName, postgres, inFlight, output, cancellationToken).ConfigureAwait(false);
+                    var measured = name == "postgres" ? [.. pids, .. serverPids] : pids;
                     try
                     {
                         await output.WriteLineAsync($"  {system.Name}, batches of {batch}: warm-up...").ConfigureAwait(false);
                         await IngestAsync(system, warmUp.Batches.Select(b => b with { Topic = b.Topic + 10_000 }).ToArray(), cancellationToken).ConfigureAwait(false);
+                        var cpuBefore = CpuMeter.Seconds(measured);
                         var (rate, commit) = await IngestAsync(system, workload.Batches, cancellationToken).ConfigureAwait(false);
+                        var cpu = (CpuMeter.Seconds(measured) - cpuBefore) * 1e6 / workload.Entries;
                         var (query, wrong) = await QueryAsync(system, workload.Queries).ConfigureAwait(false);
                         problems.AddRange(wrong.Select(w => $"{system.Name}, batches of {batch}: {w}"));
-                        results.Add(new Result(system.Name, batch, rate, commit, query, system.Description));
-                        await output.WriteLineAsync($"  {system.Name}, batches of {batch}: {rate,12:N0} entries/s, commit p50 {Ms(commit.P50Us)} p99 {Ms(commit.P99Us)} ms, query p50 {Ms(query.P50Us)} p99 {Ms(query.P99Us)} ms").ConfigureAwait(false);
+                        results.Add(new Result(system.Name, batch, rate, commit, query, cpu, system.Description));
+                        await output.WriteLineAsync($"  {system.Name}, batches of {batch}: {rate,12:N0} entries/s, commit p50 {Ms(commit.P50Us)} p99 {Ms(commit.P99Us)} ms, query p50 {Ms(query.P50Us)} p99 {Ms(query.P99Us)} ms, {cpu:0.0} us CPU/entry").ConfigureAwait(false);
                     }
                     finally
                     {
@@ -127,7 +135,7 @@ public static class PeerBenchmark
         return problems.Count == 0 ? Cli.Passed : Cli.Failed;
     }
 
-    private static async Task<(IPeerSystem System, Func<ValueTask> Cleanup)> CreateAsync(string name, string scratch, string? postgres, int inFlight, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<(IPeerSystem System, Func<ValueTask> Cleanup, int[] Pids)> CreateAsync(string name, string scratch, string? postgres, int inFlight, TextWriter output, CancellationToken cancellationToken)
     {
         var keys = Path.Combine(scratch, "keys");
         switch (name)
@@ -136,19 +144,20 @@ public static class PeerBenchmark
                 {
                     var target = await LoadTarget.StartAsync(TargetDefinition.Default, output, cancellationToken).ConfigureAwait(false);
                     var client = await target.ConnectAsync().ConfigureAwait(false);
+                    int[] pids = target is ChildNodeTarget node ? [node.Pid] : [];
                     return (new ForgeOneActorSystem(client, LoadIdentity.Default, inFlight), async () =>
                     {
                         await client.DisposeAsync().ConfigureAwait(false);
                         await target.DisposeAsync().ConfigureAwait(false);
-                    });
+                    }, pids);
                 }
 
             case "postgres":
-                return (await PostgresSystem.CreateAsync(postgres!, keys).ConfigureAwait(false), () => ValueTask.CompletedTask);
+                return (await PostgresSystem.CreateAsync(postgres!, keys).ConfigureAwait(false), () => ValueTask.CompletedTask, []);
             case "sqlite":
-                return (await SqliteSystem.CreateAsync(scratch, keys).ConfigureAwait(false), () => ValueTask.CompletedTask);
+                return (await SqliteSystem.CreateAsync(scratch, keys).ConfigureAwait(false), () => ValueTask.CompletedTask, []);
             case "lmdb":
-                return (RawLmdbSystem.Create(scratch), () => ValueTask.CompletedTask);
+                return (RawLmdbSystem.Create(scratch), () => ValueTask.CompletedTask, []);
             default:
                 throw new ArgumentException($"unknown system '{name}' (forgeone, postgres, sqlite, lmdb)");
         }
@@ -218,20 +227,22 @@ public static class PeerBenchmark
         sb.Append("committed durably (fsync) in batches; each entry encrypted with AES-256-GCM (ForgeOne's `RecordCipher`, libsodium AES-NI, for every system but raw LMDB), ");
         sb.Append("indexed by (topic, time) and covered by a SHA-256 hash chain. Then ");
         sb.Append(Inv($"{queries} topic + 1 h range queries (up to 1,000 entries each, decrypted), every result count checked against the workload. "));
-        sb.Append("Commit latency is one batch's write as its writer sees it; entries/s is over the whole ingest's wall time. Each system starts from empty storage after a short warm-up.\n\n");
+        sb.Append("Commit latency is one batch's write as its writer sees it; entries/s is over the whole ingest's wall time. ");
+        sb.Append("CPU us/entry is the CPU time of every process involved (the benchmark's, and the ForgeOne node's or the PostgreSQL server's) per entry: on a shared machine it is the figure other load moves least. ");
+        sb.Append("Each system starts from empty storage after a short warm-up.\n\n");
         foreach (var batch in results.Select(r => r.Batch).Distinct())
         {
             var rows = results.Where(r => r.Batch == batch).ToArray();
             var forgeOne = rows.FirstOrDefault(r => r.System.StartsWith("ForgeOne", StringComparison.Ordinal));
             sb.Append(Inv($"## Batches of {batch:N0}\n\n"));
-            sb.Append("| system | entries/s | commit p50 ms | commit p99 ms | query p50 ms | query p99 ms | ForgeOne actor client / system |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            sb.Append("| system | entries/s | commit p50 ms | commit p99 ms | query p50 ms | query p99 ms | CPU us/entry | ForgeOne actor client / system |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
             foreach (var r in rows)
             {
                 var ratio = forgeOne is null || r == forgeOne ? "" : Inv($"{forgeOne.EntriesPerSecond / r.EntriesPerSecond:0.00}x");
-                sb.Append(Inv($"| {r.System} | {r.EntriesPerSecond:N0} | {Ms(r.Commit.P50Us)} | {Ms(r.Commit.P99Us)} | {Ms(r.Query.P50Us)} | {Ms(r.Query.P99Us)} | {ratio} |\n"));
+                sb.Append(Inv($"| {r.System} | {r.EntriesPerSecond:N0} | {Ms(r.Commit.P50Us)} | {Ms(r.Commit.P99Us)} | {Ms(r.Query.P50Us)} | {Ms(r.Query.P99Us)} | {r.CpuMicrosPerEntry:0.0} | {ratio} |\n"));
             }
 
-            sb.Append("| ForgeOne (HTTP) | not measured: the HTTP edge is not in this build | | | | | |\n\n");
+            sb.Append("| ForgeOne (HTTP) | not measured: the HTTP edge is not in this build | | | | | | |\n\n");
             if (forgeOne is not null)
             {
                 sb.Append("Targets: ");
@@ -261,10 +272,10 @@ public static class PeerBenchmark
 
     private static string Csv(List<Result> results)
     {
-        var sb = new StringBuilder("system,batch,entries_per_s,commit_p50_ms,commit_p99_ms,query_p50_ms,query_p99_ms\n");
+        var sb = new StringBuilder("system,batch,entries_per_s,commit_p50_ms,commit_p99_ms,query_p50_ms,query_p99_ms,cpu_us_per_entry\n");
         foreach (var r in results)
         {
-            sb.Append(Inv($"\"{r.System}\",{r.Batch},{r.EntriesPerSecond:0},{Ms(r.Commit.P50Us)},{Ms(r.Commit.P99Us)},{Ms(r.Query.P50Us)},{Ms(r.Query.P99Us)}\n"));
+            sb.Append(Inv($"\"{r.System}\",{r.Batch},{r.EntriesPerSecond:0},{Ms(r.Commit.P50Us)},{Ms(r.Commit.P99Us)},{Ms(r.Query.P50Us)},{Ms(r.Query.P99Us)},{r.CpuMicrosPerEntry:0.0}\n"));
         }
 
         return sb.ToString();
