@@ -32,6 +32,9 @@ public sealed class SerializationTests : IAsyncLifetime
     {
         ["append"] = new AppendLog(Callers.Writer, "t", new LogInput(DateTimeOffset.UnixEpoch, Common.Model.Severity.Info, "m", new Dictionary<string, string> { ["k"] = "v" }, "cp")),
         ["batch"] = new AppendLogBatch(Callers.Writer, "t", [new LogInput(DateTimeOffset.UnixEpoch, Common.Model.Severity.Info, "m")]),
+        ["append-request-id"] = new AppendLog(Callers.Writer, "t", new LogInput(DateTimeOffset.UnixEpoch, Common.Model.Severity.Info, "m"), RequestId: new RequestId("p", 7, [1, 2])),
+        ["command-batch"] = new ShardProtocol.CommandBatch(ShardKind.Logs, 3, [new AppendLog(Callers.Writer, "t", new LogInput(DateTimeOffset.UnixEpoch, Common.Model.Severity.Info, "m"), RequestId: new RequestId("p", 1))]),
+        ["command-batch-replies"] = new ShardProtocol.CommandBatchReplies([new LogAppended("t", new RecordId(1), Replayed: true), new LogFailed(new ForgeOneError(ErrorCodes.RequestInFlight, "x"))]),
         ["get"] = new GetLog(Callers.Reader, new RecordId(42)),
         ["appended"] = new LogAppended("t", new RecordId(42)),
         ["batch-appended"] = new LogBatchAppended("t", [new RecordId(1), new RecordId(2)]),

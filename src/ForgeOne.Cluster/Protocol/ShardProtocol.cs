@@ -56,6 +56,27 @@ public static class ShardProtocol
     public sealed record ShardFailed(ShardKind Kind, int Shard, ForgeOneError Error) : IFailureReply;
 
     /// <summary>
+    /// Several independent commands for one shard in one message: how the actor client sends
+    /// single writes that many callers made at about the same time (coalescing). The shard
+    /// treats every command exactly as if it had come alone (its own admission, authorization,
+    /// request-id de-duplication, audit record and reply, so one bad command fails only
+    /// itself) and answers with <see cref="CommandBatchReplies"/>, one reply per command, in
+    /// order. A command that does not belong to this shard is refused with
+    /// <c>storage.wrong_shard</c> in its slot.
+    /// </summary>
+    public sealed record CommandBatch(ShardKind Kind, int Shard, IShardCommand[] Commands) : IShardMessage
+    {
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>The replies to a <see cref="CommandBatch"/>'s commands, in the same order.</summary>
+    public sealed record CommandBatchReplies(IForgeOneMessage[] Replies) : IForgeOneMessage;
+
+    /// <summary>
     /// Hand-off stop message (the sharding <c>handOffStopMessage</c>) and passivation message:
     /// flush buffered writes, close the file, stop. Never sent by clients.
     /// </summary>

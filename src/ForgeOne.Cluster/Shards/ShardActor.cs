@@ -52,7 +52,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private readonly int _shard;
     private readonly string _nodeAddress;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly GroupCommit<IActorRef> _commits;
+    private readonly GroupCommit<ReplyTo> _commits;
     private readonly IShardHandler _handler;
     private readonly IShardPreparation? _preparation;
 
@@ -99,7 +99,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             : new UnsupportedKindHandler(_kind);
         _preparation = _handler as IShardPreparation;
         _clock = new BatchClock(host.Time);
-        _commits = new GroupCommit<IActorRef>(GroupCommitLimits.From(host.Options), _clock);
+        _commits = new GroupCommit<ReplyTo>(GroupCommitLimits.From(host.Options), _clock);
         Become(Active);
     }
 
@@ -143,7 +143,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A command's preparation finished: the prepared command, or the error that refused it.</summary>
-    private sealed record Prepared(PendingCommand<IActorRef> Pending, IShardCommand? Command, ForgeOneError? Error);
+    private sealed record Prepared(PendingCommand<ReplyTo> Pending, IShardCommand? Command, ForgeOneError? Error);
 
     /// <summary>Periodic check for idleness (passivation). Internal: a timer to self.</summary>
     internal sealed class IdleCheck
@@ -245,7 +245,12 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         Receive<IShardCommand>(command =>
         {
             Touch();
-            OnCommand(command);
+            OnCommand(command, ReplyTo.Actor(Sender));
+        });
+        Receive<ShardProtocol.CommandBatch>(batch =>
+        {
+            Touch();
+            OnCommandBatch(batch);
         });
         Receive<IShardQuery>(query =>
         {
@@ -297,6 +302,14 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private void Failed()
     {
         Receive<IShardOperation>(_ => Sender.Tell(_handler.Fail(Unavailable())));
+        Receive<ShardProtocol.CommandBatch>(batch =>
+        {
+            var replies = new CommandBatchReplySink(Sender, batch.Commands?.Length ?? 0, Self);
+            for (var i = 0; i < replies.Count; i++)
+            {
+                replies.Set(i, _handler.Fail(Unavailable()));
+            }
+        });
         Receive<IShardControl>(_ => Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable())));
         Receive<ShardStreamRead>(_ => Sender.Tell(new Status.Failure(new ForgeOneException(Unavailable()))));
         Receive<ShardProtocol.HandOff>(_ => Context.Stop(Self));
@@ -320,22 +333,52 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnCommand(IShardCommand command)
+    /// <summary>
+    /// Independent commands that travel together (a client's coalesced single writes): each is
+    /// checked, admitted, de-duplicated, audited and answered exactly as if it came alone; only
+    /// the replies travel back together, in the same order.
+    /// </summary>
+    private void OnCommandBatch(ShardProtocol.CommandBatch batch)
     {
-        var admission = Admit(command);
+        var commands = batch.Commands ?? [];
+        var replies = new CommandBatchReplySink(Sender, commands.Length, Self);
+        for (var i = 0; i < commands.Length; i++)
+        {
+            var command = commands[i];
+            var misrouted = command is null
+                ? "a batch slot is empty"
+                : command.Kind != _kind || ShardOf(command) != _shard
+                    ? $"{command.GetType().Name} belongs to {command.Kind.FolderName()} shard {ShardOf(command)?.ToString(global::System.Globalization.CultureInfo.InvariantCulture) ?? "?"}, not {_kind.FolderName()}-{_shard}"
+                    : null;
+            if (misrouted is not null)
+            {
+                replies.Set(i, _handler.Fail(new ForgeOneError(ErrorCodes.StorageWrongShard, $"Command {i} of the batch was refused: {misrouted}.")));
+                continue;
+            }
+
+            OnCommand(command!, ReplyTo.Slot(replies, i));
+        }
+    }
+
+    private int? ShardOf(IShardMessage message) =>
+        message.ShardNumber ?? (message.RoutingKey is { } key ? ShardRouter.ShardFor(key, _host.Counts.Of(_kind)) : null);
+
+    private void OnCommand(IShardCommand command, ReplyTo replyTo)
+    {
+        var admission = Admit(command, replyTo);
         if (!admission.Admitted)
         {
             return;
         }
 
         RequestTicket? ticket = null;
-        if (command is IIdempotentCommand { RequestId: { } requestId } idempotent && !BeginRequest(idempotent, requestId, admission, out ticket))
+        if (command is IIdempotentCommand { RequestId: { } requestId } idempotent && !BeginRequest(idempotent, requestId, admission, replyTo, out ticket))
         {
             return;
         }
 
         var needsPreparation = _preparation is { } preparation && preparation.NeedsPreparation(command);
-        var pending = _commits.Enqueue(command, Sender, admission, CommandSize.Of(command), needsPreparation, out var overloaded, ticket);
+        var pending = _commits.Enqueue(command, replyTo, admission, CommandSize.Of(command), needsPreparation, out var overloaded, ticket);
         if (pending is null)
         {
             if (ticket is not null)
@@ -343,8 +386,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 _requests!.End(ticket);
             }
 
-            Sender.Tell(_handler.Fail(overloaded!));
-            _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<IActorRef>.RefusedDetail(admission, overloaded!) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            replyTo.Tell(_handler.Fail(overloaded!), Self);
+            _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, overloaded!) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
             ScheduleAuditFlush();
             return;
         }
@@ -363,7 +406,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     /// refused (malformed id, or a duplicate whose original is still in flight) and audited.
     /// Whether it was committed before is decided inside the group's transaction.
     /// </summary>
-    private bool BeginRequest(IIdempotentCommand command, RequestId requestId, Admission admission, out RequestTicket? ticket)
+    private bool BeginRequest(IIdempotentCommand command, RequestId requestId, Admission admission, ReplyTo replyTo, out RequestTicket? ticket)
     {
         ticket = null;
         var refusal = requestId.Validate()
@@ -385,14 +428,14 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             return true;
         }
 
-        Sender.Tell(_handler.Fail(refusal));
-        _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<IActorRef>.RefusedDetail(admission, refusal) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+        replyTo.Tell(_handler.Fail(refusal), Self);
+        _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, refusal) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
         ScheduleFlush();
         return false;
     }
 
     /// <summary>A command's fate is settled (replied): its request id is no longer in flight, a prepared command may hand back pooled buffers.</summary>
-    private void Release(PendingCommand<IActorRef> pending)
+    private void Release(PendingCommand<ReplyTo> pending)
     {
         if (pending.Ticket is { } ticket)
         {
@@ -405,7 +448,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Prepare(PendingCommand<IActorRef> pending, IShardPreparation preparation)
+    private void Prepare(PendingCommand<ReplyTo> pending, IShardPreparation preparation)
     {
         var context = _context!;
         var command = pending.Command;
@@ -423,7 +466,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }).PipeTo(Self);
     }
 
-    private static Prepared RunPreparation(IShardPreparation preparation, PendingCommand<IActorRef> pending, IShardCommand command, ShardContext context)
+    private static Prepared RunPreparation(IShardPreparation preparation, PendingCommand<ReplyTo> pending, IShardCommand command, ShardContext context)
     {
         try
         {
@@ -465,7 +508,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
 
         Release(pending);
-        pending.ReplyTo.Tell(_handler.Fail(prepared.Error!));
+        pending.ReplyTo.Tell(_handler.Fail(prepared.Error!), Self);
         return true;
     }
 
@@ -494,13 +537,13 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
         if (command is not null)
         {
-            OnCommand(command);
+            OnCommand(command, ReplyTo.Actor(ActorRefs.Nobody));
         }
     }
 
     private void OnQuery(IShardQuery query)
     {
-        var admission = Admit(query);
+        var admission = Admit(query, ReplyTo.Actor(Sender));
         if (!admission.Admitted)
         {
             return;
@@ -590,7 +633,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var admission = Admit(request);
+        var admission = Admit(request, ReplyTo.Actor(Sender));
         if (!admission.Admitted)
         {
             return;
@@ -621,7 +664,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }).PipeTo(Sender);
     }
 
-    private Admission Admit(IShardOperation operation)
+    private Admission Admit(IShardOperation operation, ReplyTo replyTo)
     {
         Admission admission;
         try
@@ -635,7 +678,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
         if (!admission.Admitted)
         {
-            Sender.Tell(_handler.Fail(admission.Refusal!));
+            replyTo.Tell(_handler.Fail(admission.Refusal!), Self);
             _commits.QueueAudit(new QueuedAudit(operation.Caller?.Id ?? "<none>", admission, admission.Outcome, _host.Time.GetUtcNow()));
             ScheduleFlush();
         }
@@ -758,7 +801,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Replies to every command of a committed (or failed) group, in order; only then do live streams see it.</summary>
-    private void Deliver(GroupOutcome<IActorRef> outcome)
+    private void Deliver(GroupOutcome<ReplyTo> outcome)
     {
         List<IShardCommand>? committed = null;
         List<object>? replies = null;
@@ -766,7 +809,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             if (result.Committed)
             {
-                pending.ReplyTo.Tell(result.Reply!);
+                pending.ReplyTo.Tell(result.Reply!, Self);
                 _commandsApplied++;
                 if (_stream is not null)
                 {
@@ -776,7 +819,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             }
             else
             {
-                pending.ReplyTo.Tell(_handler.Fail(result.Error!));
+                pending.ReplyTo.Tell(_handler.Fail(result.Error!), Self);
             }
 
             Release(pending);
@@ -801,7 +844,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _openFailure = fault;
         foreach (var pending in _commits.RefuseAll(Unavailable()))
         {
-            pending.ReplyTo.Tell(_handler.Fail(Unavailable()));
+            pending.ReplyTo.Tell(_handler.Fail(Unavailable()), Self);
             Release(pending);
         }
 
