@@ -12,18 +12,49 @@ namespace ForgeOne.Client;
 /// not count in the split brain resolver's majority) and talks to the shard regions through
 /// sharding proxies, so each request goes straight to the node that owns its shard.
 /// </summary>
+/// <remarks>
+/// Every append and publish carries a request id (this client's random producer id and a
+/// sequence number), so the client retries them transparently under its
+/// <see cref="RetryPolicy"/> (timeouts, <c>cluster.unavailable</c>, a shard that moved) and the
+/// owning shard writes each exactly once. Reads are retried too; other commands are sent once.
+/// Concurrent single appends and publishes bound for the same shard are coalesced
+/// (<see cref="CoalescingOptions"/>). <see cref="Counters"/> says what the client did.
+/// </remarks>
 public sealed class ForgeOneActorClient : IAsyncDisposable
 {
     private readonly ForgeOneCluster _cluster;
+    private readonly ClientStats _stats = new();
+    private readonly RetryingSender _retrying;
+    private readonly WriteCoalescer? _coalescer;
+    private long _sequence;
 
-    private ForgeOneActorClient(ForgeOneCluster cluster, TimeSpan timeout)
+    private ForgeOneActorClient(ForgeOneCluster cluster, TimeSpan timeout, RetryPolicy retry, CoalescingOptions coalescing)
     {
         _cluster = cluster;
         Timeout = timeout;
+        Retry = retry;
+        Coalescing = coalescing;
+        _retrying = new RetryingSender(retry, _stats);
+        _coalescer = coalescing.Enabled ? new WriteCoalescer(coalescing, retry, _stats) : null;
     }
 
-    /// <summary>Per-request timeout.</summary>
+    /// <summary>Timeout of a request that is not retried (a command without a request id).</summary>
     public TimeSpan Timeout { get; }
+
+    /// <summary>How reads and request-id writes are retried.</summary>
+    public RetryPolicy Retry { get; }
+
+    /// <summary>How single writes are coalesced.</summary>
+    public CoalescingOptions Coalescing { get; }
+
+    /// <summary>This client's producer id: the first half of the request id of every write it makes.</summary>
+    public string ProducerId { get; } = RequestId.NewProducer();
+
+    /// <summary>What the client did so far: requests, attempts, retries, replays, coalesced writes.</summary>
+    public ClientCounters Counters => _stats.Snapshot();
+
+    /// <summary>A fresh request id of this client (producer id + the next sequence number).</summary>
+    public RequestId NextRequestId() => new(ProducerId, Interlocked.Increment(ref _sequence));
 
     /// <summary>The client's actor system (for advanced use: custom asks, subscriptions).</summary>
     public ActorSystem System => _cluster.System;
@@ -39,11 +70,21 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// <param name="shardCounts">The cluster's shard counts.</param>
     /// <param name="hostname">Address this client binds to.</param>
     /// <param name="port">Port this client binds to (0: any free port).</param>
-    /// <param name="timeout">Per-request timeout (default 10 s).</param>
+    /// <param name="timeout">Timeout of a request that is not retried (default 10 s).</param>
     /// <param name="extraHocon">Extra Akka settings, layered over the node configuration.</param>
     /// <param name="configure">Adjusts the client's node options (failure detection, downing) to match the cluster's.</param>
-    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null)
+    /// <param name="retry">How reads and writes with request ids are retried (default <see cref="RetryPolicy.Default"/>; <see cref="RetryPolicy.None"/> sends once).</param>
+    /// <param name="coalescing">How concurrent single writes are coalesced (default <see cref="CoalescingOptions.Default"/>).</param>
+    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null, RetryPolicy? retry = null, CoalescingOptions? coalescing = null)
     {
+        retry ??= RetryPolicy.Default;
+        coalescing ??= CoalescingOptions.Default;
+        var problems = retry.Validate().Concat(coalescing.Validate()).ToList();
+        if (problems.Count > 0)
+        {
+            throw new ForgeOneException(ErrorCodes.InvalidConfiguration, string.Join(" ", problems));
+        }
+
         var options = new ForgeOneNodeOptions
         {
             Hostname = hostname,
@@ -59,7 +100,7 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
         try
         {
             var cluster = await ForgeOneCluster.StartAsync(system, options, host: null, signer: null, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-            return new ForgeOneActorClient(cluster, timeout ?? TimeSpan.FromSeconds(10));
+            return new ForgeOneActorClient(cluster, timeout ?? TimeSpan.FromSeconds(10), retry, coalescing);
         }
         catch
         {
@@ -68,13 +109,17 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Appends one entry; returns its id once committed.</summary>
-    public async Task<RecordId> AppendLogAsync(Caller caller, string topic, LogInput entry, CancellationToken cancellationToken = default) =>
-        Expect<LogAppended>(await Ask(new AppendLog(caller, topic, entry), cancellationToken).ConfigureAwait(false)).Id;
+    /// <summary>
+    /// Appends one entry; returns its id once committed. Retried and coalesced with other single
+    /// writes to the same shard; written exactly once. Pass <paramref name="requestId"/> to make
+    /// it idempotent across client restarts too (the default is a fresh id of this client).
+    /// </summary>
+    public async Task<RecordId> AppendLogAsync(Caller caller, string topic, LogInput entry, CancellationToken cancellationToken = default, RequestId? requestId = null) =>
+        Expect<LogAppended>(await SendSingleWriteAsync(new AppendLog(caller, topic, entry, RequestId: requestId ?? NextRequestId()), cancellationToken).ConfigureAwait(false)).Id;
 
-    /// <summary>Appends a batch (one operation, one transaction); returns the ids in order once committed.</summary>
-    public async Task<RecordId[]> AppendLogBatchAsync(Caller caller, string topic, LogInput[] entries, CancellationToken cancellationToken = default) =>
-        Expect<LogBatchAppended>(await Ask(new AppendLogBatch(caller, topic, entries), cancellationToken).ConfigureAwait(false)).Ids;
+    /// <summary>Appends a batch (one operation, one transaction); returns the ids in order once committed. Retried; written exactly once.</summary>
+    public async Task<RecordId[]> AppendLogBatchAsync(Caller caller, string topic, LogInput[] entries, CancellationToken cancellationToken = default, RequestId? requestId = null) =>
+        Expect<LogBatchAppended>(await Ask(new AppendLogBatch(caller, topic, entries, RequestId: requestId ?? NextRequestId()), cancellationToken).ConfigureAwait(false)).Ids;
 
     /// <summary>Gets an entry by id.</summary>
     public async Task<Common.Model.LogEntry> GetLogAsync(Caller caller, RecordId id, CancellationToken cancellationToken = default) =>
@@ -95,10 +140,41 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
 
     /// <summary>
     /// Sends any shard message through the cluster's residency router (zones resolved from the
-    /// residency directory; refusals come back as the kind's failure reply) and returns the raw reply.
+    /// residency directory; refusals come back as the kind's failure reply) and returns the raw
+    /// reply. Queries and writes that carry a request id are retried under <see cref="Retry"/>;
+    /// anything else is sent once with <see cref="Timeout"/>.
     /// </summary>
-    public Task<object> Ask(IShardMessage message, CancellationToken cancellationToken = default) =>
-        _cluster.AskAsync(message, Timeout, cancellationToken);
+    public Task<object> Ask(IShardMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message is not (IShardQuery or IIdempotentCommand { RequestId: not null }))
+        {
+            return _cluster.AskAsync(message, Timeout, cancellationToken);
+        }
+
+        return _retrying.SendAsync(message.GetType().Name, left => _cluster.AskAsync(message, left, cancellationToken), e => ForgeOneCluster.FailureOf(message, e), cancellationToken);
+    }
+
+    /// <summary>
+    /// A single write with a request id: coalesced with other single writes bound for the same
+    /// shard (when coalescing is on), retried on its own either way.
+    /// </summary>
+    internal Task<object> SendSingleWriteAsync(IIdempotentCommand command, CancellationToken cancellationToken)
+    {
+        if (_coalescer is null || command.RoutingKey is null)
+        {
+            return Ask(command, cancellationToken);
+        }
+
+        var (region, error) = _cluster.Route(command);
+        if (error is not null)
+        {
+            return Task.FromResult(ForgeOneCluster.FailureOf(command, error));
+        }
+
+        var shard = ShardRouter.ShardFor(command.RoutingKey, _cluster.Regions.Counts.Of(command.Kind));
+        return _coalescer.SendAsync(region!, shard, command, e => ForgeOneCluster.FailureOf(command, e), cancellationToken);
+    }
 
     /// <summary>Leaves the cluster gracefully.</summary>
     public async ValueTask DisposeAsync() =>

@@ -26,13 +26,17 @@ public static class ForgeOneActorClientEvents
     public static Task<TopicListPage> ListTopicsAsync(this ForgeOneActorClient client, Caller caller, int limit = 100, string? continuation = null, string? zone = null) =>
         EventTopics.ListAsync(Region(client, zone), client.Cluster.Regions.Counts.Of(ShardKind.Events), caller, limit, continuation, client.Timeout, zone);
 
-    /// <summary>Publishes one event; returns its id once committed.</summary>
-    public static async Task<RecordId> PublishAsync(this ForgeOneActorClient client, Caller caller, string topic, EventInput e, string? zone = null) =>
-        Expect<EventPublished>(await Ask(client, new PublishEvent(caller, topic, e, zone)).ConfigureAwait(false)).Id;
+    /// <summary>
+    /// Publishes one event; returns its id once committed. Retried and coalesced with other
+    /// single writes to the same shard; published exactly once (<paramref name="requestId"/>: see
+    /// <see cref="ForgeOneActorClient.AppendLogAsync"/>).
+    /// </summary>
+    public static async Task<RecordId> PublishAsync(this ForgeOneActorClient client, Caller caller, string topic, EventInput e, string? zone = null, RequestId? requestId = null) =>
+        Expect<EventPublished>(await client.SendSingleWriteAsync(new PublishEvent(caller, topic, e, zone, requestId ?? client.NextRequestId()), CancellationToken.None).ConfigureAwait(false)).Id;
 
-    /// <summary>Publishes a batch (all-or-nothing, one audit record); returns the ids in order once committed.</summary>
-    public static async Task<RecordId[]> PublishBatchAsync(this ForgeOneActorClient client, Caller caller, string topic, EventInput[] events, string? zone = null) =>
-        Expect<EventsPublished>(await Ask(client, new PublishEvents(caller, topic, events, zone)).ConfigureAwait(false)).Ids;
+    /// <summary>Publishes a batch (all-or-nothing, one audit record); returns the ids in order once committed. Retried; published exactly once.</summary>
+    public static async Task<RecordId[]> PublishBatchAsync(this ForgeOneActorClient client, Caller caller, string topic, EventInput[] events, string? zone = null, RequestId? requestId = null) =>
+        Expect<EventsPublished>(await Ask(client, new PublishEvents(caller, topic, events, zone, requestId ?? client.NextRequestId())).ConfigureAwait(false)).Ids;
 
     /// <summary>One page of a topic's events in a time range, ordered by (timestamp, id).</summary>
     public static async Task<EventPage> QueryEventsAsync(this ForgeOneActorClient client, QueryEvents query) =>
@@ -68,7 +72,7 @@ public static class ForgeOneActorClientEvents
                 ? region
                 : throw new ForgeOneException(ErrorCodes.ResidencyUnavailable, $"Residency zone '{zone}' is not served by this cluster.");
 
-    private static Task<object> Ask(ForgeOneActorClient client, IShardMessage message) => client.Cluster.AskAsync(message, client.Timeout);
+    private static Task<object> Ask(ForgeOneActorClient client, IShardMessage message) => client.Ask(message);
 
     private static T Expect<T>(object reply) =>
         reply switch

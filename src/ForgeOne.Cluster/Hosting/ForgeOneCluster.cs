@@ -347,12 +347,14 @@ public sealed class ForgeOneCluster
         return reply;
     }
 
-    private static object FailureOf(IShardMessage message, ForgeOneError error) =>
+    /// <summary>The failure reply a message of <paramref name="message"/>'s kind gets (<c>LogFailed</c>, <c>EventFailed</c>, ...).</summary>
+    public static object FailureOf(IShardMessage message, ForgeOneError error) =>
         message.Kind switch
         {
             ShardKind.Logs => new LogProtocol.LogFailed(error),
             ShardKind.System => new SystemProtocol.SystemFailed(error),
             ShardKind.Events => new EventProtocol.EventFailed(error),
+            ShardKind.Blobs => new BlobProtocol.BlobFailed(error),
             _ => new ShardProtocol.ShardFailed(message.Kind, message.ShardNumber ?? -1, error),
         };
 

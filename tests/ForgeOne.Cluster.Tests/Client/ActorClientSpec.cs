@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Event;
 using ForgeOne.Client;
+using ForgeOne.Cluster.Protocol;
 
 namespace ForgeOne.Cluster.Tests.Client;
 
@@ -52,6 +53,39 @@ public sealed class ActorClientSpec
             {
                 await client.DisposeAsync();
             }
+        }
+        finally
+        {
+            await node.System.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentSingleAppends_AreCoalesced_EachWrittenOnceWithItsOwnId()
+    {
+        using var root = new TempRoot();
+        var port = InProcessNode.FreePort();
+        var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
+        try
+        {
+            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts);
+            var from = DateTimeOffset.UtcNow.AddMinutes(-1);
+            var topics = Enumerable.Range(0, 4).Select(i => $"coalesce-{i}").ToArray();
+
+            var ids = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => client.AppendLogAsync(Callers.Writer, topics[i % 4], TestHosts.Entry($"m{i}"))));
+
+            Assert.Equal(2000, ids.Distinct().Count());
+            var counters = client.Counters;
+            Assert.Equal(2000, counters.CoalescedWrites);
+            Assert.True(counters.CoalescedBatches < 2000 / 5, $"2000 concurrent appends took {counters.CoalescedBatches} batches");
+            foreach (var topic in topics)
+            {
+                var count = Assert.IsType<LogProtocol.LogCount>(await client.Ask(new LogProtocol.CountLogs(Callers.Reader, topic, from, DateTimeOffset.UtcNow.AddMinutes(1))));
+                Assert.Equal(500, count.Count);
+            }
+
+            var entry = await client.GetLogAsync(Callers.Reader, ids[1234]);
+            Assert.Equal("m1234", entry.Message);
         }
         finally
         {
