@@ -63,7 +63,7 @@ internal sealed partial class NodeService : IHostedService
             var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
 
             // Greppable readiness line (tests and the launcher wait for it).
-            await Console.Out.WriteLineAsync($"ForgeOne node ready: {address} roles=[{string.Join(',', _options.Roles)}] region={_options.Region} data={_options.DataRootFull}").ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"ForgeOne node ready: {address} roles=[{string.Join(',', _options.Roles)}] region={_options.Region} data={_options.DataRootFull} keys={_options.KeysDirectoryFull}").ConfigureAwait(false);
             await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ForgeOneException e)

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Akka.Hosting;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Common;
@@ -5,37 +6,17 @@ using ForgeOne.Node;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 // One process = one cluster node. With no arguments: a single node with every role, data in
-// ./data, keys in ./keys, SQLite journal in ./data. Configuration, later wins:
-//   appsettings.json beside the binary < appsettings.json in the working directory
-//   < --config <file> < FORGEONE__* environment variables < --ForgeOne:Key=value arguments.
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-var configFile = NodeConfiguration.ConfigFileArgument(args);
-builder.Configuration.Sources.Clear();
-builder.Configuration
-    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-    .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
-if (configFile is not null)
+// ./data, keys in ./keys, SQLite journal in ./data. Exit codes: 0 clean stop (or a valid
+// --check-config), 2 invalid configuration (every problem listed), 3 shard-count mismatch,
+// 4 any other refusal to start. A user's mistake never ends in a stack trace.
+var loaded = NodeConfiguration.Load(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
+if (loaded.Errors.Count > 0)
 {
-    builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false);
-}
-
-builder.Configuration.AddEnvironmentVariables().AddCommandLine(NodeConfiguration.WithoutConfigArgument(args));
-
-// Lists start empty so configuration replaces them instead of appending to a default.
-var options = new ForgeOneNodeOptions { Roles = [], SeedNodes = [] };
-builder.Configuration.GetSection(ForgeOneNodeOptions.Section).Bind(options);
-if (options.Roles.Count == 0)
-{
-    options.Roles = [ForgeOneNodeOptions.StorageRole, ForgeOneNodeOptions.EdgeRole];
-}
-
-var errors = options.Validate();
-if (errors.Count > 0)
-{
-    await Console.Error.WriteLineAsync("ForgeOne node refused to start: invalid configuration (" + ErrorCodes.InvalidConfiguration + ")");
-    foreach (var error in errors)
+    await Console.Error.WriteLineAsync($"ForgeOne node refused to start: invalid configuration ({ErrorCodes.InvalidConfiguration}), {loaded.Errors.Count} problem(s):");
+    foreach (var error in loaded.Errors)
     {
         await Console.Error.WriteLineAsync("  - " + error);
     }
@@ -43,20 +24,101 @@ if (errors.Count > 0)
     return 2;
 }
 
-builder.Services.AddSingleton(options);
-builder.Services.AddSingleton<NodeState>();
-builder.Services.AddAkka(options.ClusterName, (akka, _) =>
+var options = loaded.Options;
+if (loaded.CheckOnly)
 {
-    akka.AddHocon(ClusterConfig.Build(options), HoconAddMode.Prepend);
-    akka.ConfigureLoggers(loggers =>
-    {
-        loggers.ClearLoggers();
-        loggers.AddLoggerFactory();
-    });
-});
-builder.Services.AddHostedService<NodeService>();
+    await Console.Out.WriteLineAsync($"ForgeOne configuration is valid: cluster {options.ClusterName}, {options.Hostname}:{options.Port}, roles [{string.Join(',', options.Roles)}], data {options.DataRootFull}, keys {options.KeysDirectoryFull}.");
+    return 0;
+}
 
-using var host = builder.Build();
-var state = host.Services.GetRequiredService<NodeState>();
-await host.RunAsync();
-return state.ExitCode;
+var exitCode = 0;
+try
+{
+    var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = Directory.GetCurrentDirectory() });
+    builder.Configuration.Sources.Clear();
+    builder.Configuration.AddConfiguration(loaded.Configuration);
+    NodeLogging.Configure(builder.Logging, options);
+
+    builder.Services.AddSingleton(options);
+    builder.Services.AddSingleton<NodeState>();
+    builder.Services.AddAkka(options.ClusterName, (akka, _) =>
+    {
+        akka.AddHocon(ClusterConfig.Build(options), HoconAddMode.Prepend);
+        akka.ConfigureLoggers(loggers =>
+        {
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
+    });
+    builder.Services.AddHostedService<NodeService>();
+
+    using var host = builder.Build();
+    var state = host.Services.GetRequiredService<NodeState>();
+    await host.RunAsync();
+    exitCode = state.ExitCode;
+}
+catch (Exception e)
+{
+    exitCode = 4;
+    await Console.Error.WriteLineAsync($"ForgeOne node refused to start: {NodeLogging.Describe(e, options)}");
+}
+
+await Console.Out.WriteLineAsync($"{NodeLogging.Now()} ForgeOne node stopped (exit code {exitCode})");
+return exitCode;
+
+/// <summary>Console logging of the node: one line per event, UTC ISO-8601 times, or JSON lines.</summary>
+internal static class NodeLogging
+{
+    private const string TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+
+    public static void Configure(ILoggingBuilder logging, ForgeOneNodeOptions options)
+    {
+        logging.ClearProviders();
+        if (options.LogFormat == "json")
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = TimestampFormat;
+            });
+        }
+
+        // The host's own start-up failure line repeats, with a stack trace, what the node
+        // prints itself in one sentence.
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+    }
+
+    public static string Now() => DateTimeOffset.UtcNow.ToString(TimestampFormat.TrimEnd(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>What stopped the node, in a sentence: no stack trace for a cause the operator can fix.</summary>
+    public static string Describe(Exception e, ForgeOneNodeOptions options)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return $"{options.Hostname}:{options.Port} is already in use by another process (ForgeOne:Port); one node per port.";
+            }
+
+            if (inner is ForgeOneException fe)
+            {
+                return $"{fe.Code}: {fe.Error.Message}";
+            }
+        }
+
+        var root = e.GetBaseException();
+        return root.Message.Contains("bind", StringComparison.OrdinalIgnoreCase) || root.Message.Contains("in use", StringComparison.OrdinalIgnoreCase)
+            ? $"could not listen on {options.Hostname}:{options.Port} (ForgeOne:Port): {root.Message}"
+            : $"{root.GetType().Name}: {root.Message}";
+    }
+}

@@ -19,6 +19,7 @@ public sealed class NodeProcess : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Text, TaskCompletionSource Seen)> _waiters = [];
 
     private NodeProcess(Process process, string name)
     {
@@ -104,19 +105,26 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    /// <summary>Waits until a line containing <paramref name="text"/> has been printed.</summary>
+    /// <summary>Waits until a line containing <paramref name="text"/> has been printed (fails at once if the process exits first).</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
         {
-            if (DateTime.UtcNow > deadline || _process.HasExited)
-            {
-                throw new TimeoutException($"{Name} never printed '{text}':\n{Output}");
-            }
+            // Registered before looking at what was printed, so no line slips between the two.
+            _waiters.Add((text, seen));
+        }
 
-            // Polls the captured output; the lines arrive on the process's reader thread.
-            await Task.Delay(100);
+        if (_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            seen.TrySetResult();
+        }
+
+        var exited = _process.WaitForExitAsync();
+        var first = await Task.WhenAny(seen.Task, exited).WaitAsync(timeout).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default);
+        if (first != seen.Task && !seen.Task.IsCompleted)
+        {
+            throw new TimeoutException($"{Name} never printed '{text}' ({(first is null ? $"waited {timeout}" : "it exited")}):\n{Output}");
         }
     }
 
@@ -169,6 +177,15 @@ public sealed class NodeProcess : IDisposable
         }
 
         _lines.Enqueue(line);
+        lock (_waiters)
+        {
+            foreach (var (text, seen) in _waiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).ToList())
+            {
+                seen.TrySetResult();
+                _waiters.Remove((text, seen));
+            }
+        }
+
         if (line.Contains("ForgeOne node ready", StringComparison.Ordinal))
         {
             _ready.TrySetResult();

@@ -18,6 +18,18 @@ public static class ClusterConfig
     /// <summary>Mailbox of shard actors (<see cref="Shards.ShardMailbox"/>).</summary>
     public const string ShardMailbox = "forgeone.shard-mailbox";
 
+    /// <summary>
+    /// Largest remoting frame (8 MiB): a message over it is dropped by Akka with only a log line,
+    /// so clients check requests against it before sending (<see cref="FrameLimit"/>).
+    /// </summary>
+    public const int MaximumFrameSize = 8 * 1024 * 1024;
+
+    /// <summary>Room left in a frame for the envelope around a message (recipient, sender, manifest).</summary>
+    public const int FrameOverhead = 64 * 1024;
+
+    /// <summary>The largest serialized message a client may send: <see cref="MaximumFrameSize"/> less the envelope.</summary>
+    public const int FrameLimit = MaximumFrameSize - FrameOverhead;
+
     /// <summary>The SQLite provider name of Akka.Persistence.Sql (linq2db, Microsoft.Data.Sqlite).</summary>
     public const string SqliteProvider = "SQLite.MS";
 
@@ -33,7 +45,9 @@ public static class ClusterConfig
         var hocon = $$"""
             akka {
               loglevel = INFO
-              stdout-loglevel = WARNING
+              # Everything goes through the configured loggers; Akka's own stdout logger would
+              # print start-up and shutdown lines a second time.
+              stdout-loglevel = OFF
               actor {
                 provider = cluster
                 serializers {
@@ -58,7 +72,10 @@ public static class ClusterConfig
                 hostname = {{Quote(options.Hostname)}}
                 public-hostname = {{Quote(options.PublicHostname ?? options.Hostname)}}
                 port = {{options.Port.ToString(CultureInfo.InvariantCulture)}}
-                maximum-frame-size = 8MiB
+                maximum-frame-size = {{MaximumFrameSize.ToString(CultureInfo.InvariantCulture)}}
+                # Off: on Linux it becomes SO_REUSEPORT, and a second node on the same port would
+                # bind beside the first and split the clients between two clusters.
+                tcp-reuse-addr = off
               }
               cluster {
                 seed-nodes = [{{string.Join(", ", seeds)}}]

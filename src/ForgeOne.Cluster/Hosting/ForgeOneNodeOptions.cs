@@ -75,6 +75,9 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Failure detection and downing; the defaults suit a LAN, tests shorten them.</summary>
     public FailureOptions Failure { get; set; } = new();
 
+    /// <summary>Console log format: <c>text</c> (one line per event, ISO-8601 UTC time) or <c>json</c> (one JSON object per line).</summary>
+    public string LogFormat { get; set; } = "text";
+
     /// <summary>Where the bootstrap admin API key file is written (default: <c>{KeysDirectory}/bootstrap-admin.key</c>).</summary>
     public string? BootstrapKeyFile { get; set; }
 
@@ -139,6 +142,10 @@ public sealed class ForgeOneNodeOptions
         }
 
         errors.AddRange(Compliance.Validate());
+        if (LogFormat is not ("text" or "json"))
+        {
+            errors.Add($"ForgeOne:LogFormat '{LogFormat}' must be text or json.");
+        }
 
         if (IsStorage)
         {
