@@ -53,6 +53,24 @@ public static class ErrorCodes
     /// <summary>A paging token was forged, altered, truncated or issued for another query.</summary>
     public const string InvalidContinuationToken = "validation.invalid_continuation_token";
 
+    /// <summary>A request body is not well-formed (JSON syntax, NDJSON line, wrong shape or type of a field).</summary>
+    public const string MalformedBody = "validation.malformed_body";
+
+    /// <summary>A request body's Content-Type is not one the route accepts.</summary>
+    public const string UnsupportedMediaType = "validation.unsupported_media_type";
+
+    /// <summary>A request body is larger than the route's limit.</summary>
+    public const string BodyTooLarge = "validation.body_too_large";
+
+    /// <summary>No route matches the request's path.</summary>
+    public const string UnknownRoute = "validation.unknown_route";
+
+    /// <summary>The route exists but not for the request's method.</summary>
+    public const string MethodNotAllowed = "validation.method_not_allowed";
+
+    /// <summary>The principal sent more requests than its rate limit allows; retry after the time the response names.</summary>
+    public const string RateLimited = "limits.rate_limited";
+
     // storage.* : the shard file or its contents.
     public const string StorageCorruptRecord = "storage.corrupt_record";
     public const string StorageCorruptFile = "storage.corrupt_file";
@@ -148,6 +166,9 @@ public static class ErrorCodes
     public const string BackupRecoverySecretInvalid = "backup.recovery_secret_invalid";
     /// <summary>A data-root version cannot be discarded (it is the active one) or activated.</summary>
     public const string BackupVersionActive = "backup.version_active";
+
+    /// <summary>An unexpected failure inside the serving node (a bug); the detail names no internals.</summary>
+    public const string Internal = "internal.error";
 
     // retention.*
     public const string RetentionExpired = "retention.expired";

@@ -215,6 +215,17 @@ internal static class StrictBinder
 
                 property.SetValue(target, items.Select(v => v ?? string.Empty).ToList());
             }
+            else if (type == typeof(Dictionary<string, string>))
+            {
+                // A map of free keys (e.g. Edge:Jwt:RoleMap): every child is an entry, values only.
+                if (child.GetChildren().Any(c => c.GetChildren().Any()))
+                {
+                    errors.Add($"{key} is a map of strings{SourceOf(root, child.Path)}: each entry is key=value.");
+                    continue;
+                }
+
+                property.SetValue(target, child.GetChildren().ToDictionary(c => c.Key, c => c.Value ?? string.Empty, StringComparer.Ordinal));
+            }
             else if (IsValue(type))
             {
                 if (hasChildren)

@@ -7,6 +7,7 @@ using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
+using ForgeOne.Edge;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 using Microsoft.Extensions.Hosting;
@@ -27,10 +28,12 @@ internal sealed partial class NodeService : IHostedService
     private readonly NodeState _state;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<NodeService> _log;
+    private readonly EdgeCluster? _edge;
     private AuditSigner? _signer;
 
-    public NodeService(ActorSystem system, ForgeOneNodeOptions options, NodeState state, IHostApplicationLifetime lifetime, ILogger<NodeService> log)
+    public NodeService(ActorSystem system, ForgeOneNodeOptions options, NodeState state, IHostApplicationLifetime lifetime, ILogger<NodeService> log, IServiceProvider services)
     {
+        _edge = services.GetService(typeof(EdgeCluster)) as EdgeCluster;
         _system = system;
         _options = options;
         _state = state;
@@ -60,6 +63,7 @@ internal sealed partial class NodeService : IHostedService
 
             var cluster = await ForgeOneCluster.StartAsync(_system, _options, host, _signer, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
             await EnsureBootstrapKeyAsync(cluster).ConfigureAwait(false);
+            _edge?.Attach(cluster);
             var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
 
             // Greppable readiness line (tests and the launcher wait for it).

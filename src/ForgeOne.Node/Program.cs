@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Akka.Hosting;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Common;
+using ForgeOne.Edge;
 using ForgeOne.Node;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,6 +51,13 @@ try
             loggers.AddLoggerFactory();
         });
     });
+    if (options.IsEdge)
+    {
+        // Before NodeService: the edge listens while the node joins, and stops before the cluster does.
+        builder.Services.AddSingleton(new EdgeCluster(options.Edge.RequestTimeout));
+        builder.Services.AddHostedService<EdgeHostedService>();
+    }
+
     builder.Services.AddHostedService<NodeService>();
 
     using var host = builder.Build();

@@ -76,6 +76,9 @@ public sealed class NodeProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // A node with the edge role would serve HTTP on 8080 by default, which tests never bind:
+        // a free port unless the test chose one (the node prints the address it serves).
+        info.Environment["FORGEONE__EDGE__PORT"] = "0";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
@@ -104,6 +107,12 @@ public sealed class NodeProcess : IDisposable
             throw new TimeoutException($"{Name} not ready within {timeout}:\n{Output}", e);
         }
     }
+
+    /// <summary>The edge's base address, once the node printed it (null before, or without the edge role).</summary>
+    public Uri? EdgeAddress =>
+        _lines.Where(l => l.StartsWith(EdgeLine, StringComparison.Ordinal)).Select(l => new Uri(l[EdgeLine.Length..].Trim())).FirstOrDefault();
+
+    private const string EdgeLine = "ForgeOne edge listening on ";
 
     /// <summary>Waits until a line containing <paramref name="text"/> has been printed (fails at once if the process exits first).</summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)

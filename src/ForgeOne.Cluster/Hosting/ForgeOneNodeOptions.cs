@@ -78,8 +78,14 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Console log format: <c>text</c> (one line per event, ISO-8601 UTC time) or <c>json</c> (one JSON object per line).</summary>
     public string LogFormat { get; set; } = "text";
 
+    /// <summary>The HTTP edge (nodes with the <c>edge</c> role).</summary>
+    public EdgeOptions Edge { get; set; } = new();
+
     /// <summary>Where the bootstrap admin API key file is written (default: <c>{KeysDirectory}/bootstrap-admin.key</c>).</summary>
     public string? BootstrapKeyFile { get; set; }
+
+    /// <summary>True when this node serves the HTTP edge.</summary>
+    public bool IsEdge => Roles.Contains(EdgeRole, StringComparer.Ordinal);
 
     /// <summary>True when this node hosts storage shards and singletons.</summary>
     public bool IsStorage => Roles.Contains(StorageRole, StringComparer.Ordinal);
@@ -162,6 +168,11 @@ public sealed class ForgeOneNodeOptions
             {
                 errors.Add($"ForgeOne:KeysDirectory '{KeysDirectoryFull}' is inside ForgeOne:DataRoot '{DataRootFull}'; keys must live outside the data root so a backup of the data never carries them.");
             }
+        }
+
+        if (IsEdge)
+        {
+            errors.AddRange(Edge.Validate());
         }
 
         errors.AddRange(ShardCounts.Validate());

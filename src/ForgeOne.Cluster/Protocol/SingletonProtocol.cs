@@ -35,6 +35,20 @@ public static class SealerProtocol
 
     /// <summary>The persisted seal history: numbers in order, and the encoded seals (SealCodec) for verifiers.</summary>
     public sealed record SealHistory(long[] Numbers, byte[][] Seals) : IForgeOneMessage;
+
+    /// <summary>Asks for the public key seals verify under. Reply: <see cref="AuditPublicKey"/>.</summary>
+    public sealed record GetAuditPublicKey : IForgeOneMessage
+    {
+        /// <summary>The singleton instance.</summary>
+        public static readonly GetAuditPublicKey Instance = new();
+
+        private GetAuditPublicKey()
+        {
+        }
+    }
+
+    /// <summary>The audit public key (SubjectPublicKeyInfo PEM) and its fingerprint; public by nature.</summary>
+    public sealed record AuditPublicKey(string Pem, string Fingerprint) : IForgeOneMessage;
 }
 
 /// <summary>Messages of the key rotation coordinator singleton.</summary>

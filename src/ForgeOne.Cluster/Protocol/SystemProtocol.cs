@@ -45,6 +45,26 @@ public static class SystemProtocol
     /// <summary>Whether this request stored the hash (false: a bootstrap key already existed).</summary>
     public sealed record BootstrapKeyRegistered(bool Created) : IForgeOneMessage;
 
+    /// <summary>
+    /// Checks a presented key's SHA-256 against the stored bootstrap admin key hash (constant
+    /// time). The edge's interim API-key check until the API-key store exists. Reply:
+    /// <see cref="BootstrapKeyVerified"/>.
+    /// </summary>
+    public sealed record VerifyBootstrapKey(Caller Caller, byte[] Sha256) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>Whether the hash is the bootstrap admin key's.</summary>
+    public sealed record BootstrapKeyVerified(bool Valid) : IForgeOneMessage;
+
     /// <summary>Stores a new version of <paramref name="Key"/> in <c>settings</c> or <c>metadata</c> (history kept, who and when recorded). With <paramref name="ExpectedVersion"/> set, refused with storage.conflict unless the current version matches (0 = must not exist). Reply: <see cref="SettingStored"/>.</summary>
     public sealed record PutSetting(Caller Caller, KeyValueTable Table, string Key, byte[] Value, long? ExpectedVersion = null) : IShardCommand
     {

@@ -760,6 +760,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         using var frozen = _clock.Freeze();
         var batchTime = frozen.Time;
         IAuditAppender? appender = null;
+        var started = global::System.Diagnostics.Stopwatch.GetTimestamp();
         var results = store.Write(txn =>
         {
             CheckOwner(txn);
@@ -782,6 +783,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             return results;
         });
         security.CommitAudit(appender!);
+        ShardMetrics.Committed(_kind, results.Length, global::System.Diagnostics.Stopwatch.GetElapsedTime(started));
         _persistedHighWaterMark = context.Ids.HighWaterMark;
         return results;
     }

@@ -49,6 +49,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         Command<SealNow>(_ => StartRound(Sender));
         Command<HeadsCollected>(OnHeads);
         Command<GetSealHistory>(_ => Sender.Tell(new SealHistory([.. _history.Select(h => h.Number)], [.. _history.Select(h => h.Encoded)])));
+        Command<GetAuditPublicKey>(_ => Sender.Tell(new AuditPublicKey(_signer.ExportPublicKeyPem(), _signer.PublicKeyFingerprint)));
     }
 
     /// <inheritdoc />

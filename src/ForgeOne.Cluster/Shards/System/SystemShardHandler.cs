@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
@@ -33,6 +34,7 @@ public sealed partial class SystemShardHandler : IShardHandler
                 ? new ForgeOneError(ErrorCodes.InvalidConfiguration, "Shard counts must be 1..1024.")
                 : null),
             RegisterBootstrapKey k => ("system.bootstrap_key", k.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
+            VerifyBootstrapKey v => ("system.bootstrap_key_verify", v.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
             _ when AdmitStore(operation, context.Limits) is { } store => store,
             _ when AdmitResidency(operation) is { } residency => residency,
             _ => ("system.unknown", new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a system operation.")),
@@ -106,8 +108,13 @@ public sealed partial class SystemShardHandler : IShardHandler
     }
 
     /// <inheritdoc />
-    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) =>
-        query is GetResidencyDirectory ? ReadResidency(txn, context) : ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query."));
+    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => query switch
+    {
+        GetResidencyDirectory => ReadResidency(txn, context),
+        VerifyBootstrapKey verify => new BootstrapKeyVerified(Get(txn, BootstrapKeyKey, context) is { } stored
+            && CryptographicOperations.FixedTimeEquals(stored, verify.Sha256)),
+        _ => ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query.")),
+    };
 
     /// <inheritdoc />
     public object Fail(ForgeOneError error) => new SystemFailed(error);
