@@ -48,6 +48,19 @@ internal static class OpenApiDocuments
                 ];
             }
 
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<Routes.IdempotentRoute>().Any())
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = Idempotency.Header,
+                    In = ParameterLocation.Header,
+                    Required = false,
+                    Description = "Makes the append safe to retry: the same key and body return the original result and write nothing (Idempotent-Replayed: true); the same key with another body is 422 request.key_reused; while the first is in flight, 409 request.in_flight.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200 },
+                });
+            }
+
             return Task.CompletedTask;
         });
     }

@@ -22,6 +22,8 @@ public static class ProblemMapping
         [ErrorCodes.OffsetRegression] = StatusCodes.Status409Conflict,
         [ErrorCodes.LegalHold] = StatusCodes.Status409Conflict,
         [ErrorCodes.ResidencyMismatch] = StatusCodes.Status409Conflict,
+        [ErrorCodes.RequestInFlight] = StatusCodes.Status409Conflict,
+        [ErrorCodes.RequestKeyReused] = StatusCodes.Status422UnprocessableEntity,
         [ErrorCodes.BodyTooLarge] = StatusCodes.Status413PayloadTooLarge,
         [ErrorCodes.BatchTooLarge] = StatusCodes.Status413PayloadTooLarge,
         [ErrorCodes.UnsupportedMediaType] = StatusCodes.Status415UnsupportedMediaType,
@@ -50,7 +52,7 @@ public static class ProblemMapping
         {
             "validation" => StatusCodes.Status400BadRequest,
             "auth" => StatusCodes.Status403Forbidden,
-            "idempotency" => StatusCodes.Status409Conflict,
+            "request" => StatusCodes.Status409Conflict,
             "limits" => StatusCodes.Status429TooManyRequests,
             "cluster" => StatusCodes.Status503ServiceUnavailable,
             "retention" => StatusCodes.Status409Conflict,

@@ -76,26 +76,28 @@ internal static class EventRoutes
         var events = v1.MapGroup("/events").WithTags("Events");
         events.MapPost("/{topic}", async (string topic, string? zone, HttpContext http, EdgeCluster cluster, TimeProvider time) =>
         {
-            var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.EventInput).ConfigureAwait(false);
-            var done = await cluster.AskAsync<P.EventPublished>(new P.PublishEvent(http.Principal().Caller, topic, input.ToProtocol(time.GetUtcNow()), zone), http.RequestAborted).ConfigureAwait(false);
-            EdgeMetrics.Ingested(1, input.Payload?.Length ?? 0);
+            var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.EventInput).ConfigureAwait(false);
+            var done = await cluster.AskAsync<P.EventPublished>(new P.PublishEvent(http.Principal().Caller, topic, input.ToProtocol(time.GetUtcNow()), zone, requestId), http.RequestAborted).ConfigureAwait(false);
+            Idempotency.MarkReplayed(http, done.Replayed);
+            EdgeMetrics.Ingested(done.Replayed ? 0 : 1, done.Replayed ? 0 : input.Payload?.Length ?? 0);
             return Results.Json(new EventPublished(done.Topic, done.Id.ToString()), ApiJsonContext.Default.EventPublished, statusCode: StatusCodes.Status201Created);
         })
             .WithName("PublishEvent").WithSummary("Publishes one event to an existing topic; the answer comes after the commit.")
             .JsonBody<EventInput>(options.MaxJsonBodyBytes)
-            .Produces<EventPublished>(StatusCodes.Status201Created).Problems(404, 409, 422);
+            .Produces<EventPublished>(StatusCodes.Status201Created).Problems(404, 409, 422).Idempotent();
 
         events.MapPost("/{topic}/batch", async (string topic, string? zone, HttpContext http, EdgeCluster cluster, TimeProvider time) =>
         {
-            var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.EventInputArray).ConfigureAwait(false);
+            var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.EventInputArray).ConfigureAwait(false);
             var now = time.GetUtcNow();
-            var done = await cluster.AskAsync<P.EventsPublished>(new P.PublishEvents(http.Principal().Caller, topic, [.. input.Select(e => e.ToProtocol(now))], zone), http.RequestAborted).ConfigureAwait(false);
-            EdgeMetrics.Ingested(input.Length, input.Sum(e => (long)(e.Payload?.Length ?? 0)));
+            var done = await cluster.AskAsync<P.EventsPublished>(new P.PublishEvents(http.Principal().Caller, topic, [.. input.Select(e => e.ToProtocol(now))], zone, requestId), http.RequestAborted).ConfigureAwait(false);
+            Idempotency.MarkReplayed(http, done.Replayed);
+            EdgeMetrics.Ingested(done.Replayed ? 0 : input.Length, done.Replayed ? 0 : input.Sum(e => (long)(e.Payload?.Length ?? 0)));
             return Results.Json(new EventsPublished(done.Topic, [.. done.Ids.Select(i => i.ToString())]), ApiJsonContext.Default.EventsPublished, statusCode: StatusCodes.Status201Created);
         })
             .WithName("PublishEvents").WithSummary("Publishes a batch to one topic: all or nothing, one audit record.")
             .JsonBody<EventInput[]>(options.MaxJsonBodyBytes)
-            .Produces<EventsPublished>(StatusCodes.Status201Created).Problems(404, 409, 422);
+            .Produces<EventsPublished>(StatusCodes.Status201Created).Problems(404, 409, 422).Idempotent();
 
         events.MapGet("/{topic}", async (string topic, DateTimeOffset? from, DateTimeOffset? to, string? minPriority, int? limit, string? continuation, string? zone, HttpContext http, EdgeCluster cluster) =>
         {

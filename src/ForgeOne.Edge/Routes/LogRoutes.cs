@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Api;
 using ForgeOne.Common.Model;
@@ -28,19 +29,20 @@ internal static class LogRoutes
 
         logs.MapPost("/{topic}", async (string topic, HttpContext http, EdgeCluster cluster, TimeProvider time) =>
         {
-            var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.LogEntryInput).ConfigureAwait(false);
+            var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.LogEntryInput).ConfigureAwait(false);
             CheckSeverity(input.Severity);
-            var done = await cluster.AskAsync<P.LogAppended>(new P.AppendLog(http.Principal().Caller, topic, input.ToProtocol(time.GetUtcNow())), http.RequestAborted).ConfigureAwait(false);
-            EdgeMetrics.Ingested(1, input.Message.Length);
+            var done = await cluster.AskAsync<P.LogAppended>(new P.AppendLog(http.Principal().Caller, topic, input.ToProtocol(time.GetUtcNow()), RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
+            Idempotency.MarkReplayed(http, done.Replayed);
+            EdgeMetrics.Ingested(done.Replayed ? 0 : 1, done.Replayed ? 0 : input.Message.Length);
             return Results.Json(new LogAppended(done.Topic, done.Id.ToString()), ApiJsonContext.Default.LogAppended, statusCode: StatusCodes.Status201Created);
         })
             .WithName("AppendLog").WithSummary("Appends one entry; the answer comes after the commit.")
             .JsonBody<LogEntryInput>(options.MaxJsonBodyBytes)
-            .Produces<LogAppended>(StatusCodes.Status201Created).Problems(404, 409, 422);
+            .Produces<LogAppended>(StatusCodes.Status201Created).Problems(404, 409, 422).Idempotent();
 
         logs.MapPost("/{topic}/batch", async (string topic, HttpContext http, EdgeCluster cluster, TimeProvider time) =>
         {
-            var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.LogEntryInputArray).ConfigureAwait(false);
+            var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.LogEntryInputArray).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var entries = new P.LogInput[input.Length];
             long bytes = 0;
@@ -51,20 +53,21 @@ internal static class LogRoutes
                 bytes += input[i].Message.Length;
             }
 
-            var done = await cluster.AskAsync<P.LogBatchAppended>(new P.AppendLogBatch(http.Principal().Caller, topic, entries), http.RequestAborted).ConfigureAwait(false);
-            EdgeMetrics.Ingested(entries.Length, bytes);
+            var done = await cluster.AskAsync<P.LogBatchAppended>(new P.AppendLogBatch(http.Principal().Caller, topic, entries, RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
+            Idempotency.MarkReplayed(http, done.Replayed);
+            EdgeMetrics.Ingested(done.Replayed ? 0 : entries.Length, done.Replayed ? 0 : bytes);
             return Results.Json(new LogBatchAppended(done.Topic, Ids(done.Ids)), ApiJsonContext.Default.LogBatchAppended, statusCode: StatusCodes.Status201Created);
         })
             .WithName("AppendLogBatch").WithSummary("Appends a batch to one topic: one transaction, all or nothing, one audit record.")
             .JsonBody<LogEntryInput[]>(options.MaxJsonBodyBytes)
-            .Produces<LogBatchAppended>(StatusCodes.Status201Created).Problems(404, 409, 422);
+            .Produces<LogBatchAppended>(StatusCodes.Status201Created).Problems(404, 409, 422).Idempotent();
 
         v1.MapPost("/bulk/logs", (HttpContext http, EdgeCluster cluster, TimeProvider time) => BulkAsync(http, cluster, time))
             .WithTags("Logs").WithName("BulkAppendLogs")
             .WithSummary("NDJSON bulk append across topics: one line per entry (with its topic); lines are grouped per topic into batches and every line gets its own result.")
             .Accepts<BulkLogLine>(RequestBody.Ndjson)
             .WithMetadata(new BodyLimit(options.MaxBulkBodyBytes, RequestBody.NdjsonTypes))
-            .Produces<BulkResult>(StatusCodes.Status200OK).Problems(413, 415);
+            .Produces<BulkResult>(StatusCodes.Status200OK).Problems(413, 415).Idempotent();
 
         v1.MapGet("/log-entries/{id}", async (string id, HttpContext http, EdgeCluster cluster) =>
         {
@@ -148,7 +151,23 @@ internal static class LogRoutes
         var byTopic = new Dictionary<string, List<(int Index, P.LogInput Entry)>>(StringComparer.Ordinal);
         var path = http.Request.Path.Value;
         long bytes = 0;
-        await foreach (var line in Ndjson.ReadAsync(http.Request.BodyReader, ApiJsonContext.Default.BulkLogLine, Limits.Default.MaxMessageBytes + (64 * 1024), http.RequestAborted).ConfigureAwait(false))
+        // With an Idempotency-Key each topic batch is its own request (key, batch number) with
+        // the fingerprint of the whole body: the same body groups the same way, so a retry
+        // replays every batch; a batch whose key was used with another body is refused (422)
+        // on its own lines.
+        var key = Idempotency.Key(http);
+        var body = http.Request.BodyReader;
+        byte[]? fingerprint = null;
+        if (key is not null)
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted).ConfigureAwait(false);
+            var whole = buffer.ToArray();
+            fingerprint = Idempotency.Fingerprint(http, whole);
+            body = System.IO.Pipelines.PipeReader.Create(new System.Buffers.ReadOnlySequence<byte>(whole));
+        }
+
+        await foreach (var line in Ndjson.ReadAsync(body, ApiJsonContext.Default.BulkLogLine, Limits.Default.MaxMessageBytes + (64 * 1024), http.RequestAborted).ConfigureAwait(false))
         {
             var index = items.Count;
             var entry = line.Value;
@@ -172,7 +191,9 @@ internal static class LogRoutes
         }
 
         // Every topic's batches go out at once: topics on different shards commit in parallel.
-        var sends = byTopic.SelectMany(t => t.Value.Chunk(MaxBatch).Select(chunk => SendAsync(t.Key, chunk))).ToList();
+        var sends = byTopic.SelectMany(t => t.Value.Chunk(MaxBatch).Select(chunk => (t.Key, chunk)))
+            .Select((batch, number) => SendAsync(batch.Key, batch.chunk, key is null ? null : new RequestId(key, number, fingerprint)))
+            .ToList();
         await Task.WhenAll(sends).ConfigureAwait(false);
         var accepted = items.Count(i => i is { Status: StatusCodes.Status201Created });
         EdgeMetrics.Ingested(accepted, bytes);
@@ -180,11 +201,11 @@ internal static class LogRoutes
         http.Response.StatusCode = StatusCodes.Status200OK;
         await JsonSerializer.SerializeAsync(http.Response.Body, result, ApiJsonContext.Default.BulkResult, http.RequestAborted).ConfigureAwait(false);
 
-        async Task SendAsync(string topic, (int Index, P.LogInput Entry)[] chunk)
+        async Task SendAsync(string topic, (int Index, P.LogInput Entry)[] chunk, RequestId? requestId)
         {
             try
             {
-                var done = await cluster.AskAsync<P.LogBatchAppended>(new P.AppendLogBatch(caller, topic, [.. chunk.Select(c => c.Entry)]), http.RequestAborted).ConfigureAwait(false);
+                var done = await cluster.AskAsync<P.LogBatchAppended>(new P.AppendLogBatch(caller, topic, [.. chunk.Select(c => c.Entry)], RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
                 for (var i = 0; i < chunk.Length; i++)
                 {
                     items[chunk[i].Index] = new BulkItemResult(StatusCodes.Status201Created, topic, done.Ids[i].ToString(), null);

@@ -23,6 +23,10 @@ internal static class RouteConventions
         return route;
     }
 
+    /// <summary>The route takes an <c>Idempotency-Key</c> header (see <see cref="Idempotency"/>); OpenAPI lists it.</summary>
+    public static RouteHandlerBuilder Idempotent(this RouteHandlerBuilder route) =>
+        route.WithMetadata(IdempotentRoute.Instance);
+
     /// <summary>The route reads a JSON body of <typeparamref name="T"/> of at most <paramref name="maxBytes"/>.</summary>
     public static RouteHandlerBuilder JsonBody<T>(this RouteHandlerBuilder route, long maxBytes)
         where T : notnull =>
@@ -30,4 +34,11 @@ internal static class RouteConventions
             .WithMetadata(new BodyLimit(maxBytes, RequestBody.Json))
             .Produces<Problem>(StatusCodes.Status413PayloadTooLarge, ProblemResponses.ContentType)
             .Produces<Problem>(StatusCodes.Status415UnsupportedMediaType, ProblemResponses.ContentType);
+}
+
+/// <summary>Endpoint metadata: the route honours <c>Idempotency-Key</c>.</summary>
+public sealed class IdempotentRoute
+{
+    /// <summary>The instance.</summary>
+    public static readonly IdempotentRoute Instance = new();
 }
