@@ -75,8 +75,17 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// <param name="configure">Adjusts the client's node options (failure detection, downing) to match the cluster's.</param>
     /// <param name="retry">How reads and writes with request ids are retried (default <see cref="RetryPolicy.Default"/>; <see cref="RetryPolicy.None"/> sends once).</param>
     /// <param name="coalescing">How concurrent single writes are coalesced (default <see cref="CoalescingOptions.Default"/>).</param>
-    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null, RetryPolicy? retry = null, CoalescingOptions? coalescing = null)
+    /// <param name="connectTimeout">How long to wait for a seed node to let the client join (default <see cref="DefaultConnectTimeout"/>); past it, <c>cluster.unreachable</c> naming the seeds tried.</param>
+    /// <param name="cancellationToken">Stops connecting (the client's actor system is shut down).</param>
+    /// <exception cref="ForgeOneException"><c>cluster.unreachable</c> when no seed answered in time.</exception>
+    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null, RetryPolicy? retry = null, CoalescingOptions? coalescing = null, TimeSpan? connectTimeout = null, CancellationToken cancellationToken = default)
     {
+        var connect = connectTimeout ?? DefaultConnectTimeout;
+        if (connect <= TimeSpan.Zero)
+        {
+            throw new ForgeOneException(ErrorCodes.InvalidConfiguration, $"The connect timeout must be positive; got {connect}.");
+        }
+
         retry ??= RetryPolicy.Default;
         coalescing ??= CoalescingOptions.Default;
         var problems = retry.Validate().Concat(coalescing.Validate()).ToList();
@@ -96,10 +105,30 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
         configure?.Invoke(options);
         options.ThrowIfInvalid();
         var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + extraHocon).WithFallback(ClusterConfig.Build(options));
+        cancellationToken.ThrowIfCancellationRequested();
         var system = ActorSystem.Create(options.ClusterName, config);
         try
         {
-            var cluster = await ForgeOneCluster.StartAsync(system, options, host: null, signer: null, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            // Up means a seed answered and the leader let this client in; until then nothing
+            // else can succeed, so a dead or wrong address is reported as such, not as a timeout
+            // of the first request.
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                deadline.CancelAfter(connect);
+                try
+                {
+                    await up.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new ForgeOneException(ErrorCodes.Unreachable,
+                        $"No seed node let this client join cluster '{options.ClusterName}' within {connect.TotalSeconds:0.###} s; tried {string.Join(", ", options.SeedNodes)}. Check that a node runs there, that the address and port are right, and that its ClusterName is '{options.ClusterName}'.");
+                }
+            }
+
+            var cluster = await ForgeOneCluster.StartAsync(system, options, host: null, signer: null, connect).WaitAsync(cancellationToken).ConfigureAwait(false);
             return new ForgeOneActorClient(cluster, timeout ?? TimeSpan.FromSeconds(10), retry, coalescing);
         }
         catch
@@ -108,6 +137,9 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>How long <see cref="ConnectAsync"/> waits for a seed node by default.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Appends one entry; returns its id once committed. Retried and coalesced with other single

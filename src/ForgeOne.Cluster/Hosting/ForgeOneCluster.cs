@@ -233,6 +233,11 @@ public sealed class ForgeOneCluster
     public (IActorRef? Region, ForgeOneError? Error) Route(IShardMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (RequestPreflight.CheckRoute(message, Regions.Counts) is { } unroutable)
+        {
+            return (null, unroutable);
+        }
+
         if (message is not IZoned zoned)
         {
             return (Region(message.Kind), null);
@@ -305,6 +310,7 @@ public sealed class ForgeOneCluster
         }
 
         var (region, error) = Route(message);
+        error ??= RequestPreflight.CheckSize(message, m => System.Serialization.FindSerializerFor(m).ToBinary(m).Length);
         if (error is not null)
         {
             return FailureOf(message, error);
