@@ -208,6 +208,9 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
         return _coalescer.SendAsync(region!, shard, command, e => ForgeOneCluster.FailureOf(command, e), cancellationToken);
     }
 
+    /// <summary>This client acting as <paramref name="caller"/>, as the operations it shares with the HTTP client.</summary>
+    public IForgeOneClient As(Caller caller) => new ActorClientSession(this, caller ?? throw new ArgumentNullException(nameof(caller)));
+
     /// <summary>Leaves the cluster gracefully.</summary>
     public async ValueTask DisposeAsync() =>
         await CoordinatedShutdown.Get(_cluster.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).ConfigureAwait(false);

@@ -39,6 +39,8 @@ public sealed class EdgeFixture : IAsyncLifetime
 
     public ForgeOneCluster EdgeNode { get; private set; } = null!;
 
+    public string SeedNode { get; private set; } = null!;
+
     public EdgeServer Server { get; private set; } = null!;
 
     public HttpClient Anonymous { get; private set; } = null!;
@@ -53,6 +55,7 @@ public sealed class EdgeFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var seed = FreePort();
+        SeedNode = $"akka.tcp://forgeone@127.0.0.1:{seed}";
         var storage = new[] { seed, FreePort() };
         foreach (var port in storage)
         {
@@ -75,11 +78,11 @@ public sealed class EdgeFixture : IAsyncLifetime
     }
 
     /// <summary>Another edge server on the same cluster (own port, own limits).</summary>
-    public async Task<EdgeServer> StartServerAsync(Action<EdgeOptions> tune)
+    public async Task<EdgeServer> StartServerAsync(Action<EdgeOptions> tune, int port = 0)
     {
         var options = new EdgeOptions
         {
-            Port = 0,
+            Port = port,
             RequestTimeout = TimeSpan.FromSeconds(20),
             MaxJsonBodyBytes = 256 * 1024,
             SubscriptionHeartbeat = TimeSpan.FromSeconds(1),

@@ -1,15 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
-using Akka.Actor;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Common;
 using ForgeOne.Common.Api;
 using ForgeOne.Common.Model;
 using ForgeOne.Edge.Http;
-using ForgeOne.Edge.Sse;
+using ForgeOne.Client;
 using ForgeOne.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +19,8 @@ namespace ForgeOne.Edge.Routes;
 /// <summary><c>/v1/event-topics</c> and <c>/v1/events</c>: topics, publish, query, get, consumer offsets, SSE subscriptions.</summary>
 internal static class EventRoutes
 {
+    private static readonly ReadOnlyMemory<byte> KeepAlive = ": keep-alive\n\n"u8.ToArray();
+
     /// <summary>The SSE media type.</summary>
     public const string EventStream = "text/event-stream";
 
@@ -162,36 +162,39 @@ internal static class EventRoutes
             throw new ForgeOneException(error);
         }
 
-        var window = options.SubscriptionWindow;
-        var channel = Channel.CreateBounded<P.EventRecord>(new BoundedChannelOptions(window + 1) { SingleReader = true, SingleWriter = true });
-        var started = new TaskCompletionSource<ForgeOneError?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var bridge = c.System.ActorOf(SseBridge.Props(channel.Writer, started));
-        var settings = new EventSubscriptionSettings(window, group) { Zone = zone };
-        var subscription = c.System.ActorOf(EventSubscription.Props(region!, caller, topic, bridge, start, settings));
+        await using var subscription = SubscriptionChannel.Start(c.System, region!, caller, topic, start, new EventSubscriptionSettings(options.SubscriptionWindow, group) { Zone = zone });
+        RecordId? startsAfter;
         try
         {
-            var first = await started.Task.WaitAsync(cluster.RequestTimeout, http.RequestAborted).ConfigureAwait(false);
-            if (first is not null)
-            {
-                throw new ForgeOneException(first);
-            }
+            startsAfter = await subscription.Started.WaitAsync(cluster.RequestTimeout, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new ForgeOneException(ErrorCodes.Timeout, $"The subscription to '{topic}' did not start within {cluster.RequestTimeout.TotalSeconds:0.#} s.");
+        }
 
-            var response = http.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = EventStream;
-            response.Headers.CacheControl = "no-cache";
-            response.Headers["X-Accel-Buffering"] = "no";
-            await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"retry: 1000\n: subscribed to {topic}\n\n"), http.RequestAborted).ConfigureAwait(false);
-            await response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = EventStream;
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        // An id-only message (dispatched to no listener) sets the client's Last-Event-ID to where
+        // this stream starts: a client that reconnects before the first event resumes exactly
+        // there, even for a "now" start.
+        var preamble = startsAfter is { } position ? $"retry: 1000\nid: {position}\n\n" : "retry: 1000\n: from the beginning\n\n";
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(preamble), http.RequestAborted).ConfigureAwait(false);
+        await response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
 
-            var reader = channel.Reader;
-            var wait = reader.WaitToReadAsync(http.RequestAborted).AsTask();
+        var reader = subscription.Events;
+        var wait = reader.WaitToReadAsync(http.RequestAborted).AsTask();
+        try
+        {
             while (true)
             {
                 var heartbeat = Task.Delay(options.SubscriptionHeartbeat, http.RequestAborted);
                 if (await Task.WhenAny(wait, heartbeat).ConfigureAwait(false) != wait)
                 {
-                    await response.Body.WriteAsync(": keep-alive\n\n"u8.ToArray(), http.RequestAborted).ConfigureAwait(false);
+                    await response.Body.WriteAsync(KeepAlive, http.RequestAborted).ConfigureAwait(false);
                     await response.Body.FlushAsync(http.RequestAborted).ConfigureAwait(false);
                     continue;
                 }
@@ -214,20 +217,15 @@ internal static class EventRoutes
                 if (last is { } id)
                 {
                     // Written to the connection: only now may the source send more.
-                    subscription.Tell(new EventSubscription.Ack(id));
+                    subscription.Ack(id);
                 }
 
                 wait = reader.WaitToReadAsync(http.RequestAborted).AsTask();
             }
         }
-        catch (ForgeOneException) when (http.Response.HasStarted)
+        catch (ForgeOneException)
         {
             // The stream ends; the client resumes with Last-Event-ID.
-        }
-        finally
-        {
-            subscription.Tell(EventSubscription.Stop.Instance);
-            c.System.Stop(bridge);
         }
     }
 
