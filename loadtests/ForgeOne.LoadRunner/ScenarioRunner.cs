@@ -124,8 +124,8 @@ public sealed partial class ScenarioRunner
         }
 
         var reason = abort.IsCancellationRequested ? StopReason.ThresholdAbort
-            : bound.IsCancellationRequested || !drained ? StopReason.TimeBound
             : cancellationToken.IsCancellationRequested ? StopReason.Cancelled
+            : bound.IsCancellationRequested || !drained ? StopReason.TimeBound
             : StopReason.Completed;
         var members = lanes.SelectMany(l => l.Members).OrderBy(m => m.Order).ToArray();
         var stats = members.Select(m => m.Snapshot(time, duration)).ToArray();

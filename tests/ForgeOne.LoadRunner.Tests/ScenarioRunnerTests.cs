@@ -142,6 +142,24 @@ public class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task Run_CancelledByTheCaller_StopsAndSaysSoEvenWhenCallsIgnoreIt()
+    {
+        using var cancel = new CancellationTokenSource();
+        var scenario = new Scenario("deaf", async _ =>
+        {
+            await cancel.CancelAsync();
+            await Task.Delay(Timeout.Infinite, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
+            return StepResult.Ok();
+        }).WithLoadSimulations(Simulation.Inject(1, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)));
+        var options = Options() with { DrainTimeout = TimeSpan.FromMilliseconds(100) };
+
+        var report = await new ScenarioRunner(options).RunAsync([scenario], cancel.Token);
+
+        Assert.Equal(StopReason.Cancelled, report.StopReason);
+        Assert.False(report.Passed);
+    }
+
+    [Fact]
     public async Task Run_RejectsDuplicateScenarioNames()
     {
         var a = new Scenario("same", _ => ValueTask.FromResult(StepResult.Ok()));
