@@ -95,12 +95,14 @@ public static class PeerBenchmark
                         await output.WriteLineAsync($"  {system.Name}, batches of {batch}: warm-up...").ConfigureAwait(false);
                         await IngestAsync(system, warmUp.Batches.Select(b => b with { Topic = b.Topic + 10_000 }).ToArray(), cancellationToken).ConfigureAwait(false);
                         var cpuBefore = CpuMeter.Seconds(measured);
+                        var ownBefore = CpuMeter.Seconds([]);
                         var (rate, commit) = await IngestAsync(system, workload.Batches, cancellationToken).ConfigureAwait(false);
                         var cpu = (CpuMeter.Seconds(measured) - cpuBefore) * 1e6 / workload.Entries;
+                        var own = (CpuMeter.Seconds([]) - ownBefore) * 1e6 / workload.Entries;
                         var (query, wrong) = await QueryAsync(system, workload.Queries).ConfigureAwait(false);
                         problems.AddRange(wrong.Select(w => $"{system.Name}, batches of {batch}: {w}"));
                         results.Add(new Result(system.Name, batch, rate, commit, query, cpu, system.Description));
-                        await output.WriteLineAsync($"  {system.Name}, batches of {batch}: {rate,12:N0} entries/s, commit p50 {Ms(commit.P50Us)} p99 {Ms(commit.P99Us)} ms, query p50 {Ms(query.P50Us)} p99 {Ms(query.P99Us)} ms, {cpu:0.0} us CPU/entry").ConfigureAwait(false);
+                        await output.WriteLineAsync($"  {system.Name}, batches of {batch}: {rate,12:N0} entries/s, commit p50 {Ms(commit.P50Us)} p99 {Ms(commit.P99Us)} ms, query p50 {Ms(query.P50Us)} p99 {Ms(query.P99Us)} ms, {cpu:0.0} us CPU/entry ({own:0.0} in this process)").ConfigureAwait(false);
                     }
                     finally
                     {
