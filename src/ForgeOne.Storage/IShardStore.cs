@@ -91,9 +91,19 @@ public interface IReadTransaction
     /// Records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>
     /// in key order (descending when <paramref name="reverse"/>), at most <paramref name="limit"/>.
     /// An empty bound is open: empty <paramref name="fromInclusive"/> starts at the first key,
-    /// empty <paramref name="toExclusive"/> runs to the last. The result is materialized.
+    /// empty <paramref name="toExclusive"/> runs to the last. In a read transaction the records
+    /// are read as the caller enumerates (a page costs a page, and a continuation O(log n) to
+    /// find): enumerate inside the callback. In a write transaction the result is materialized,
+    /// so the callback may write between steps.
     /// </summary>
     IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue);
+
+    /// <summary>
+    /// The number of records with <paramref name="fromInclusive"/> &lt;= key &lt; <paramref name="toExclusive"/>
+    /// (empty bounds open), counted on a cursor without copying any record.
+    /// </summary>
+    long CountRange(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive) =>
+        Scan(table, fromInclusive, toExclusive).LongCount();
 
     /// <summary>The number of records in <paramref name="table"/>.</summary>
     long Count(string table);

@@ -231,31 +231,38 @@ public sealed partial class ShardStore
             return true;
         }
 
-        public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue)
+        /// <summary>
+        /// Lazy: each record is read from the cursor when the caller asks for it, so a caller
+        /// that takes a page holds a page, whatever the range. The write side materializes
+        /// instead (<see cref="WriteTransaction.Scan"/>), because its callers write between steps.
+        /// </summary>
+        public virtual IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue)
         {
             ThrowIfEnded();
             ArgumentOutOfRangeException.ThrowIfNegative(limit);
-            var result = new List<KeyValuePair<byte[], byte[]>>();
-            if (limit == 0)
-            {
-                return result;
-            }
+            var db = Store.Table(table);
+            return limit == 0 ? [] : Stream(table, db, fromInclusive.ToArray(), toExclusive.ToArray(), reverse, limit);
+        }
 
-            using var cursor = Txn.CreateCursor(Store.Table(table));
+        private IEnumerable<KeyValuePair<byte[], byte[]>> Stream(string table, LightningDatabase db, byte[] fromInclusive, byte[] toExclusive, bool reverse, int limit)
+        {
+            // Checked on every step: an enumeration carried out of its Read callback would read
+            // a transaction that has ended.
+            ThrowIfEnded();
+            using var cursor = Txn.CreateCursor(db);
             var (rc, key, value) = reverse ? SeekLastBelow(cursor, toExclusive) : SeekFirstFrom(cursor, fromInclusive);
+            var returned = 0;
             while (rc == MDBResultCode.Success)
             {
-                var k = key.AsSpan();
-                var inRange = reverse
-                    ? fromInclusive.IsEmpty || k.SequenceCompareTo(fromInclusive) >= 0
-                    : toExclusive.IsEmpty || k.SequenceCompareTo(toExclusive) < 0;
-                if (!inRange)
+                var (k, v) = Copy(table, key, value, fromInclusive, toExclusive, reverse);
+                if (k is null)
                 {
                     break;
                 }
 
-                result.Add(new(k.ToArray(), RecordEnvelope.Unwrap(table, k, value.AsSpan()).ToArray()));
-                if (result.Count == limit)
+                yield return new(k, v!);
+                ThrowIfEnded();
+                if (++returned == limit)
                 {
                     break;
                 }
@@ -267,8 +274,36 @@ public sealed partial class ShardStore
             {
                 LmdbErrors.ThrowOnError(rc, $"scanning '{table}' in {Store.FilePath}");
             }
+        }
 
-            return result;
+        // Spans cannot live across a yield: the range check and the copies happen here.
+        private static (byte[]? Key, byte[]? Value) Copy(string table, MDBValue key, MDBValue value, byte[] fromInclusive, byte[] toExclusive, bool reverse)
+        {
+            var k = key.AsSpan();
+            var inRange = reverse
+                ? fromInclusive.Length == 0 || k.SequenceCompareTo(fromInclusive) >= 0
+                : toExclusive.Length == 0 || k.SequenceCompareTo(toExclusive) < 0;
+            return inRange ? (k.ToArray(), RecordEnvelope.Unwrap(table, k, value.AsSpan()).ToArray()) : (null, null);
+        }
+
+        public long CountRange(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive)
+        {
+            ThrowIfEnded();
+            using var cursor = Txn.CreateCursor(Store.Table(table));
+            var (rc, key, _) = SeekFirstFrom(cursor, fromInclusive);
+            long n = 0;
+            while (rc == MDBResultCode.Success && (toExclusive.IsEmpty || key.AsSpan().SequenceCompareTo(toExclusive) < 0))
+            {
+                n++;
+                (rc, key, _) = cursor.Next();
+            }
+
+            if (rc is not (MDBResultCode.Success or MDBResultCode.NotFound))
+            {
+                LmdbErrors.ThrowOnError(rc, $"counting '{table}' in {Store.FilePath}");
+            }
+
+            return n;
         }
 
         private static (MDBResultCode, MDBValue, MDBValue) SeekFirstFrom(LightningCursor cursor, ReadOnlySpan<byte> from)
@@ -323,6 +358,10 @@ public sealed partial class ShardStore
 
         // Internal writes (shard_meta, schema_history) pass through the store-managed guard.
         public bool AllowStoreManagedTables { get; init; }
+
+        /// <summary>Materialized: write callbacks put and delete between the steps of a scan.</summary>
+        public override IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue) =>
+            base.Scan(table, fromInclusive, toExclusive, reverse, limit).ToList();
 
         public override void End()
         {

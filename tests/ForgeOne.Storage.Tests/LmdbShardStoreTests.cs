@@ -41,6 +41,48 @@ public sealed class LmdbShardStoreTests : IDisposable
     }
 
     [Fact]
+    public void Scan_InAReadTransaction_ReadsOnlyWhatTheCallerTakes_AndCountRangeCopiesNothing()
+    {
+        using var store = ShardStore.Open(Options());
+        const int records = 20_000;
+        store.Write(w =>
+        {
+            var value = new byte[200];
+            for (ulong i = 0; i < records; i++)
+            {
+                w.Put(Tables.Logs, KeyCodec.UInt64(i), value);
+            }
+
+            return 0;
+        });
+
+        // A page of 10 out of 20,000: what the page holds, not what the range holds (~4.4 MB).
+        var (page, pageBytes) = store.Read(r =>
+        {
+            r.Scan(Tables.Logs, [], []).Take(10).ToList(); // warm-up: JIT and first-call allocations
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var taken = r.Scan(Tables.Logs, KeyCodec.UInt64(5000), []).Take(10).ToList();
+            return (taken, GC.GetAllocatedBytesForCurrentThread() - before);
+        });
+        Assert.Equal(Enumerable.Range(5000, 10).Select(i => (ulong)i), page.Select(kv => KeyCodec.ReadUInt64(kv.Key)));
+        Assert.True(pageBytes < 32 * 1024, $"a page of 10 allocated {pageBytes} bytes");
+
+        var (count, countBytes) = store.Read(r =>
+        {
+            r.CountRange(Tables.Logs, KeyCodec.UInt64(0), KeyCodec.UInt64(10));
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var n = r.CountRange(Tables.Logs, KeyCodec.UInt64(1000), KeyCodec.UInt64(15_000));
+            return (n, GC.GetAllocatedBytesForCurrentThread() - before);
+        });
+        Assert.Equal(14_000, count);
+        Assert.True(countBytes < 4 * 1024, $"counting 14,000 records allocated {countBytes} bytes");
+
+        // An enumeration carried out of its callback cannot read a transaction that has ended.
+        var escaped = store.Read(r => r.Scan(Tables.Logs, [], []));
+        Assert.Throws<InvalidOperationException>(() => escaped.First());
+    }
+
+    [Fact]
     public void Reopen_KeepsCommittedDataAndOwner()
     {
         using (var store = ShardStore.Open(Options()))

@@ -103,6 +103,8 @@ internal sealed class ShardGroupTransaction : IGroupTransaction
         public IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue) =>
             Inner.Scan(table, fromInclusive, toExclusive, reverse, limit);
 
+        public long CountRange(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive) => Inner.CountRange(table, fromInclusive, toExclusive);
+
         public long Count(string table) => Inner.Count(table);
 
         public byte[]? Last(string table) => Inner.Last(table);

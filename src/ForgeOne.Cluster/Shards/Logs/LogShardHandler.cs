@@ -43,6 +43,12 @@ public sealed partial class LogShardHandler : IShardHandler
     /// <summary>The most index entries one query page examines (severity filtering may skip many).</summary>
     public const int MaxScanPerPage = 50_000;
 
+    /// <summary>
+    /// About the most bytes of entries one query page carries: a page must fit one remoting frame
+    /// (8 MiB), so a page of large entries ends early with a continuation token.
+    /// </summary>
+    public const int MaxPageBytes = 4 * 1024 * 1024;
+
     /// <summary>The most entries one retention sweep deletes.</summary>
     public const int MaxSweepEntries = 10_000;
 
@@ -165,13 +171,7 @@ public sealed partial class LogShardHandler : IShardHandler
             case CountLogs count:
                 {
                     var token = Token(context, count.Topic);
-                    long n = 0;
-                    foreach (var _ in txn.Scan(Tables.LogIndex, RecordKeys.TopicIndexFrom(token, count.From), RecordKeys.TopicIndexUntil(token, count.To)))
-                    {
-                        n++;
-                    }
-
-                    return new LogCount(count.Topic, n);
+                    return new LogCount(count.Topic, txn.CountRange(Tables.LogIndex, RecordKeys.TopicIndexFrom(token, count.From), RecordKeys.TopicIndexUntil(token, count.To)));
                 }
 
             case ListCheckpoints list:
@@ -337,9 +337,13 @@ public sealed partial class LogShardHandler : IShardHandler
         byte[]? last = null;
         var scanned = 0;
         var more = false;
+        long bytes = 0;
+
+        // The index is read as the page fills (Scan streams), so a page costs O(page) memory and,
+        // with a continuation, O(log n) to find its start: paging through a topic is linear.
         foreach (var (indexKey, _) in txn.Scan(Tables.LogIndex, from, until))
         {
-            if (entries.Count == q.Limit || scanned == MaxScanPerPage)
+            if (entries.Count == q.Limit || scanned == MaxScanPerPage || bytes >= MaxPageBytes)
             {
                 more = true;
                 break;
@@ -350,7 +354,9 @@ public sealed partial class LogShardHandler : IShardHandler
             var (key, stored) = LoadIndexed(txn, indexKey, context);
             if (stored.Severity >= q.MinSeverity)
             {
-                entries.Add(Reveal(stored, key, readable, context, verify: false));
+                var entry = Reveal(stored, key, readable, context, verify: false);
+                entries.Add(entry);
+                bytes += 256 + (2L * entry.Message.Length) + entry.Metadata.Sum(m => 2L * (m.Key.Length + m.Value.Length));
             }
         }
 
