@@ -124,7 +124,9 @@ public static class Cli
                 Scenario[] scenarios;
                 try
                 {
-                    scenarios = run.Scenarios.Select(s => ScenarioCatalog.Create(s, client, LoadIdentity.Default)).ToArray();
+                    // One HTTP client for every via: http scenario, made only when one needs it.
+                    var http = new Lazy<ForgeOne.Client.Http.ForgeOneHttpClient>(target.ConnectHttp);
+                    scenarios = run.Scenarios.Select(s => ScenarioCatalog.Create(s, client, LoadIdentity.Default, () => http.Value)).ToArray();
                 }
                 catch (ScenarioSetupException e)
                 {

@@ -11,8 +11,9 @@ namespace ForgeOne.Load;
 /// <param name="Blobs">Blob shard count.</param>
 /// <param name="NoSync">Node started here: no fsync per commit (faster, not durable).</param>
 /// <param name="NodeDll">Node started here: the ForgeOne.Node.dll to run (default: the one built beside this tool).</param>
-/// <param name="Http">Base address of an HTTP edge for <c>via: http</c> scenarios.</param>
-public sealed record TargetDefinition(string Kind, IReadOnlyList<string> Seeds, int Logs, int Events, int Blobs, bool NoSync, string? NodeDll, string? Http)
+/// <param name="Http">Cluster target: base address of an HTTP edge for <c>via: http</c> scenarios (a node started here serves one itself).</param>
+/// <param name="ApiKeyFile">Cluster target: file holding the API key HTTP requests present.</param>
+public sealed record TargetDefinition(string Kind, IReadOnlyList<string> Seeds, int Logs, int Events, int Blobs, bool NoSync, string? NodeDll, string? Http, string? ApiKeyFile = null)
 {
     /// <summary>A node started by the runner, the node's default shard counts.</summary>
     public static TargetDefinition Default { get; } = new("node", [], 8, 8, 4, false, null, null);
@@ -142,7 +143,8 @@ public sealed record RunDefinition(
             counts?.Int("blobs", 4, 1, 1024) ?? 4,
             t.Bool("noSync", false),
             t.String("nodeDll"),
-            t.String("http"));
+            t.String("http"),
+            t.String("apiKeyFile"));
         counts?.RejectUnknown();
         t.RejectUnknown();
         return definition;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Akka.Actor;
 using ForgeOne.Client;
+using ForgeOne.Client.Http;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
@@ -31,8 +32,8 @@ public sealed class ScenarioSetupException(string message) : Exception(message);
 /// <summary>
 /// The ForgeOne scenarios a run file names by <c>type</c>:
 /// <list type="bullet">
-/// <item><c>log-append</c>: appends (<c>batch</c> 1 = single entries, else batches) of <c>messageBytes</c> messages over <c>topics</c> topics, through the actor client (<c>via: actor</c>) or the HTTP edge (<c>via: http</c>).</item>
-/// <item><c>log-query</c>: topic + 1 h range queries (<c>limit</c> per page) over <c>prefill</c> entries written before the load.</item>
+/// <item><c>log-append</c>: appends (<c>batch</c> 1 = single entries, else batches) of <c>messageBytes</c> messages over <c>topics</c> topics, through the actor client (<c>via: actor</c>) or the HTTP edge (<c>via: http</c>, as the API key's principal).</item>
+/// <item><c>log-query</c>: topic + 1 h range queries (<c>limit</c> per page) over <c>prefill</c> entries written before the load (also <c>via: http</c>).</item>
 /// <item><c>log-get</c>: reads by id of <c>prefill</c> entries written before the load.</item>
 /// <item><c>event-publish-deliver</c>: publishes one event and waits for a live subscriber to receive it (steps <c>publish</c> and <c>deliver</c>; the scenario's latency is end to end).</item>
 /// <item><c>blob-transfer</c>: uploads a <c>size</c>-byte blob and downloads it again (steps <c>upload</c>, <c>download</c>).</item>
@@ -44,22 +45,30 @@ public static class ScenarioCatalog
     /// <summary>Every type a run file may name; the first is the default.</summary>
     public static IReadOnlyList<string> Types { get; } = ["log-append", "log-query", "log-get", "event-publish-deliver", "blob-transfer"];
 
-    /// <summary>Builds the runner scenario for <paramref name="definition"/> against <paramref name="client"/>.</summary>
-    public static Scenario Create(ScenarioDefinition definition, ForgeOneActorClient client, LoadIdentity identity)
+    /// <summary>
+    /// Builds the runner scenario for <paramref name="definition"/> against <paramref name="client"/>
+    /// (or, for <c>via: http</c>, the HTTP client <paramref name="http"/> makes: log-append and log-query).
+    /// </summary>
+    public static Scenario Create(ScenarioDefinition definition, ForgeOneActorClient client, LoadIdentity identity, Func<ForgeOneHttpClient>? http = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(identity);
         var p = definition.Parameters;
-        if (p.Via == "http")
+        if (p.Via == "http" && definition.Type is not ("log-append" or "log-query"))
         {
-            // The HTTP edge is its own piece of work; until it ships, an HTTP scenario refuses to
-            // start rather than measuring something else.
-            throw new ScenarioSetupException($"scenario '{definition.Name}': via: http needs the HTTP edge (ForgeOne.Edge), which this build does not serve yet");
+            throw new ScenarioSetupException($"scenario '{definition.Name}': via: http is supported for log-append and log-query");
+        }
+
+        if (p.Via == "http" && http is null)
+        {
+            throw new ScenarioSetupException($"scenario '{definition.Name}': via: http needs a target with an HTTP edge");
         }
 
         var scenario = definition.Type switch
         {
+            "log-append" when p.Via == "http" => HttpLogAppend(definition.Name, p, http!()),
+            "log-query" when p.Via == "http" => HttpLogQuery(definition.Name, p, http!(), client, identity),
             "log-append" => LogAppend(definition.Name, p, client, identity),
             "log-query" => LogQuery(definition.Name, p, client, identity),
             "log-get" => LogGet(definition.Name, p, client, identity),
@@ -103,6 +112,43 @@ public static class ScenarioCatalog
 
             return StepResult.Ok((long)p.Batch * p.MessageBytes);
         }));
+    }
+
+    // The edge authenticates the request's API key and acts as its principal; the entries are the same.
+    private static Scenario HttpLogAppend(string name, ScenarioParameters p, ForgeOneHttpClient http)
+    {
+        var topics = Topics(name, p.Topics);
+        var message = new string('m', p.MessageBytes);
+        return new Scenario(name, ctx => Guarded(async () =>
+        {
+            var topic = topics[ctx.InvocationNumber % topics.Length];
+            if (p.Batch == 1)
+            {
+                await http.AppendLogAsync(topic, new LogInput(DateTimeOffset.UtcNow, Severity.Info, message), ctx.CancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var now = DateTimeOffset.UtcNow;
+                await http.AppendLogBatchAsync(topic, Enumerable.Range(0, p.Batch).Select(_ => new LogInput(now, Severity.Info, message)).ToArray(), ctx.CancellationToken).ConfigureAwait(false);
+            }
+
+            return StepResult.Ok((long)p.Batch * p.MessageBytes);
+        }));
+    }
+
+    // Prefilled through the actor client (set-up, not measured); queried through the edge.
+    private static Scenario HttpLogQuery(string name, ScenarioParameters p, ForgeOneHttpClient http, ForgeOneActorClient client, LoadIdentity id)
+    {
+        var topics = Topics(name, p.Topics);
+        var origin = DateTimeOffset.UtcNow - TimeSpan.FromHours(2);
+        return new Scenario(name, ctx => Guarded(async () =>
+            {
+                var topic = topics[ctx.InvocationNumber % topics.Length];
+                var from = origin + TimeSpan.FromMinutes(ctx.InvocationNumber % 60);
+                var page = await http.QueryLogsAsync(topic, from, from + TimeSpan.FromHours(1), limit: p.Limit, cancellationToken: ctx.CancellationToken).ConfigureAwait(false);
+                return StepResult.Ok(page.Entries.Sum(e => (long)(e.Message?.Length ?? 0)));
+            }))
+            .WithInit(_ => Prefill(client, id, topics, p, origin, null));
     }
 
     private static Scenario LogQuery(string name, ScenarioParameters p, ForgeOneActorClient client, LoadIdentity id)

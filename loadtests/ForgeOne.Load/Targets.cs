@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using ForgeOne.Client;
+using ForgeOne.Client.Http;
 using ForgeOne.Cluster.Hosting;
 
 namespace ForgeOne.Load;
@@ -26,13 +27,19 @@ public abstract class LoadTarget : IAsyncDisposable
     /// <summary>One line for reports: what was loaded.</summary>
     public abstract string Description { get; }
 
+    /// <summary>The HTTP edge's base address, when the target has one.</summary>
+    public abstract Uri? Http { get; }
+
+    /// <summary>The API key HTTP requests present (the cluster's bootstrap admin key until API keys exist).</summary>
+    public abstract string? ApiKey { get; }
+
     /// <summary>Starts (kind <c>node</c>) or addresses (kind <c>cluster</c>) the target of <paramref name="definition"/>.</summary>
     public static async Task<LoadTarget> StartAsync(TargetDefinition definition, TextWriter log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
         var counts = new ShardCountOptions { Logs = definition.Logs, Events = definition.Events, Blobs = definition.Blobs };
         return definition.Kind == "cluster"
-            ? new ClusterTarget(definition.Seeds) { ShardCounts = counts }
+            ? new ClusterTarget(definition.Seeds, definition.Http is null ? null : new Uri(definition.Http), ReadKey(definition.ApiKeyFile)) { ShardCounts = counts }
             : await ChildNodeTarget.StartAsync(definition, counts, log, cancellationToken).ConfigureAwait(false);
     }
 
@@ -43,6 +50,16 @@ public abstract class LoadTarget : IAsyncDisposable
     public Task<ForgeOneActorClient> ConnectAsync() =>
         ForgeOneActorClient.ConnectAsync(Seeds, ShardCounts, timeout: TimeSpan.FromSeconds(30));
 
+    /// <summary>The single place an HTTP client is built; throws <see cref="ScenarioSetupException"/> when the target has no edge or key.</summary>
+    public ForgeOneHttpClient ConnectHttp() =>
+        Http is null || ApiKey is null
+            ? throw new ScenarioSetupException($"{Description} has no HTTP edge and API key for via: http (a cluster target needs target.http and target.apiKeyFile)")
+            : new ForgeOneHttpClient(Http, ApiKey);
+
+    /// <summary>Reads an API key file (first line), or null when none is given.</summary>
+    protected static string? ReadKey(string? path) =>
+        path is null ? null : File.ReadLines(path).FirstOrDefault()?.Trim();
+
     /// <inheritdoc />
     public virtual ValueTask DisposeAsync()
     {
@@ -52,9 +69,13 @@ public abstract class LoadTarget : IAsyncDisposable
 }
 
 /// <summary>A running cluster given by its seed nodes (for instance the local 3 + 1 cluster of cluster-config/).</summary>
-internal sealed class ClusterTarget(IReadOnlyList<string> seeds) : LoadTarget
+internal sealed class ClusterTarget(IReadOnlyList<string> seeds, Uri? http, string? apiKey) : LoadTarget
 {
     public override IReadOnlyList<string> Seeds => seeds;
+
+    public override Uri? Http => http;
+
+    public override string? ApiKey => apiKey;
 
     public override string Description => "cluster " + string.Join(", ", seeds);
 }
@@ -72,14 +93,23 @@ public sealed class ChildNodeTarget : LoadTarget
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _seed;
+    private readonly Uri _http;
+    private string? _apiKey;
     private int _disposed;
 
-    private ChildNodeTarget(Process process, DirectoryInfo directory, string seed)
+    private ChildNodeTarget(Process process, DirectoryInfo directory, string seed, Uri http)
     {
         _process = process;
         _directory = directory;
         _seed = seed;
+        _http = http;
     }
+
+    /// <inheritdoc />
+    public override Uri? Http => _http;
+
+    /// <inheritdoc />
+    public override string? ApiKey => _apiKey;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> Seeds => [_seed];
@@ -105,6 +135,7 @@ public sealed class ChildNodeTarget : LoadTarget
 
         var directory = System.IO.Directory.CreateTempSubdirectory("forgeone-load-");
         var port = FreePort();
+        var httpPort = FreePort();
         var seed = $"akka.tcp://forgeone@127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
         var info = new ProcessStartInfo("dotnet")
         {
@@ -120,6 +151,14 @@ public sealed class ChildNodeTarget : LoadTarget
                      $"--ForgeOne:Port={port.ToString(CultureInfo.InvariantCulture)}",
                      $"--ForgeOne:SeedNodes:0={seed}",
                      "--ForgeOne:Roles:0=storage",
+                     "--ForgeOne:Roles:1=edge",
+                     "--ForgeOne:Edge:Hostname=127.0.0.1",
+                     $"--ForgeOne:Edge:Port={httpPort.ToString(CultureInfo.InvariantCulture)}",
+                     // The load is the point here: the edge's per-principal rate limit (1,000/s
+                     // by default) would cap it. Raised rather than disabled: Enabled=false stops
+                     // the node at start in this build (a null service registration in the edge).
+                     "--ForgeOne:Edge:RateLimit:RequestsPerSecond=10000000",
+                     "--ForgeOne:Edge:RateLimit:Burst=10000000",
                      $"--ForgeOne:DataRoot={Path.Combine(directory.FullName, "data")}",
                      $"--ForgeOne:KeysDirectory={Path.Combine(directory.FullName, "keys")}",
                      $"--ForgeOne:ShardCounts:Logs={counts.Logs.ToString(CultureInfo.InvariantCulture)}",
@@ -132,7 +171,7 @@ public sealed class ChildNodeTarget : LoadTarget
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var node = new ChildNodeTarget(process, directory, seed) { ShardCounts = counts };
+        var node = new ChildNodeTarget(process, directory, seed, new Uri($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}/")) { ShardCounts = counts };
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         process.Exited += (_, _) => node._ready.TrySetException(new InvalidOperationException($"the node exited with {process.ExitCode} before it was ready:\n{node.Output}"));
@@ -146,6 +185,8 @@ public sealed class ChildNodeTarget : LoadTarget
         try
         {
             await node._ready.Task.WaitAsync(TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
+            node._apiKey = ReadKey(Path.Combine(directory.FullName, "keys", "bootstrap-admin.key"));
+            await node.WaitForEdgeAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -154,6 +195,39 @@ public sealed class ChildNodeTarget : LoadTarget
         }
 
         return node;
+    }
+
+    // The readiness line can come before the edge's listener answers: wait for its /readyz.
+    private async Task WaitForEdgeAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = _http, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri("readyz", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested && DateTime.UtcNow < deadline)
+            {
+                // A probe timed out.
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"the node's HTTP edge at {_http} was not ready within 60 s:\n{Output}");
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The node's output so far (the last lines).</summary>

@@ -21,7 +21,7 @@ public sealed partial class SmokeLoadTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}:\n{output}");
         Assert.Contains("PASSED", output, StringComparison.Ordinal);
         var text = await File.ReadAllTextAsync(Path.Combine(_dir, "smoke.txt"));
-        foreach (var scenario in new[] { "log-ingest-single", "log-ingest-batch", "event-publish-deliver", "blob-transfer", "mixed-read", "mixed-write", "log-query" })
+        foreach (var scenario in new[] { "log-ingest-single", "log-ingest-batch", "http-ingest-single", "http-ingest-batch", "http-query", "event-publish-deliver", "blob-transfer", "mixed-read", "mixed-write", "log-query" })
         {
             Assert.Matches(new Regex($@"(?m)^{Regex.Escape(scenario)}\s+\d+\s+[1-9]\d*\s+0\s+0\.00\s"), text);
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ForgeOne.Client;
+using ForgeOne.Client.Http;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
@@ -147,6 +148,40 @@ public sealed class ForgeOneActorSystem(ForgeOneActorClient client, LoadIdentity
 
             await client.AppendLogBatchAsync(identity.Writer, PeerWorkload.TopicName(batch.Topic), entries).ConfigureAwait(false);
         }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// ForgeOne through its HTTP edge (JSON batches, API-key authentication, problem+json errors),
+/// the same node and the same work per entry as <see cref="ForgeOneActorSystem"/>.
+/// </summary>
+public sealed class ForgeOneHttpSystem(ForgeOneHttpClient http, int inFlight) : IPeerSystem
+{
+    /// <inheritdoc />
+    public string Name => "ForgeOne (HTTP)";
+
+    /// <inheritdoc />
+    public string Description => $"the same single node's HTTP edge, POST /v1/logs/{{topic}}/batch from the benchmark's process, {inFlight} batches in flight";
+
+    /// <inheritdoc />
+    public int Writers => inFlight;
+
+    /// <inheritdoc />
+    public Task<IPeerWriter> OpenWriterAsync(int index) => Task.FromResult<IPeerWriter>(new Writer(http));
+
+    /// <inheritdoc />
+    public async Task<int> QueryAsync(PeerQuery query) =>
+        (await http.QueryLogsAsync(PeerWorkload.TopicName(query.Topic), new DateTimeOffset(query.FromTicks, TimeSpan.Zero), new DateTimeOffset(query.ToTicks, TimeSpan.Zero), limit: PeerWorkload.QueryLimit).ConfigureAwait(false)).Entries.Length;
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private sealed class Writer(ForgeOneHttpClient http) : IPeerWriter
+    {
+        public Task WriteAsync(PeerBatch batch) =>
+            http.AppendLogBatchAsync(PeerWorkload.TopicName(batch.Topic), batch.Messages.Select((m, i) => new LogInput(new DateTimeOffset(batch.Timestamps[i], TimeSpan.Zero), Severity.Info, System.Text.Encoding.ASCII.GetString(m))).ToArray());
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
