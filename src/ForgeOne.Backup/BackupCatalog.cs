@@ -33,6 +33,7 @@ public enum BackupStatus
 [JsonDerivedType(typeof(DrillRecorded), "drill-recorded")]
 [JsonDerivedType(typeof(KeyBackupRecorded), "key-backup-recorded")]
 [JsonDerivedType(typeof(ScheduleSet), "schedule-set")]
+[JsonDerivedType(typeof(BackupImported), "backup-imported")]
 public abstract record BackupEvent(DateTimeOffset At);
 
 /// <summary>A backup began: its plan (every shard), its parent and its wrapped data key.</summary>
@@ -62,6 +63,13 @@ public sealed record DrillRecorded(DateTimeOffset At, string Id, string Region, 
 
 /// <summary>A key backup was made (or verified, <paramref name="Verified"/>), stored in these regions.</summary>
 public sealed record KeyBackupRecorded(DateTimeOffset At, string Id, string By, string[] Regions, string Summary, bool Verified) : BackupEvent(At);
+
+/// <summary>
+/// A completed backup found in the regions that the catalog did not know (a fresh coordinator,
+/// a cluster rebuilt on another machine): its manifest verified, so it is restorable.
+/// </summary>
+public sealed record BackupImported(DateTimeOffset At, string Id, BackupType Type, string? Parent, string Base, DateTimeOffset StartedAt, DateTimeOffset CompletedAt, long Size, string[] Regions, string DataVersion, int Incarnation)
+    : BackupEvent(At);
 
 /// <summary>The schedule changed.</summary>
 public sealed record ScheduleSet(DateTimeOffset At, TimeSpan Full, TimeSpan Incremental, TimeSpan Drill, string By) : BackupEvent(At);
@@ -142,6 +150,11 @@ public sealed record BackupCatalog(
             DrillRecorded d => this with { Drills = Drills.Add(d) },
             KeyBackupRecorded k => this with { KeyBackups = KeyBackups.Add(k) },
             ScheduleSet s => this with { Schedule = s },
+            BackupImported i => Backups.ContainsKey(i.Id) ? this : this with
+            {
+                Backups = Backups.SetItem(i.Id, new CatalogBackup(i.Id, i.Type, i.Parent, i.Base, i.StartedAt, "imported", "", [.. i.Regions], [], i.DataVersion, i.Incarnation,
+                    BackupStatus.Completed, ImmutableDictionary<ShardRef, ShardBackedUp>.Empty, ImmutableDictionary<ShardRef, int>.Empty, i.CompletedAt, null, i.Size, [.. i.Regions])),
+            },
             _ => throw new ArgumentException($"unknown backup event {e.GetType().Name}", nameof(e)),
         };
     }

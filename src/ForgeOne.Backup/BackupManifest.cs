@@ -145,6 +145,22 @@ public sealed record ShardManifest(
     [JsonIgnore]
     public ShardRef Ref => new(Zone, ParseKind(Kind), Shard);
 
+    /// <summary>The entry as JSON (how a shard's owner hands it to the coordinator).</summary>
+    public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this, ManifestJson.Default.ShardManifest);
+
+    /// <summary>An entry from <see cref="Encode"/>'s bytes. Errors: <c>backup.manifest_invalid</c>.</summary>
+    public static ShardManifest Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, ManifestJson.Default.ShardManifest) ?? throw new JsonException("null");
+        }
+        catch (JsonException e)
+        {
+            throw new ForgeOneException(ErrorCodes.BackupManifestInvalid, $"unreadable shard manifest entry: {e.Message}");
+        }
+    }
+
     private static ShardKind ParseKind(string kind) =>
         Enum.GetValues<ShardKind>().FirstOrDefault(k => k.FolderName() == kind) is var k && k.FolderName() == kind
             ? k
@@ -224,6 +240,7 @@ public sealed record DetachedSignature(string Format, string Algorithm, string K
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(BackupManifest))]
+[JsonSerializable(typeof(ShardManifest))]
 [JsonSerializable(typeof(DetachedSignature))]
 [JsonSerializable(typeof(DrillReport))]
 internal sealed partial class ManifestJson : JsonSerializerContext;

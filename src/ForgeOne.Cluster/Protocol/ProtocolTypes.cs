@@ -25,10 +25,11 @@ public static class ProtocolTypes
             typeof(EventProtocol.EventInput), typeof(EventProtocol.EventRecord), typeof(EventProtocol.TopicSettings),
             typeof(EventProtocol.TopicDescription), typeof(EventProtocol.SubscriptionStart),
             typeof(LogProtocol.LogCheckpoint), typeof(LogProtocol.LogTopicPolicy),
-            typeof(SystemProtocol.KeyValueTable), typeof(SystemProtocol.SettingVersion), typeof(SystemProtocol.SnapshotInfo),
+            typeof(SystemProtocol.KeyValueTable), typeof(SystemProtocol.SettingVersion), typeof(SystemProtocol.SnapshotInfo), typeof(SystemProtocol.SnapshotVersionInfo),
             typeof(SystemProtocol.MetricPoint), typeof(Storage.Records.SnapshotStatus),
             typeof(SystemProtocol.ResidencyScope), typeof(SystemProtocol.ResidencyEntry),
             typeof(BlobMetadata), typeof(BlobProtocol.BlobLookupKind),
+            typeof(BackupProtocol.BackupKind), typeof(BackupProtocol.BackupShardInfo), typeof(BackupProtocol.RegionCheck), typeof(BackupProtocol.DataVersionInfo),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);
     }

@@ -74,24 +74,3 @@ public static class KeyRotationProtocol
     /// <summary>Key events recorded by the coordinator, oldest first (<c>time shard event</c>).</summary>
     public sealed record KeyEventHistory(string[] Events) : IForgeOneMessage;
 }
-
-/// <summary>Messages of the backup coordinator singleton.</summary>
-public static class BackupProtocol
-{
-    /// <summary>Sets the backup schedule. Reply: <see cref="BackupSchedule"/>.</summary>
-    public sealed record SetBackupSchedule(Caller Caller, TimeSpan Interval) : IForgeOneMessage;
-
-    /// <summary>Asks for the schedule. Reply: <see cref="BackupSchedule"/>.</summary>
-    public sealed record GetBackupSchedule : IForgeOneMessage
-    {
-        /// <summary>The singleton instance.</summary>
-        public static readonly GetBackupSchedule Instance = new();
-
-        private GetBackupSchedule()
-        {
-        }
-    }
-
-    /// <summary>The persisted schedule and the node currently hosting the coordinator.</summary>
-    public sealed record BackupSchedule(TimeSpan Interval, DateTimeOffset SetAt, string SetBy, string Node) : IForgeOneMessage;
-}

@@ -143,6 +143,47 @@ public static class SystemProtocol
         public int? ShardNumber => 0;
     }
 
+    /// <summary>Every recorded state of a snapshot record, oldest first. Reply: <see cref="SnapshotHistory"/> or <see cref="SystemFailed"/> (storage.not_found).</summary>
+    public sealed record GetSnapshotHistory(Caller Caller, string Id) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>
+    /// Records a backup event (<c>backup.{Event}</c>) in the system store's audit chain, as
+    /// <paramref name="Caller"/>, authorized with <c>backup:admin</c> (<c>keys:admin</c> when
+    /// <paramref name="Keys"/>): refused callers are audited Denied like any refusal. With
+    /// <paramref name="Snapshot"/>, also stores that state of the backup, restore or drill as a
+    /// new version of its <c>snapshots</c> record. Reply: <see cref="BackupEventRecorded"/>.
+    /// </summary>
+    public sealed record RecordBackupEvent(Caller Caller, string Event, string Detail, SnapshotInfo? Snapshot = null, bool Keys = false) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>The event is in the audit chain (and the snapshot version stored, <paramref name="Version"/> &gt; 0).</summary>
+    public sealed record BackupEventRecorded(string Event, long Version) : IForgeOneMessage;
+
+    /// <summary>One recorded state of a snapshot record.</summary>
+    public sealed record SnapshotVersionInfo(long Version, DateTimeOffset ChangedAt, string ChangedBy, string Detail, SnapshotInfo Snapshot);
+
+    /// <summary>A snapshot record's states, oldest first.</summary>
+    public sealed record SnapshotHistory(string Id, SnapshotVersionInfo[] Versions) : IForgeOneMessage;
+
     /// <summary>Appends metric samples to <c>metrics</c>. Reply: <see cref="MetricsRecorded"/>.</summary>
     public sealed record RecordMetrics(Caller Caller, MetricPoint[] Samples) : IShardCommand
     {

@@ -45,7 +45,7 @@ namespace ForgeOne.Cluster.Shards;
 /// Idle means no client operation for <c>PassivateIdleAfter</c>: stats, audit-head and
 /// rotation checks from the node's own collectors do not keep a shard open.
 /// </remarks>
-public sealed class ShardActor : ReceiveActor, IWithTimers
+public sealed partial class ShardActor : ReceiveActor, IWithTimers
 {
     private readonly ShardHost _host;
     private readonly ShardKind _kind;
@@ -232,7 +232,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _requests = Tables.For(_kind).Contains(Tables.Requests) ? new RequestLedger(_security, _host.Options.IdempotencyWindow) : null;
         if (_handler is IShardStreamHandler streams)
         {
-            _stream = Context.ActorOf(streams.StreamProps(_context, Self), "stream");
+            // A new name per open: after a restore's suspend the previous stream actor may still be stopping.
+            _stream = Context.ActorOf(streams.StreamProps(_context, Self), $"stream-{++_opens}");
         }
     }
 
@@ -295,12 +296,15 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         });
         Receive<ShardProtocol.RotateKey>(OnRotate);
         Receive<ShardProtocol.HandOff>(_ => HandOff());
+        BackupReceives();
         Receive<Maintain>(_ => OnMaintain());
         Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
     private void Failed()
     {
+        // A restore may have replaced the file that failed to open: it may be worth reopening.
+        Receive<BackupProtocol.ResumeShard>(OnResume);
         Receive<IShardOperation>(_ => Sender.Tell(_handler.Fail(Unavailable())));
         Receive<ShardProtocol.CommandBatch>(batch =>
         {
@@ -929,6 +933,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     /// </summary>
     private void FinalFlush()
     {
+        CancelBackup();
         PrepareRemainingInline();
         WaitForTasks();
         DrainCompletedReads();

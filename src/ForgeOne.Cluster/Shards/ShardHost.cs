@@ -8,7 +8,9 @@ namespace ForgeOne.Cluster.Shards;
 /// <summary>
 /// What every shard actor on a node shares: where files live, the counts, the tuning, how to
 /// open a shard's security state and which handler serves each kind. Immutable; built once per
-/// node by the bootstrap.
+/// node by the bootstrap. <see cref="DataRoot"/> is the configured data root; the files of the
+/// active version of it (see <see cref="DataRootLayout"/>) are resolved at each open, so a
+/// restore that switches versions takes effect for every shard the next time it opens.
 /// </summary>
 public sealed record ShardHost(
     string DataRoot,
@@ -21,10 +23,16 @@ public sealed record ShardHost(
 {
     /// <summary>
     /// Residency zone of the shards this host opens (null = default). A zone's shards live
-    /// under <c>{DataRoot}/zones/{zone}</c>, so <c>logs</c> shard 3 of zone eu and of the default
-    /// zone are different files.
+    /// under <c>{active version}/zones/{zone}</c>, so <c>logs</c> shard 3 of zone eu and of the
+    /// default zone are different files.
     /// </summary>
     public string? Zone { get; init; }
+
+    /// <summary>The versions of <see cref="DataRoot"/>: the one resolver of where shard files live.</summary>
+    public DataRootLayout Layout => new(DataRoot);
+
+    /// <summary>Writes this node's shards' backup files (null on a node without backup targets: backups are refused).</summary>
+    public IShardBackupWriter? Backup { get; init; }
 
     /// <summary>
     /// Opens a shard's file. <see cref="ShardStore.Open"/> unless a test puts a store in between
@@ -33,9 +41,12 @@ public sealed record ShardHost(
     public Func<ShardStoreOptions, IShardStore> OpenStore { get; init; } = ShardStore.Open;
 
     /// <summary>The host of zone <paramref name="zone"/>'s shards: same settings, the zone's folder.</summary>
-    public ShardHost ForZone(string zone) => this with { DataRoot = Path.Combine(DataRoot, "zones", zone), Zone = zone };
+    public ShardHost ForZone(string zone) => this with { Zone = zone };
 
-    /// <summary>Store options for shard <paramref name="n"/> of <paramref name="kind"/>.</summary>
-    public ShardStoreOptions StoreOptions(ShardKind kind, int n) =>
-        new(DataRoot, kind, n, Counts.Of(kind)) { NoSync = Options.NoSync, Time = Time };
+    /// <summary>Store options for shard <paramref name="n"/> of <paramref name="kind"/>, in the data root's active version.</summary>
+    public ShardStoreOptions StoreOptions(ShardKind kind, int n)
+    {
+        var active = Layout.ActivePath;
+        return new(Zone is null ? active : Path.Combine(active, "zones", Zone), kind, n, Counts.Of(kind)) { NoSync = Options.NoSync, Time = Time };
+    }
 }

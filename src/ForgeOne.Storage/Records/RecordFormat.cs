@@ -22,6 +22,7 @@ public enum RecordType : byte
     Snapshot = 8,
     MetricSample = 9,
     RequestOutcome = 10,
+    SnapshotVersion = 11,
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Text;
 using ForgeOne.Common;
 
 namespace ForgeOne.Storage.Records;
@@ -92,6 +94,67 @@ public sealed record SnapshotRecord(
         var snapshot = new SnapshotRecord(id, kind, createdAt, locations, r.ReadBytes(), r.ReadNonNegativeInt64("size"), r.ReadEnum<SnapshotStatus>());
         r.End();
         return snapshot;
+    }
+}
+
+/// <summary>
+/// One state of a snapshot record (<c>snapshots</c> table, keyed by
+/// <see cref="SnapshotKeys.Version"/>): a backup, restore or drill is recorded again at each
+/// step (running, completed, verified, expired), and every earlier state stays as history, with
+/// who changed it, when and why. A record stored before versions existed reads as version 0.
+/// </summary>
+public sealed record SnapshotVersion(long Version, DateTimeOffset ChangedAt, string ChangedBy, string Detail, SnapshotRecord Snapshot)
+{
+    /// <summary>The stored bytes (see <see cref="RecordFormat"/>): the fields, then the snapshot's own encoding.</summary>
+    public byte[] Encode()
+    {
+        var w = RecordWriter.ForRecord(RecordType.SnapshotVersion);
+        w.WriteInt64(Version);
+        w.WriteTimestamp(ChangedAt);
+        w.WriteString(ChangedBy);
+        w.WriteString(Detail);
+        w.WriteBytes(Snapshot.Encode());
+        return w.ToArray();
+    }
+
+    /// <summary>Reads <see cref="Encode"/>'s bytes, or a legacy <see cref="SnapshotRecord"/> as version 0.</summary>
+    public static SnapshotVersion Decode(ReadOnlySpan<byte> data)
+    {
+        if (RecordFormat.PeekType(data) == RecordType.Snapshot)
+        {
+            var legacy = SnapshotRecord.Decode(data);
+            return new SnapshotVersion(0, legacy.CreatedAt, "unknown", "", legacy);
+        }
+
+        var r = RecordReader.ForRecord(data, RecordType.SnapshotVersion);
+        var version = new SnapshotVersion(r.ReadNonNegativeInt64("version"), r.ReadTimestamp(), r.ReadString(), r.ReadString(), SnapshotRecord.Decode(r.ReadBytesSpan()));
+        r.End();
+        return version;
+    }
+}
+
+/// <summary>
+/// Keys of the <c>snapshots</c> table: <c>id (UTF-8) | 0x00 | version (u64 big-endian)</c>, so a
+/// record's versions are adjacent and in order. Ids never contain 0x00; a key that is the bare
+/// id is a record from before versions (version 0).
+/// </summary>
+public static class SnapshotKeys
+{
+    /// <summary>The key of version <paramref name="version"/> of <paramref name="id"/>.</summary>
+    public static byte[] Version(string id, long version)
+    {
+        var name = Encoding.UTF8.GetBytes(id);
+        var key = new byte[name.Length + 1 + 8];
+        name.CopyTo(key, 0);
+        BinaryPrimitives.WriteInt64BigEndian(key.AsSpan(name.Length + 1), version);
+        return key;
+    }
+
+    /// <summary>The id in a key (either layout).</summary>
+    public static string IdOf(ReadOnlySpan<byte> key)
+    {
+        var zero = key.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(zero < 0 ? key : key[..zero]);
     }
 }
 

@@ -11,7 +11,8 @@ namespace ForgeOne.Cluster.Shards.System;
 /// Settings, metadata, snapshots and metrics. Layout:
 /// <code>
 ///   settings / metadata   keyToken (16) | version (8)   -> Encrypt(VersionedSetting)   full history, newest last
-///   snapshots             id (UTF-8)                    -> Encrypt(SnapshotRecord)
+///   snapshots             id (UTF-8) | 0 | version (8)  -> Encrypt(SnapshotVersion)      every state kept, newest last
+///                         id (UTF-8)                    -> Encrypt(SnapshotRecord)       (before versions: read as version 0)
 ///   metrics               time (8, ordered) | id (8)    -> Encrypt(MetricSample)       time ordered, swept by retention
 /// </code>
 /// Setting keys are blind-indexed (no plaintext key names in index keys); the fixed ASCII keys
@@ -43,6 +44,8 @@ public sealed partial class SystemShardHandler
         AddSnapshot a => ("system.snapshot_add", ValidateSnapshot(a.Snapshot)),
         ListSnapshots l => ("system.snapshot_list", l.Limit is < 1 or > 10_000 ? Invalid("Limit must be 1..10000.") : null),
         GetSnapshot g => ("system.snapshot_get", ValidateId(g.Id)),
+        GetSnapshotHistory h => ("system.snapshot_history", ValidateId(h.Id)),
+        RecordBackupEvent e => ($"backup.{e.Event}", ValidateEvent(e)),
         RecordMetrics m => ("system.metrics_record", ValidateMetrics(m.Samples, limits)),
         QueryMetrics q => ("system.metrics_query", q.From >= q.To ? Invalid("From must be before To.") : q.Limit is < 1 or > 10_000 ? Invalid("Limit must be 1..10000.") : null),
         SweepMetrics s => ("system.metrics_sweep", s.Retention <= TimeSpan.Zero ? Invalid("Retention must be positive.") : s.MaxEntries is < 1 or > MaxSweepEntries ? Invalid($"A sweep deletes 1..{MaxSweepEntries} samples.") : null),
@@ -71,13 +74,11 @@ public sealed partial class SystemShardHandler
                 }
 
             case AddSnapshot add:
-                {
-                    var s = add.Snapshot;
-                    var key = Encoding.UTF8.GetBytes(s.Id);
-                    var record = new SnapshotRecord(s.Id, s.Kind, s.CreatedAt, s.Locations, s.Checksum, s.Size, s.Status);
-                    txn.Put(Tables.Snapshots, key, context.Security.Encrypt(Tables.Snapshots, key, record.Encode()));
-                    return new SnapshotAdded(s.Id);
-                }
+                    PutSnapshotVersion(txn, add.Snapshot, add.Caller.Id, "", context);
+                    return new SnapshotAdded(add.Snapshot.Id);
+
+            case RecordBackupEvent recorded:
+                return new BackupEventRecorded(recorded.Event, recorded.Snapshot is { } snapshot ? PutSnapshotVersion(txn, snapshot, recorded.Caller.Id, recorded.Detail, context) : 0);
 
             case RecordMetrics record:
                 {
@@ -126,14 +127,43 @@ public sealed partial class SystemShardHandler
                 return new SettingHistory(history.Key, [.. History(txn, TableOf(history.Table), KeyToken(context, history.Key), context, newestOnly: false).Select(ToProtocol)]);
 
             case ListSnapshots list:
-                return new SnapshotList([.. txn.Scan(Tables.Snapshots, [0x00], [0xFF], limit: list.Limit).Select(kv => ToProtocol(DecodeSnapshot(kv.Key, kv.Value, context)))]);
+                {
+                    // Newest state of each id: versions of one id are adjacent and in order.
+                    var newest = new List<SnapshotInfo>();
+                    string? current = null;
+                    foreach (var (key, value) in txn.Scan(Tables.Snapshots, [0x00], [0xFF]))
+                    {
+                        var id = SnapshotKeys.IdOf(key);
+                        var info = ToProtocol(DecodeSnapshot(key, value, context).Snapshot);
+                        if (id == current)
+                        {
+                            newest[^1] = info;
+                        }
+                        else if (newest.Count < list.Limit)
+                        {
+                            newest.Add(info);
+                            current = id;
+                        }
+                        else
+                        {
+                            break;
+                        }
+                    }
+
+                    return new SnapshotList([.. newest]);
+                }
 
             case GetSnapshot get:
+                return SnapshotVersions(txn, get.Id, context).LastOrDefault() is { } last
+                    ? new SnapshotFound(ToProtocol(last.Snapshot))
+                    : new SystemFailed(new ForgeOneError(ErrorCodes.NotFound, $"No snapshot '{get.Id}'."));
+
+            case GetSnapshotHistory history:
                 {
-                    var key = Encoding.UTF8.GetBytes(get.Id);
-                    return txn.Get(Tables.Snapshots, key) is { } value
-                        ? new SnapshotFound(ToProtocol(DecodeSnapshot(key, value, context)))
-                        : new SystemFailed(new ForgeOneError(ErrorCodes.NotFound, $"No snapshot '{get.Id}'."));
+                    var versions = SnapshotVersions(txn, history.Id, context);
+                    return versions.Count > 0
+                        ? new SnapshotHistory(history.Id, [.. versions.Select(v => new SnapshotVersionInfo(v.Version, v.ChangedAt, v.ChangedBy, v.Detail, ToProtocol(v.Snapshot)))])
+                        : new SystemFailed(new ForgeOneError(ErrorCodes.NotFound, $"No snapshot '{history.Id}'."));
                 }
 
             case QueryMetrics q:
@@ -171,8 +201,41 @@ public sealed partial class SystemShardHandler
         }
     }
 
-    private static SnapshotRecord DecodeSnapshot(byte[] key, byte[] value, ShardContext context) =>
-        SnapshotRecord.Decode(context.Security.Decrypt(Tables.Snapshots, key, value));
+    private static SnapshotVersion DecodeSnapshot(byte[] key, byte[] value, ShardContext context) =>
+        SnapshotVersion.Decode(context.Security.Decrypt(Tables.Snapshots, key, value));
+
+    /// <summary>Every stored state of <paramref name="id"/>, oldest first (a pre-versions record first, as version 0).</summary>
+    private static List<SnapshotVersion> SnapshotVersions(IReadTransaction txn, string id, ShardContext context)
+    {
+        var versions = new List<SnapshotVersion>();
+        var bare = Encoding.UTF8.GetBytes(id);
+        if (txn.Get(Tables.Snapshots, bare) is { } legacy)
+        {
+            versions.Add(DecodeSnapshot(bare, legacy, context));
+        }
+
+        foreach (var (key, value) in txn.Scan(Tables.Snapshots, SnapshotKeys.Version(id, 0), SnapshotKeys.Version(id, long.MaxValue)))
+        {
+            versions.Add(DecodeSnapshot(key, value, context));
+        }
+
+        return versions;
+    }
+
+    private static long PutSnapshotVersion(IWriteTransaction txn, SnapshotInfo s, string by, string detail, ShardContext context)
+    {
+        var version = SnapshotVersions(txn, s.Id, context).Select(v => v.Version).DefaultIfEmpty(0).Max() + 1;
+        var record = new SnapshotVersion(version, context.Time.GetUtcNow(), by, detail, new SnapshotRecord(s.Id, s.Kind, s.CreatedAt, s.Locations, s.Checksum, s.Size, s.Status));
+        var key = SnapshotKeys.Version(s.Id, version);
+        txn.Put(Tables.Snapshots, key, context.Security.Encrypt(Tables.Snapshots, key, record.Encode()));
+        return version;
+    }
+
+    private static ForgeOneError? ValidateEvent(RecordBackupEvent e) =>
+        string.IsNullOrEmpty(e.Event) || e.Event.Length > 40 || !e.Event.All(c => char.IsAsciiLetterLower(c) || c == '_')
+            ? Invalid("A backup event name is 1..40 of a-z and _.")
+            : e.Detail is null || e.Detail.Length > 4096 ? Invalid("A backup event detail is at most 4096 characters.")
+            : e.Snapshot is null ? null : ValidateSnapshot(e.Snapshot);
 
     private static SettingVersion ToProtocol(VersionedSetting s) => new(s.Key, s.Version, s.Value, s.ChangedAt, s.ChangedBy);
 

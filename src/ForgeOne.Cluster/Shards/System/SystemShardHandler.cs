@@ -50,13 +50,17 @@ public sealed partial class SystemShardHandler : IShardHandler
         var permission = operation switch
         {
             SetResidency => Permissions.ResidencyAdmin,
+            RecordBackupEvent { Keys: true } => Permissions.KeysAdmin,
+            RecordBackupEvent => Permissions.BackupAdmin,
             IShardQuery => Permissions.SystemRead,
             _ => AdminPermission,
         };
         var decision = operation.Caller is null
             ? new AccessDecision(false, "no principal")
             : context.Security.Authorize(operation.Caller, permission, new ShardResource("system", null, null, null));
-        return decision.Allowed ? Admission.Allow(action, context.ResourcePrefix, ResidencyDetail(operation)) : Admission.Deny(action, context.ResourcePrefix, decision.Reason);
+        var detail = operation is RecordBackupEvent recorded ? recorded.Detail : ResidencyDetail(operation);
+        var resource = operation is RecordBackupEvent { Snapshot: { } snapshot } ? $"{context.ResourcePrefix}/snapshots/{snapshot.Id}" : context.ResourcePrefix;
+        return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
     }
 
     /// <inheritdoc />

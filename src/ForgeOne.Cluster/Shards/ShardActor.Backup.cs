@@ -1,0 +1,267 @@
+using Akka.Actor;
+using ForgeOne.Backup;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Common;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+using static ForgeOne.Cluster.Protocol.BackupProtocol;
+
+namespace ForgeOne.Cluster.Shards;
+
+/// <summary>
+/// The shard's part in backups and restores: writing its backup file (off the actor's thread,
+/// from one read snapshot, while writes go on), and closing and reopening its file when a
+/// restore switches data-root versions.
+/// </summary>
+/// <remarks>
+/// <code>
+///   Active --SuspendShard--> (flush, close) Suspended --ResumeShard--> (open active version) Active
+///   Active --ResumeShard, file of another version--> (flush, close, open active version) Active
+///   Failed --ResumeShard--> (open) Active, or Failed again
+/// </code>
+/// A backup task reports like a read task: it queues its audit record for the next group
+/// commit, then replies to the coordinator itself; hand-off cancels it and waits for it, so the
+/// file never closes under it and its audit record is never lost.
+/// </remarks>
+public sealed partial class ShardActor
+{
+    private CancellationTokenSource? _backupCancel;
+    private int _backupRunning;
+    private int _opens;
+
+    private void BackupReceives()
+    {
+        Receive<BackupShard>(OnBackupShard);
+        Receive<SuspendShard>(OnSuspend);
+        Receive<ResumeShard>(OnResume);
+    }
+
+    private void Suspended()
+    {
+        Receive<ResumeShard>(OnResume);
+        Receive<SuspendShard>(suspend =>
+        {
+            if (AdmitControl("backup.shard_suspend", suspend.Caller, $"reason={suspend.Reason}").Admitted)
+            {
+                Sender.Tell(new ShardSuspended(_kind, _shard, -1));
+            }
+        });
+        Receive<IShardOperation>(_ => Sender.Tell(_handler.Fail(SuspendedError())));
+        Receive<IShardControl>(_ => Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, SuspendedError())));
+        Receive<ShardStreamRead>(_ => Sender.Tell(new Status.Failure(new ForgeOneException(SuspendedError()))));
+        Receive<ShardProtocol.HandOff>(_ => Context.Stop(Self));
+        ReceiveAny(_ => { });
+    }
+
+    private ForgeOneError SuspendedError() =>
+        new(ErrorCodes.Unavailable, $"Shard {_kind.FolderName()}-{_shard} is suspended on {_nodeAddress} while a restore switches data-root versions; retry in a moment.");
+
+    private void OnBackupShard(BackupShard request)
+    {
+        var detail = $"backup={request.BackupId} attempt={request.Attempt} since_txn={request.SinceTxnId}";
+        var admission = AdmitControl("backup.shard", request.Caller, detail);
+        if (!admission.Admitted)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admission.Refusal!));
+            return;
+        }
+
+        var refusal = _host.Backup is null
+            ? new ForgeOneError(ErrorCodes.BackupNoTargets, $"node {_nodeAddress} has no backup targets configured (ForgeOne:Backup:Targets)")
+            : !string.Equals(request.Zone, _host.Zone, StringComparison.Ordinal)
+                ? new ForgeOneError(ErrorCodes.InvalidArgument, $"backup of zone '{request.Zone}' sent to a shard of zone '{_host.Zone}'")
+                : Interlocked.CompareExchange(ref _backupRunning, 1, 0) != 0
+                    ? new ForgeOneError(ErrorCodes.BackupBusy, $"shard {_kind.FolderName()}-{_shard} is already writing a backup file")
+                    : null;
+        if (refusal is not null)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, refusal));
+            _commits.QueueAudit(new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} refused={refusal.Code}" }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            ScheduleAuditFlush();
+            return;
+        }
+
+        var writer = _host.Backup!;
+        var store = _store!;
+        var shard = new ShardRef(_host.Zone, _kind, _shard);
+        var job = new ShardBackupRequest(request.BackupId, request.Attempt, shard, request.SinceTxnId, request.WrappedKey);
+        var cancel = new CancellationTokenSource();
+        _backupCancel = cancel;
+        var sender = Sender;
+        var self = Self;
+        var completed = _completedReads;
+        var time = _host.Time;
+        var (kind, number) = (_kind, _shard);
+        Interlocked.Increment(ref _tasksInFlight);
+        _ = Task.Run(() =>
+        {
+            object reply;
+            QueuedAudit audit;
+            try
+            {
+                var (entry, regions) = writer.Write(store, job, cancel.Token);
+                reply = new ShardBackedUp(kind, number, shard.Zone, entry.Encode(), [.. regions]);
+                audit = new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} txn={entry.TxnId} bytes={entry.Size} pages={entry.Pages} regions={string.Join(',', regions)}" }, AuditOutcome.Success, time.GetUtcNow());
+            }
+            catch (Exception e)
+            {
+                var error = e switch
+                {
+                    ForgeOneException fe => fe.Error,
+                    OperationCanceledException => new ForgeOneError(ErrorCodes.Unavailable, $"shard {kind.FolderName()}-{number} stopped (hand-off or restore) while writing its backup file; retry"),
+                    _ => new ForgeOneError(ErrorCodes.StorageIo, e.Message),
+                };
+                reply = new ShardProtocol.ShardFailed(kind, number, error);
+                audit = new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} failed={error.Code}" }, AuditOutcome.Failed, time.GetUtcNow());
+            }
+
+            try
+            {
+                // Like a read: the audit record is queued before the reply, and the task counts
+                // as in flight until both are done, so a hand-off commits it.
+                completed.Enqueue(audit);
+                if (Interlocked.Exchange(ref _drainSignalled, 1) == 0)
+                {
+                    self.Tell(DrainReadAudits.Instance, ActorRefs.NoSender);
+                }
+
+                sender.Tell(reply, self);
+            }
+            finally
+            {
+                Volatile.Write(ref _backupRunning, 0);
+                Interlocked.Decrement(ref _tasksInFlight);
+            }
+        });
+    }
+
+    private void CancelBackup()
+    {
+        if (Volatile.Read(ref _backupRunning) != 0)
+        {
+            _backupCancel?.Cancel();
+        }
+    }
+
+    private void OnSuspend(SuspendShard suspend)
+    {
+        var admission = AdmitControl("backup.shard_suspend", suspend.Caller, $"reason={suspend.Reason}");
+        if (!admission.Admitted)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admission.Refusal!));
+            return;
+        }
+
+        // Its own record goes into the last commit before the file closes.
+        _commits.QueueAudit(new QueuedAudit(suspend.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
+        FinalFlush();
+        var head = _security?.AuditHead.Sequence ?? -1;
+        StopStream();
+        CloseQuietly();
+        _log.Info("Shard {0}-{1} suspended on {2} ({3}): file closed at audit head {4}", _kind.FolderName(), _shard, _nodeAddress, suspend.Reason, head);
+        Become(Suspended);
+        Sender.Tell(new ShardSuspended(_kind, _shard, head));
+    }
+
+    private void OnResume(ResumeShard resume)
+    {
+        if (!AdmitControl("backup.shard_resume", resume.Caller, "").Admitted)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, new ForgeOneError(ErrorCodes.Forbidden, $"{resume.Caller.Id} may not resume shards (backup:admin)")));
+            return;
+        }
+
+        ShardStoreOptions options;
+        try
+        {
+            options = _host.StoreOptions(_kind, _shard);
+        }
+        catch (ForgeOneException e)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, e.Error));
+            return;
+        }
+
+        var path = Path.GetFullPath(ShardStore.PathFor(options.DataRoot, _kind, _shard));
+        if (_store is not null && string.Equals(_store.FilePath, path, StringComparison.Ordinal))
+        {
+            Sender.Tell(new ShardResumed(_kind, _shard, path, _security!.AuditHead.Sequence));
+            return;
+        }
+
+        if (_store is not null)
+        {
+            // Serving another version (it opened while a restore was switching): move over.
+            FinalFlush();
+            StopStream();
+            CloseQuietly();
+        }
+
+        try
+        {
+            _openFailure = null;
+            Open();
+            Touch();
+            Become(Active);
+            var head = _security!.AuditHead.Sequence;
+            _commits.QueueAudit(new QueuedAudit(resume.Caller.Id, Admission.Allow("backup.shard_resume", _context!.ResourcePrefix, $"file={path} head={head}"), AuditOutcome.Success, _host.Time.GetUtcNow()));
+            ScheduleAuditFlush();
+            _log.Info("Shard {0}-{1} resumed on {2} from {3} (epoch {4}, audit head {5})", _kind.FolderName(), _shard, _nodeAddress, path, _epoch, head);
+            Sender.Tell(new ShardResumed(_kind, _shard, path, head));
+        }
+        catch (Exception e)
+        {
+            _openFailure = e is ForgeOneException fe ? fe.Error : new ForgeOneError(ErrorCodes.StorageIo, e.Message);
+            _log.Error(e, "SHARD {0}-{1} FAILED TO REOPEN on {2} from {3}: {4}", _kind.FolderName(), _shard, _nodeAddress, path, _openFailure);
+            CloseQuietly();
+            Become(Failed);
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));
+        }
+    }
+
+    private void StopStream()
+    {
+        if (_stream is not null)
+        {
+            // Subscribers see their source end and re-subscribe once the shard serves again.
+            Context.Stop(_stream);
+            _stream = null;
+        }
+    }
+
+    /// <summary>
+    /// Authorizes a backup control message with <c>backup:admin</c>. A refusal is audited Denied
+    /// in this shard's chain here; an admitted one is audited once its outcome is known.
+    /// </summary>
+    private Admission AdmitControl(string action, Caller? caller, string detail)
+    {
+        var resource = $"{_kind.FolderName()}/{_shard}";
+        var decision = caller is null || _security is null
+            ? new AccessDecision(false, caller is null ? "no principal" : "the shard is not open")
+            : _security.Authorize(caller, Permissions.BackupAdmin, new ShardResource("backup", null, null, null));
+        var admission = decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
+        if (!admission.Admitted && _security is not null)
+        {
+            _commits.QueueAudit(new QueuedAudit(caller?.Id ?? "<none>", admission, AuditOutcome.Denied, _host.Time.GetUtcNow()));
+            ScheduleAuditFlush();
+        }
+
+        return admission;
+    }
+}
+
+/// <summary>Writes one shard's backup file on the node that owns the shard (see <see cref="ShardBackup"/>).</summary>
+public interface IShardBackupWriter
+{
+    /// <summary>Writes the file of <paramref name="request"/> from <paramref name="store"/> to every region target.</summary>
+    (ShardManifest Entry, IReadOnlyList<string> Regions) Write(IShardStore store, ShardBackupRequest request, CancellationToken cancellation);
+}
+
+/// <summary>The node's writer: its KEK (to unwrap the backup's data key) and its region targets.</summary>
+public sealed class ShardBackupWriter(IKekProvider kek, IReadOnlyList<BackupTarget> targets, TimeProvider time) : IShardBackupWriter
+{
+    /// <inheritdoc />
+    public (ShardManifest Entry, IReadOnlyList<string> Regions) Write(IShardStore store, ShardBackupRequest request, CancellationToken cancellation) =>
+        ShardBackup.Write(store, request, kek, targets, time, cancellation);
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics.Metrics;
+using Akka.Actor;
+using Akka.Serialization;
+using ForgeOne.Backup;
+using ForgeOne.Cluster.Security;
+using ForgeOne.Common;
+using ForgeOne.Security;
+using ForgeOne.Storage;
+
+namespace ForgeOne.Cluster.Singletons;
+
+/// <summary>How the coordinator runs backups (from <c>ForgeOne:Backup</c>).</summary>
+/// <param name="Schedule">Default schedule, persisted on first start (then changed with SetBackupSchedule).</param>
+/// <param name="Retention">How long backups are kept.</param>
+/// <param name="Parallelism">Shards copied at once.</param>
+/// <param name="ShardTimeout">Longest one shard's file may take before the attempt counts as failed.</param>
+/// <param name="MaxAttempts">Attempts per shard before the backup fails.</param>
+/// <param name="VerifyAfterWrite">Re-read every file in every region and compare its SHA-256 before a backup is complete.</param>
+/// <param name="KeyCost">Argon2id cost of key backups.</param>
+/// <param name="Scheduled">Run the schedule (off: on demand only).</param>
+public sealed record BackupSettings(
+    BackupSchedule Schedule,
+    RetentionPolicy Retention,
+    int Parallelism = 2,
+    TimeSpan? ShardTimeout = null,
+    int MaxAttempts = 3,
+    bool VerifyAfterWrite = true,
+    KeyBackupCost? KeyCost = null,
+    bool Scheduled = true);
+
+/// <summary>
+/// Records that a restore made the shards start a new incarnation at the restored heads, so
+/// the run-time chain checks (open-time check against the last seal, the sealer's
+/// continuation check) accept the rewind as authorized. The tamper-evidence work provides the
+/// implementation; until then the restore is recorded in the system store's audit chain and in
+/// the coordinator's journal only.
+/// </summary>
+public interface IRestoreIncarnations
+{
+    /// <summary>Called after the new version is verified and every shard is suspended, before the switch.</summary>
+    void Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, string by);
+}
+
+/// <summary>The seam's stand-in until seals learn about incarnations.</summary>
+public sealed class NoIncarnationRecords : IRestoreIncarnations
+{
+    /// <inheritdoc />
+    public void Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, string by)
+    {
+    }
+}
+
+/// <summary>
+/// What the backup coordinator works with: the shard regions it drives, the node's keys and
+/// targets, the data root's versions, the policy it authorizes with and its settings.
+/// </summary>
+public sealed record BackupServices(
+    ShardRegions Regions,
+    IReadOnlyDictionary<(ShardKind Kind, string Zone), IActorRef> Zones,
+    IKekProvider Kek,
+    AuditSigner Signer,
+    IReadOnlyList<BackupTarget> Targets,
+    string KeysDirectory,
+    DataRootLayout Layout,
+    string ScratchDirectory,
+    IAccessPolicy Policy,
+    BackupSettings Settings,
+    string ClusterId,
+    TimeProvider Time)
+{
+    /// <summary>Seals' incarnation records (see <see cref="IRestoreIncarnations"/>).</summary>
+    public IRestoreIncarnations Incarnations { get; init; } = new NoIncarnationRecords();
+
+    /// <summary>Every shard of the cluster: each kind of the default zone and each data kind of each residency zone.</summary>
+    public IReadOnlyList<ShardRef> AllShards() =>
+        [.. Regions.Counts.All().Select(s => new ShardRef(null, s.Kind, s.Shard))
+            .Concat(Zones.Keys.SelectMany(z => Enumerable.Range(0, Regions.Counts.Of(z.Kind)).Select(n => new ShardRef(z.Zone, z.Kind, n))))
+            .Order()];
+
+    /// <summary>The region (or proxy) that reaches <paramref name="shard"/>.</summary>
+    public IActorRef RegionOf(ShardRef shard) => shard.Zone is null ? Regions.ByKind[shard.Kind] : Zones[(shard.Kind, shard.Zone)];
+
+    /// <summary>Shard counts in manifest order (logs, events, blobs).</summary>
+    public int[] ShardCounts => [Regions.Counts.Logs, Regions.Counts.Events, Regions.Counts.Blobs];
+}
+
+/// <summary>Counters for <c>/metrics</c> (a <see cref="Meter"/> any exporter can read): what backups wrote, how fast, how they ended.</summary>
+public static class BackupMetrics
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "ForgeOne.Backup";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Backups completed, by type.</summary>
+    public static readonly Counter<long> Completed = Meter.CreateCounter<long>("forgeone_backups_completed_total");
+
+    /// <summary>Backups that failed.</summary>
+    public static readonly Counter<long> Failed = Meter.CreateCounter<long>("forgeone_backups_failed_total");
+
+    /// <summary>Backup file bytes written (one region's copy).</summary>
+    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("forgeone_backup_bytes_total", "By");
+
+    /// <summary>Restores, by outcome.</summary>
+    public static readonly Counter<long> Restores = Meter.CreateCounter<long>("forgeone_restores_total");
+
+    /// <summary>DR drills, by outcome.</summary>
+    public static readonly Counter<long> Drills = Meter.CreateCounter<long>("forgeone_dr_drills_total");
+
+    /// <summary>Seconds each completed backup took.</summary>
+    public static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("forgeone_backup_duration_seconds", "s");
+
+    /// <summary>Throughput of each completed backup.</summary>
+    public static readonly Histogram<double> Throughput = Meter.CreateHistogram<double>("forgeone_backup_throughput_bytes_per_second", "By/s");
+}
+
+/// <summary>Serializer of the backup coordinator's journal events: versioned JSON, no CLR type names.</summary>
+public sealed class BackupEventSerializer : SerializerWithStringManifest
+{
+    /// <summary>Serializer id (unique among the system's serializers).</summary>
+    public const int SerializerId = 7302;
+
+    private const string EventManifest = "backup-event-v1";
+
+    /// <summary>Created by Akka.</summary>
+    public BackupEventSerializer(ExtendedActorSystem system)
+        : base(system)
+    {
+    }
+
+    /// <inheritdoc />
+    public override int Identifier => SerializerId;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o is BackupEvent ? EventManifest : throw new ArgumentException($"{o.GetType()} is not a backup event.");
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj) => obj is BackupEvent e ? BackupEventJson.Encode(e) : throw new ArgumentException($"{obj.GetType()} is not a backup event.");
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        manifest == EventManifest
+            ? BackupEventJson.Decode(bytes)
+            : throw new ForgeOneException(ErrorCodes.StorageUnknownFormat, $"Unknown backup event manifest '{manifest}'.");
+}
