@@ -46,22 +46,28 @@ internal sealed partial class NodeService : IHostedService
         try
         {
             ShardHost? host = null;
+            BackupHosting? backup = null;
             if (_options.IsStorage)
             {
                 Directory.CreateDirectory(_options.DataRootFull);
                 var kek = new FileKekProvider(_options.KeysDirectoryFull, _options.DataRootFull);
                 _signer = AuditSigner.LoadOrCreate(_options.KeysDirectoryFull, _options.DataRootFull);
+                var policy = new PolicyAccess();
                 host = new ShardHost(
                     _options.DataRootFull,
                     _options.ShardCounts.ToCounts(),
                     _options.Shards,
-                    new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
+                    new ShardSecurityFactory(kek, policy, TimeProvider.System),
                     ShardHandlers.CreateDefault(),
                     TimeProvider.System,
-                    Limits.Default);
+                    Limits.Default)
+                {
+                    Backup = BackupHosting.Writer(_options, kek, TimeProvider.System),
+                };
+                backup = new BackupHosting(kek, _options.KeysDirectoryFull, policy);
             }
 
-            var cluster = await ForgeOneCluster.StartAsync(_system, _options, host, _signer, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            var cluster = await ForgeOneCluster.StartAsync(_system, _options, host, _signer, TimeSpan.FromSeconds(60), backup).ConfigureAwait(false);
             await EnsureBootstrapKeyAsync(cluster).ConfigureAwait(false);
             _edge?.Attach(cluster);
             var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Shards;
 using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Tests;
@@ -58,15 +59,19 @@ public sealed class InProcessNode
         akka.remote.retry-gate-closed-for = 500ms
         """;
 
-    public static async Task<InProcessNode> StartAsync(ForgeOneNodeOptions options, string extraHocon = "")
+    public static async Task<InProcessNode> StartAsync(ForgeOneNodeOptions options, string extraHocon = "", TimeProvider? time = null, Func<ShardHost, ShardHost>? tuneHost = null)
     {
         options.ThrowIfInvalid();
         // The test's own settings win over the fast defaults.
         var config = ConfigurationFactory.ParseString(extraHocon).WithFallback(ConfigurationFactory.ParseString(FastTestHocon)).WithFallback(ClusterConfig.Build(options));
         var system = ActorSystem.Create(options.ClusterName, config);
-        var host = TestHosts.Create(options.DataRoot, options.KeysDirectory, options.ShardCounts.ToCounts());
+        var host = TestHosts.Create(options.DataRoot, options.KeysDirectory, options.ShardCounts.ToCounts()) with { Time = time ?? TimeProvider.System };
+        var kek = new FileKekProvider(options.KeysDirectory, options.DataRoot);
+        host = host with { Backup = BackupHosting.Writer(options, kek, host.Time) };
+        host = tuneHost?.Invoke(host) ?? host;
         var signer = AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot);
-        var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(30));
+        var backup = new BackupHosting(kek, options.KeysDirectoryFull, new ForgeOne.Cluster.Security.PolicyAccess());
+        var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(30), backup);
         return new InProcessNode(system, cluster, options);
     }
 

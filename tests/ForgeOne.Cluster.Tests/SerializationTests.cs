@@ -48,7 +48,9 @@ public sealed class SerializationTests : IAsyncLifetime
         ["seal-done"] = new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 3, "n"),
         ["seal-history"] = new SealerProtocol.SealHistory([1, 2], [[1], [2]]),
         ["rotate"] = new ShardProtocol.RotateKey(ShardKind.Events, 0, Caller.System, "r", true),
-        ["backup"] = new BackupProtocol.BackupSchedule(TimeSpan.FromHours(1), DateTimeOffset.UnixEpoch, "x", "n"),
+        ["backup"] = new BackupProtocol.BackupSchedule(TimeSpan.FromDays(7), TimeSpan.FromHours(1), TimeSpan.FromDays(91), DateTimeOffset.UnixEpoch, "x", "n", null, DateTimeOffset.UnixEpoch),
+        ["backup-shard"] = new BackupProtocol.BackupShard(ShardKind.Logs, 2, "eu", Caller.System, "b-1", 2, 17, [1, 2, 3]),
+        ["backup-info"] = new BackupProtocol.BackupInfo("b-1", BackupProtocol.BackupKind.Incremental, "b-0", "b-0", "completed", DateTimeOffset.UnixEpoch, null, 5, ["a"], 1, 2, "root", null),
     };
 
     [Theory]

@@ -80,7 +80,7 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
         }, "log shards hosted on all three nodes");
 
         // The backup coordinator (also on A) persists a schedule that must survive A's death.
-        var schedule = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(new BackupProtocol.SetBackupSchedule(Callers.Admin, TimeSpan.FromHours(6)), TimeSpan.FromSeconds(30));
+        var schedule = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(new BackupProtocol.SetBackupSchedule(Callers.Admin, TimeSpan.FromDays(7), TimeSpan.FromHours(6), TimeSpan.FromDays(91)), TimeSpan.FromSeconds(30));
         Assert.Equal(a.Address, schedule.Node);
 
         // The sealer runs on the oldest node (A). Make sure it has sealed before A dies.
@@ -97,8 +97,8 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
         await AssertAllReadable(b, acked);
         var afterDown = await Eventually(async () => Assert.IsType<SealerProtocol.SealDone>(await b.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask)), "sealer failed over");
         Assert.NotEqual(a.Address, afterDown.Node);
-        var recovered = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(BackupProtocol.GetBackupSchedule.Instance, Ask);
-        Assert.Equal(TimeSpan.FromHours(6), recovered.Interval);
+        var recovered = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(new BackupProtocol.GetBackupSchedule(Callers.Admin), Ask);
+        Assert.Equal(TimeSpan.FromHours(6), recovered.Incremental);
         Assert.Equal("root", recovered.SetBy);
         Assert.NotEqual(a.Address, recovered.Node);
 

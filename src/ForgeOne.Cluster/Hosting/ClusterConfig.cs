@@ -54,16 +54,19 @@ public static class ClusterConfig
                   hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
                   forgeone-events = "{{Name(typeof(SingletonEventSerializer))}}"
                   forgeone-wire = "{{Name(typeof(ForgeOneWireSerializer))}}"
+                  forgeone-backup-events = "{{Name(typeof(BackupEventSerializer))}}"
                 }
                 serialization-bindings {
                   "{{Name(typeof(IForgeOneMessage))}}" = forgeone-wire
                   "{{Name(typeof(SealWritten))}}" = forgeone-events
                   "{{Name(typeof(KeyEventsRecorded))}}" = forgeone-events
                   "{{Name(typeof(BackupScheduleSet))}}" = forgeone-events
+                  "{{Name(typeof(ForgeOne.Backup.BackupEvent))}}" = forgeone-backup-events
                 }
                 serialization-identifiers {
                   "{{Name(typeof(SingletonEventSerializer))}}" = {{SingletonEventSerializer.SerializerId}}
                   "{{Name(typeof(ForgeOneWireSerializer))}}" = {{ForgeOneWireSerializer.SerializerId}}
+                  "{{Name(typeof(BackupEventSerializer))}}" = {{BackupEventSerializer.SerializerId}}
                 }
                 # Anything else Hyperion handles (Akka internals bound to it) still refuses unsafe types.
                 serialization-settings.hyperion.disallow-unsafe-type = true

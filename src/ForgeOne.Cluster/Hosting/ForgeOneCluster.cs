@@ -69,7 +69,8 @@ public sealed class ForgeOneCluster
     /// <param name="host">Shard host (required on storage nodes).</param>
     /// <param name="signer">Audit signing key (required on storage nodes: the sealer may run here).</param>
     /// <param name="startupTimeout">How long to wait for the system shard to answer.</param>
-    public static async Task<ForgeOneCluster> StartAsync(ActorSystem system, ForgeOneNodeOptions options, ShardHost? host, AuditSigner? signer, TimeSpan startupTimeout)
+    /// <param name="backup">What the backup coordinator needs on a storage node (null: it refuses every backup).</param>
+    public static async Task<ForgeOneCluster> StartAsync(ActorSystem system, ForgeOneNodeOptions options, ShardHost? host, AuditSigner? signer, TimeSpan startupTimeout, BackupHosting? backup = null)
     {
         var log = Logging.GetLogger(system, typeof(ForgeOneCluster));
         var storage = options.IsStorage;
@@ -180,7 +181,8 @@ public sealed class ForgeOneCluster
         {
             StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, time, options.Singletons.SealInterval));
             StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
-            StartSingleton(system, "backup", BackupCoordinator.Props(time, options.Singletons.BackupInterval));
+            var services = (backup ?? BackupHosting.Disabled(options.KeysDirectoryFull)).Services(options, shardRegions, zoned, signer!, time);
+            StartSingleton(system, "backup", BackupCoordinator.Props(backup is null ? services with { Targets = [] } : services));
             // Retention: the default region and every zone's region of each swept kind (logs, events).
             var sweepTargets = RetentionSweeper.SweptKinds
                 .SelectMany(kind => zoned.Where(z => z.Key.Item1 == kind)

@@ -81,6 +81,9 @@ public sealed class ForgeOneNodeOptions
     /// <summary>The HTTP edge (nodes with the <c>edge</c> role).</summary>
     public EdgeOptions Edge { get; set; } = new();
 
+    /// <summary>Backup targets (regions), schedule, retention and tuning.</summary>
+    public BackupOptions Backup { get; set; } = new();
+
     /// <summary>Where the bootstrap admin API key file is written (default: <c>{KeysDirectory}/bootstrap-admin.key</c>).</summary>
     public string? BootstrapKeyFile { get; set; }
 
@@ -179,6 +182,7 @@ public sealed class ForgeOneNodeOptions
         errors.AddRange(Shards.Validate());
         errors.AddRange(Singletons.Validate());
         errors.AddRange(Persistence.Validate());
+        errors.AddRange(Backup.Validate(DataRootFull, KeysDirectoryFull));
         return errors;
     }
 
@@ -437,5 +441,153 @@ public sealed class ComplianceOptions
         {
             yield return $"ForgeOne:Compliance:MetricsRetention {MetricsRetention} must be positive.";
         }
+    }
+}
+
+/// <summary>One region target of backups (<c>ForgeOne:Backup:Targets:N</c>).</summary>
+public sealed class BackupTargetConfig
+{
+    /// <summary>Region label (lower-case letters, digits, '-'), unique among the targets.</summary>
+    public string Region { get; set; } = "";
+
+    /// <summary>Folder of this region's data backups and drill reports (reachable from every storage node).</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>A backup is complete only when every required region holds every file.</summary>
+    public bool Required { get; set; } = true;
+
+    /// <summary>Folder of this region's key backups (default <c>{Path}/keys</c>); never inside the data backups.</summary>
+    public string? KeysPath { get; set; }
+}
+
+/// <summary>Backups, restores, key backups and DR drills (<c>ForgeOne:Backup</c>). The incremental interval is <c>Singletons:BackupInterval</c>.</summary>
+public sealed class BackupOptions
+{
+    /// <summary>Region targets; none: backups, drills and key backups are refused (and not scheduled).</summary>
+    public List<BackupTargetConfig> Targets { get; set; } = [];
+
+    /// <summary>Between full backups (default weekly); backups in between are incremental.</summary>
+    public TimeSpan FullInterval { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Between DR drills of each region (default quarterly).</summary>
+    public TimeSpan DrillInterval { get; set; } = TimeSpan.FromDays(91);
+
+    /// <summary>Run the schedule; off: backups and drills on demand only.</summary>
+    public bool Scheduled { get; set; } = true;
+
+    /// <summary>Full backups (each with its incrementals) kept at least.</summary>
+    public int KeepChains { get; set; } = 4;
+
+    /// <summary>Chains whose newest backup is older than this are removed (the newest chain of each region always stays); null: no age limit.</summary>
+    public TimeSpan? MaxAge { get; set; }
+
+    /// <summary>Shards copied at once.</summary>
+    public int Parallelism { get; set; } = 2;
+
+    /// <summary>Longest one shard's file may take.</summary>
+    public TimeSpan ShardTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Attempts per shard before a backup fails.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Re-read every file in every region and compare its SHA-256 before a backup counts as complete.</summary>
+    public bool VerifyAfterWrite { get; set; } = true;
+
+    /// <summary>Where drills restore to (default <c>{DataRoot}/drill-scratch</c>); removed after each drill.</summary>
+    public string? ScratchDirectory { get; set; }
+
+    /// <summary>Argon2id passes of key backups.</summary>
+    public uint KeyBackupOpsLimit { get; set; } = 3;
+
+    /// <summary>Argon2id memory of key backups, in KiB (default 256 MiB).</summary>
+    public uint KeyBackupMemoryKiB { get; set; } = 256 * 1024;
+
+    /// <summary>The scratch folder for drills.</summary>
+    public string ScratchDirectoryFull(string dataRootFull) => System.IO.Path.GetFullPath(ScratchDirectory ?? System.IO.Path.Combine(dataRootFull, "drill-scratch"));
+
+    internal IEnumerable<string> Validate(string dataRootFull, string keysDirectoryFull)
+    {
+        var regions = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Targets.Count; i++)
+        {
+            var t = Targets[i];
+            var key = $"ForgeOne:Backup:Targets:{i}";
+            if (string.IsNullOrWhiteSpace(t.Region) || !t.Region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') || t.Region.Length > 40)
+            {
+                yield return $"{key}:Region '{t.Region}' must be 1..40 lower-case letters, digits or '-'.";
+            }
+            else if (!regions.Add(t.Region))
+            {
+                yield return $"{key}:Region '{t.Region}' is used by two targets; each region has one target.";
+            }
+
+            if (string.IsNullOrWhiteSpace(t.Path))
+            {
+                yield return $"{key}:Path must be set.";
+                continue;
+            }
+
+            var path = System.IO.Path.GetFullPath(t.Path);
+            if (Inside(path, dataRootFull) || Inside(dataRootFull, path))
+            {
+                yield return $"{key}:Path '{path}' overlaps ForgeOne:DataRoot '{dataRootFull}'; backups live apart from the data they protect.";
+            }
+
+            if (Inside(path, keysDirectoryFull) || (t.KeysPath is { } kp && Inside(System.IO.Path.GetFullPath(kp), keysDirectoryFull)))
+            {
+                yield return $"{key}: a backup folder inside ForgeOne:KeysDirectory '{keysDirectoryFull}' is refused.";
+            }
+
+            if (t.KeysPath is { } keys && Inside(System.IO.Path.GetFullPath(keys), System.IO.Path.Combine(path, "backups")))
+            {
+                yield return $"{key}:KeysPath '{keys}' is inside the region's data backups; key backups never sit beside the data they unlock.";
+            }
+        }
+
+        foreach (var (name, value) in new[] { ("FullInterval", FullInterval), ("DrillInterval", DrillInterval), ("ShardTimeout", ShardTimeout) })
+        {
+            if (value < TimeSpan.FromMinutes(1))
+            {
+                yield return $"ForgeOne:Backup:{name} {value} must be at least 1 minute.";
+            }
+        }
+
+        if (MaxAge is { } age && age <= TimeSpan.Zero)
+        {
+            yield return $"ForgeOne:Backup:MaxAge {age} must be positive.";
+        }
+
+        if (KeepChains is < 1 or > 1000)
+        {
+            yield return $"ForgeOne:Backup:KeepChains {KeepChains} must be 1..1000.";
+        }
+
+        if (Parallelism is < 1 or > 64)
+        {
+            yield return $"ForgeOne:Backup:Parallelism {Parallelism} must be 1..64.";
+        }
+
+        if (MaxAttempts is < 1 or > 20)
+        {
+            yield return $"ForgeOne:Backup:MaxAttempts {MaxAttempts} must be 1..20.";
+        }
+
+        if (KeyBackupOpsLimit is < 1 or > 64 || KeyBackupMemoryKiB is < 8 * 1024 or > 4 * 1024 * 1024)
+        {
+            yield return $"ForgeOne:Backup:KeyBackupOpsLimit {KeyBackupOpsLimit} must be 1..64 and KeyBackupMemoryKiB {KeyBackupMemoryKiB} 8192..4194304.";
+        }
+
+        var scratch = ScratchDirectoryFull(dataRootFull);
+        if (Targets.Any(t => !string.IsNullOrWhiteSpace(t.Path) && Inside(scratch, System.IO.Path.GetFullPath(t.Path))))
+        {
+            yield return $"ForgeOne:Backup:ScratchDirectory '{scratch}' is inside a backup target.";
+        }
+    }
+
+    private static bool Inside(string path, string root)
+    {
+        var r = System.IO.Path.TrimEndingDirectorySeparator(root) + System.IO.Path.DirectorySeparatorChar;
+        var p = System.IO.Path.TrimEndingDirectorySeparator(path) + System.IO.Path.DirectorySeparatorChar;
+        return p.StartsWith(r, StringComparison.Ordinal);
     }
 }

@@ -90,10 +90,10 @@ public static class BackupProtocol
     public sealed record ListDataVersions(Caller Caller) : IForgeOneMessage;
 
     /// <summary>One data-root version.</summary>
-    public sealed record DataVersionInfo(string Name, bool Active, int Incarnation, DateTimeOffset CreatedAt, string CreatedBy, string? RestoredFrom);
+    public sealed record DataVersionSummary(string Name, bool Active, int Incarnation, DateTimeOffset CreatedAt, string CreatedBy, string? RestoredFrom);
 
     /// <summary>Versions, oldest first.</summary>
-    public sealed record DataVersions(DataVersionInfo[] Versions) : IForgeOneMessage;
+    public sealed record DataVersions(DataVersionSummary[] Versions) : IForgeOneMessage;
 
     /// <summary>Deletes a data-root version that is not active. Reply: <see cref="VersionDiscarded"/>.</summary>
     public sealed record DiscardVersion(Caller Caller, string Version) : IForgeOneMessage;
@@ -173,7 +173,7 @@ public static class BackupProtocol
     /// into backup <paramref name="BackupId"/>: the pages written after <paramref name="SinceTxnId"/>,
     /// encrypted with the data key <paramref name="WrappedKey"/> (wrapped by the KEK), to every
     /// region target of the owning node. Authorized (<c>backup:admin</c>) and audited in the
-    /// shard's own chain. Reply: <see cref="ShardBackedUp"/> or <see cref="ShardProtocol.ShardFailed"/>.
+    /// shard's own chain. Reply: <see cref="ShardBackupWritten"/> or <see cref="ShardProtocol.ShardFailed"/>.
     /// </summary>
     public sealed record BackupShard(ShardKind Kind, int Shard, string? Zone, Caller Caller, string BackupId, int Attempt, ulong SinceTxnId, byte[] WrappedKey) : IShardControl
     {
@@ -185,7 +185,7 @@ public static class BackupProtocol
     }
 
     /// <summary>The shard's file is in <paramref name="Regions"/>; <paramref name="Entry"/> is its manifest entry (JSON).</summary>
-    public sealed record ShardBackedUp(ShardKind Kind, int Shard, string? Zone, byte[] Entry, string[] Regions) : IForgeOneMessage;
+    public sealed record ShardBackupWritten(ShardKind Kind, int Shard, string? Zone, byte[] Entry, string[] Regions) : IForgeOneMessage;
 
     /// <summary>
     /// Closes the shard's file and refuses every request (<c>cluster.unavailable</c>) until

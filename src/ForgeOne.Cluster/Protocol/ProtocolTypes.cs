@@ -29,7 +29,7 @@ public static class ProtocolTypes
             typeof(SystemProtocol.MetricPoint), typeof(Storage.Records.SnapshotStatus),
             typeof(SystemProtocol.ResidencyScope), typeof(SystemProtocol.ResidencyEntry),
             typeof(BlobMetadata), typeof(BlobProtocol.BlobLookupKind),
-            typeof(BackupProtocol.BackupKind), typeof(BackupProtocol.BackupShardInfo), typeof(BackupProtocol.RegionCheck), typeof(BackupProtocol.DataVersionInfo),
+            typeof(BackupProtocol.BackupKind), typeof(BackupProtocol.BackupShardInfo), typeof(BackupProtocol.RegionCheck), typeof(BackupProtocol.DataVersionSummary),
         ];
         return Messages().Concat(data).Select(Name).Distinct(StringComparer.Ordinal);
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
@@ -26,6 +27,9 @@ namespace ForgeOne.Cluster.Shards;
 /// </remarks>
 public sealed partial class ShardActor
 {
+    // Longest a shard stays suspended without being told to resume.
+    private static readonly TimeSpan SuspendLimit = TimeSpan.FromMinutes(2);
+
     private CancellationTokenSource? _backupCancel;
     private int _backupRunning;
     private int _opens;
@@ -101,7 +105,7 @@ public sealed partial class ShardActor
             try
             {
                 var (entry, regions) = writer.Write(store, job, cancel.Token);
-                reply = new ShardBackedUp(kind, number, shard.Zone, entry.Encode(), [.. regions]);
+                reply = new ShardBackupWritten(kind, number, shard.Zone, entry.Encode(), [.. regions]);
                 audit = new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} txn={entry.TxnId} bytes={entry.Size} pages={entry.Pages} regions={string.Join(',', regions)}" }, AuditOutcome.Success, time.GetUtcNow());
             }
             catch (Exception e)
@@ -161,12 +165,17 @@ public sealed partial class ShardActor
         CloseQuietly();
         _log.Info("Shard {0}-{1} suspended on {2} ({3}): file closed at audit head {4}", _kind.FolderName(), _shard, _nodeAddress, suspend.Reason, head);
         Become(Suspended);
+        // Never suspended for good: if the coordinator's resume is lost (it failed over mid
+        // switch), the shard reopens from whatever version is active by then.
+        Timers.StartSingleTimer(nameof(ResumeShard), new ResumeShard(_kind, _shard, Caller.System), SuspendLimit);
         Sender.Tell(new ShardSuspended(_kind, _shard, head));
     }
 
     private void OnResume(ResumeShard resume)
     {
-        if (!AdmitControl("backup.shard_resume", resume.Caller, "").Admitted)
+        // A shard that is open authorizes with its own security state; a suspended or failed
+        // one has none until it opens, so it opens first and closes again if refused.
+        if (_security is not null && !AdmitControl("backup.shard_resume", resume.Caller, "").Admitted)
         {
             Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, new ForgeOneError(ErrorCodes.Forbidden, $"{resume.Caller.Id} may not resume shards (backup:admin)")));
             return;
@@ -190,7 +199,8 @@ public sealed partial class ShardActor
             return;
         }
 
-        if (_store is not null)
+        var wasOpen = _store is not null;
+        if (wasOpen)
         {
             // Serving another version (it opened while a restore was switching): move over.
             FinalFlush();
@@ -198,17 +208,11 @@ public sealed partial class ShardActor
             CloseQuietly();
         }
 
+        Timers.Cancel(nameof(ResumeShard));
         try
         {
             _openFailure = null;
             Open();
-            Touch();
-            Become(Active);
-            var head = _security!.AuditHead.Sequence;
-            _commits.QueueAudit(new QueuedAudit(resume.Caller.Id, Admission.Allow("backup.shard_resume", _context!.ResourcePrefix, $"file={path} head={head}"), AuditOutcome.Success, _host.Time.GetUtcNow()));
-            ScheduleAuditFlush();
-            _log.Info("Shard {0}-{1} resumed on {2} from {3} (epoch {4}, audit head {5})", _kind.FolderName(), _shard, _nodeAddress, path, _epoch, head);
-            Sender.Tell(new ShardResumed(_kind, _shard, path, head));
         }
         catch (Exception e)
         {
@@ -217,7 +221,27 @@ public sealed partial class ShardActor
             CloseQuietly();
             Become(Failed);
             Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));
+            return;
         }
+
+        if (!wasOpen && !AdmitControl("backup.shard_resume", resume.Caller, "").Admitted)
+        {
+            // Refused (and audited in the reopened file): back to where it was.
+            FinalFlush();
+            StopStream();
+            CloseQuietly();
+            Become(_openFailure is null ? Suspended : Failed);
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, new ForgeOneError(ErrorCodes.Forbidden, $"{resume.Caller.Id} may not resume shards (backup:admin)")));
+            return;
+        }
+
+        Touch();
+        Become(Active);
+        var head = _security!.AuditHead.Sequence;
+        _commits.QueueAudit(new QueuedAudit(resume.Caller.Id, Admission.Allow("backup.shard_resume", _context!.ResourcePrefix, $"file={path} head={head}"), AuditOutcome.Success, _host.Time.GetUtcNow()));
+        ScheduleAuditFlush();
+        _log.Info("Shard {0}-{1} resumed on {2} from {3} (epoch {4}, audit head {5})", _kind.FolderName(), _shard, _nodeAddress, path, _epoch, head);
+        Sender.Tell(new ShardResumed(_kind, _shard, path, head));
     }
 
     private void StopStream()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Akka.Event;
 using Akka.Actor;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
@@ -8,6 +9,7 @@ using ForgeOne.Security;
 using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
+using DrillReport = ForgeOne.Backup.DrillReport;
 
 namespace ForgeOne.Cluster.Singletons;
 
@@ -298,7 +300,7 @@ public sealed partial class BackupCoordinator
     {
         try
         {
-            Sender.Tell(new DataVersions([.. _services.Layout.Versions().Select(v => new BackupProtocol.DataVersionInfo(v.Name, v.Active, v.Info.Incarnation, v.Info.CreatedAt, v.Info.CreatedBy, v.Info.RestoredFrom))]));
+            Sender.Tell(new DataVersions([.. _services.Layout.Versions().Select(v => new DataVersionSummary(v.Name, v.Active, v.Info.Incarnation, v.Info.CreatedAt, v.Info.CreatedBy, v.Info.RestoredFrom))]));
         }
         catch (ForgeOneException e)
         {
@@ -473,26 +475,23 @@ public sealed partial class BackupCoordinator
 
     private void OnDrillsDone(DrillsDone done)
     {
-        var infos = new List<DrillInfo>();
-        foreach (var (report, stored) in done.Reports)
+        var events = done.Reports.Select(r => new DrillRecorded(r.Report.FinishedAt, r.Report.Id, r.Report.Region, r.Report.BackupId, r.Report.Passed, r.Report.RtoSeconds, r.Report.RpoSeconds, done.Caller.Id, r.Stored)).ToList();
+        var reports = done.Reports.ToDictionary(r => r.Report.Id, r => r.Report, StringComparer.Ordinal);
+        PersistAll(events, e =>
         {
-            var recorded = new DrillRecorded(report.FinishedAt, report.Id, report.Region, report.BackupId, report.Passed, report.RtoSeconds, report.RpoSeconds, done.Caller.Id, stored);
-            infos.Add(DrillInfoOf(recorded, report.Failures));
-            Persist(recorded, e =>
+            _catalog = _catalog.Apply(e);
+            var report = reports[e.Id];
+            BackupMetrics.Drills.Add(1, new KeyValuePair<string, object?>("outcome", e.Passed ? "passed" : "failed"));
+            if (!e.Passed)
             {
-                _catalog = _catalog.Apply(e);
-                BackupMetrics.Drills.Add(1, new KeyValuePair<string, object?>("outcome", e.Passed ? "passed" : "failed"));
-                if (!e.Passed)
-                {
-                    _log.Error("DR DRILL {0} of region {1} FAILED: {2}", e.Id, e.Region, string.Join("; ", report.Failures));
-                }
+                _log.Error("DR DRILL {0} of region {1} FAILED: {2}", e.Id, e.Region, string.Join("; ", report.Failures));
+            }
 
-                Record(done.Caller, e.Passed ? "drill_passed" : "drill_failed", $"drill={e.Id} region={e.Region} backup={e.BackupId ?? "-"} rto_s={e.RtoSeconds:F2} rpo_s={e.RpoSeconds:F0}",
-                    new SystemProtocol.SnapshotInfo(e.Id, "drill", e.At, e.StoredIn, [], report.BytesRead, e.Passed ? SnapshotStatus.Verified : SnapshotStatus.Failed));
-            });
-        }
-
-        DeferAsync(infos, _ => Finish(done.Id, infos[0]));
+            Record(done.Caller, e.Passed ? "drill_passed" : "drill_failed", $"drill={e.Id} region={e.Region} backup={e.BackupId ?? "-"} rto_s={e.RtoSeconds:F2} rpo_s={e.RpoSeconds:F0}",
+                new SystemProtocol.SnapshotInfo(e.Id, "drill", e.At, e.StoredIn, [], report.BytesRead, e.Passed ? SnapshotStatus.Verified : SnapshotStatus.Failed));
+        });
+        var first = events[0];
+        DeferAsync(first, _ => Finish(done.Id, DrillInfoOf(first, reports[first.Id].Failures)));
     }
 
     private void ShowDrillReport(string id)

@@ -12,6 +12,7 @@ using ForgeOne.Security;
 using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
+using BackupSchedule = ForgeOne.Backup.BackupSchedule;
 
 namespace ForgeOne.Cluster.Singletons;
 
@@ -282,7 +283,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             return; // a late answer of an earlier attempt or backup
         }
 
-        if (reply.Reply is ShardBackedUp done)
+        if (reply.Reply is ShardBackupWritten done)
         {
             ShardManifest entry;
             try
@@ -295,7 +296,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
                 return;
             }
 
-            Persist(new ShardBackedUp(_time.GetUtcNow(), backup.Id, reply.Attempt, entry, done.Regions), e =>
+            Persist(new ForgeOne.Backup.ShardBackedUp(_time.GetUtcNow(), backup.Id, reply.Attempt, entry, done.Regions), e =>
             {
                 _catalog = _catalog.Apply(e);
                 if (_operation is { } op && op.Id == backup.Id)
@@ -457,10 +458,11 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         });
     }
 
-    /// <summary>Removes what retention says, oldest chains first, one event per backup and region set.</summary>
+    /// <summary>Removes what retention says (oldest chains first), then records one event per backup.</summary>
     private void ApplyRetention()
     {
         var removals = Retention.Plan(_catalog, _services.Settings.Retention, _time.GetUtcNow());
+        var events = new List<BackupExpired>();
         foreach (var group in removals.GroupBy(r => r.BackupId))
         {
             var id = group.Key;
@@ -478,27 +480,26 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             }
 
             var backup = _catalog.Get(id);
-            var gone = (backup.HeldBy.IsDefault ? [] : backup.HeldBy).All(regions.Contains);
-            Persist(new BackupExpired(_time.GetUtcNow(), id, regions, gone), e =>
-            {
-                _catalog = _catalog.Apply(e);
-                Record(Caller.System, "expired", $"backup={id} regions={string.Join(',', regions)} gone={gone}", gone ? Snapshot(_catalog.Get(id)) : null);
-            });
+            events.Add(new BackupExpired(_time.GetUtcNow(), id, regions, (backup.HeldBy.IsDefault ? [] : backup.HeldBy).All(regions.Contains)));
         }
+
+        PersistAll(events, e =>
+        {
+            _catalog = _catalog.Apply(e);
+            Record(Caller.System, "expired", $"backup={e.Id} regions={string.Join(',', e.Regions)} gone={e.Gone}", e.Gone ? Snapshot(_catalog.Get(e.Id)) : null);
+        });
     }
 
     private void OnImported(Imported imported)
     {
-        foreach (var manifest in imported.Manifests.Where(m => !_catalog.Backups.ContainsKey(m.Manifest.Id)))
+        var events = imported.Manifests.Where(m => !_catalog.Backups.ContainsKey(m.Manifest.Id))
+            .Select(f => new BackupImported(_time.GetUtcNow(), f.Manifest.Id, f.Manifest.Type, f.Manifest.Parent, f.Manifest.Base, f.Manifest.StartedAt, f.Manifest.CompletedAt, f.Manifest.Size, f.Regions, f.Manifest.DataVersion, f.Manifest.Incarnation))
+            .ToList();
+        PersistAll(events, e =>
         {
-            var m = manifest.Manifest;
-            var regions = manifest.Regions;
-            Persist(new BackupImported(_time.GetUtcNow(), m.Id, m.Type, m.Parent, m.Base, m.StartedAt, m.CompletedAt, m.Size, regions, m.DataVersion, m.Incarnation), e =>
-            {
-                _catalog = _catalog.Apply(e);
-                _log.Info("Backup {0} ({1}, {2}) found in regions {3}: added to the catalog", m.Id, m.Type, m.CompletedAt, string.Join(", ", regions));
-            });
-        }
+            _catalog = _catalog.Apply(e);
+            _log.Info("Backup {0} ({1}, {2:O}) found in regions {3}: added to the catalog", e.Id, e.Type, e.CompletedAt, string.Join(", ", e.Regions));
+        });
     }
 
     private static Imported Import(BackupRepository repository, HashSet<string> known, TimeProvider time)
