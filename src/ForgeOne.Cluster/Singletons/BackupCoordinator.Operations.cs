@@ -264,7 +264,7 @@ public sealed partial class BackupCoordinator
         var chain = restore.Result?.Chain.ToArray() ?? [];
         Persist(new RestoreRecorded(_time.GetUtcNow(), restore.Id, restore.BackupId, restore.Caller.Id, chain, version, restore.Incarnation, succeeded, Truncate(detail)), e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             BackupMetrics.Restores.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : "failed"));
             Record(restore.Caller, succeeded ? "restore_completed" : "restore_failed", $"restore={restore.Id} backup={restore.BackupId} {Truncate(detail)}",
                 new SystemProtocol.SnapshotInfo(restore.Id, "restore", e.At, [version ?? "-"], [], restore.Result?.Bytes ?? 0, succeeded ? SnapshotStatus.Completed : SnapshotStatus.Failed));
@@ -388,7 +388,7 @@ public sealed partial class BackupCoordinator
     {
         Persist(recorded.Event, e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             Record(recorded.Caller, e.Verified ? "key_backup_verified" : "key_backup_created", $"key_backup={e.Id} regions={string.Join(',', e.Regions)} {e.Summary}", keys: true);
         });
     }
@@ -479,7 +479,7 @@ public sealed partial class BackupCoordinator
         var reports = done.Reports.ToDictionary(r => r.Report.Id, r => r.Report, StringComparer.Ordinal);
         PersistAll(events, e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             var report = reports[e.Id];
             BackupMetrics.Drills.Add(1, new KeyValuePair<string, object?>("outcome", e.Passed ? "passed" : "failed"));
             if (!e.Passed)

@@ -61,7 +61,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         _time = services.Time;
         _repository = new BackupRepository(services.Targets, services.Signer.ExportPublicKeyPem());
 
-        Recover<BackupEvent>(e => _catalog = _catalog.Apply(e));
+        Recover<BackupEvent>(e => _catalog = _catalog.Apply(e)); // recovery replays, it does not announce
         Recover<BackupScheduleSet>(e => _catalog = _catalog.Apply(new ScheduleSet(e.SetAt, services.Settings.Schedule.Full, e.Interval, services.Settings.Schedule.Drill, e.SetBy)));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
@@ -123,7 +123,19 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             _log.Info("No backup targets are configured (ForgeOne:Backup:Targets): backups, drills and key backups are refused until some are");
         }
 
-        ArmSchedule();
+        // A second's grace after start: the cluster is still forming, and a backup due at once
+        // (none taken yet) need not race the first writes.
+        ArmSchedule(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// A persisted event joins the catalog and is announced on this node's event stream (for
+    /// live views and tests that wait for a backup to end instead of polling).
+    /// </summary>
+    private void Applied(BackupEvent e)
+    {
+        _catalog = _catalog.Apply(e);
+        Context.System.EventStream.Publish(e);
     }
 
     // --- authorization -------------------------------------------------------------------
@@ -220,7 +232,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             [.. _services.Targets.Select(t => t.Region)], [.. _services.AllShards()], version.Name, version.Info.Incarnation);
         Persist(started, e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             _operation = new Operation("backup", id, Stopwatch.StartNew(), e.Shards.Length) { Caller = caller };
             _log.Info("Backup {0} started ({1}{2}, {3} shards, regions {4}) by {5}", id, type, parent is null ? "" : $" after {parent.Id}", e.Shards.Length, string.Join(", ", e.Regions), caller.Id);
             replyTo?.Tell(new BackupAccepted(id, (BackupKind)type, parent?.Id, Joined: false));
@@ -298,7 +310,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
 
             Persist(new ForgeOne.Backup.ShardBackedUp(_time.GetUtcNow(), backup.Id, reply.Attempt, entry, done.Regions), e =>
             {
-                _catalog = _catalog.Apply(e);
+                Applied(e);
                 if (_operation is { } op && op.Id == backup.Id)
                 {
                     op.Done++;
@@ -320,7 +332,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         _log.Warning("Backup {0}: shard {1} attempt {2} failed: {3}", backup.Id, reply.Shard, reply.Attempt, error);
         Persist(new ShardAttemptFailed(_time.GetUtcNow(), backup.Id, reply.Shard, reply.Attempt, error), e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             // Refusals that a retry cannot fix end the backup at once.
             var hopeless = error.StartsWith(ErrorCodes.Forbidden, StringComparison.Ordinal) || error.StartsWith(ErrorCodes.BackupNoTargets, StringComparison.Ordinal)
                 || error.StartsWith(ErrorCodes.BackupChainBroken, StringComparison.Ordinal) || error.StartsWith(ErrorCodes.CryptoKeyUnavailable, StringComparison.Ordinal);
@@ -339,7 +351,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
     {
         Persist(new BackupFailed(_time.GetUtcNow(), id, error), e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             _inFlight.Clear();
             _publishing = false;
             BackupMetrics.Failed.Add(1);
@@ -441,7 +453,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         var manifest = published.Manifest;
         Persist(new BackupCompleted(_time.GetUtcNow(), backup.Id, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifest.Encode())), manifest.Size, published.Regions), e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             var done = _catalog.Get(backup.Id);
             var elapsed = (done.CompletedAt!.Value - done.StartedAt).TotalSeconds;
             BackupMetrics.Completed.Add(1, new KeyValuePair<string, object?>("type", done.Type.ToString().ToLowerInvariant()));
@@ -485,7 +497,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
 
         PersistAll(events, e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             Record(Caller.System, "expired", $"backup={e.Id} regions={string.Join(',', e.Regions)} gone={e.Gone}", e.Gone ? Snapshot(_catalog.Get(e.Id)) : null);
         });
     }
@@ -497,7 +509,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             .ToList();
         PersistAll(events, e =>
         {
-            _catalog = _catalog.Apply(e);
+            Applied(e);
             _log.Info("Backup {0} ({1}, {2:O}) found in regions {3}: added to the catalog", e.Id, e.Type, e.CompletedAt, string.Join(", ", e.Regions));
         });
     }
@@ -538,7 +550,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             var sender = Sender;
             Persist(new ScheduleSet(_time.GetUtcNow(), set.Full, set.Incremental, set.Drill, set.Caller.Id), e =>
             {
-                _catalog = _catalog.Apply(e);
+                Applied(e);
                 Record(set.Caller, "schedule_set", $"full={e.Full} incremental={e.Incremental} drill={e.Drill}");
                 ArmSchedule();
                 sender.Tell(CurrentSchedule());
@@ -557,7 +569,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
     }
 
     /// <summary>Sets the injected clock's timer for the next backup or drill that falls due (re-checked at least hourly).</summary>
-    private void ArmSchedule()
+    private void ArmSchedule(TimeSpan? minimum = null)
     {
         _scheduleTimer?.Dispose();
         _scheduleTimer = null;
@@ -571,7 +583,8 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         var drills = Schedule.NextDrills(_catalog, _services.Targets.Select(t => t.Region), now);
         var when = due is not null || drills.Due.Count > 0 ? now : drills.Next is { } d && d < next ? d : next;
         var delay = when - now;
-        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay;
+        var floor = minimum ?? TimeSpan.Zero;
+        delay = delay < floor ? floor : delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay;
         var self = Self;
         _scheduleTimer = _time.CreateTimer(_ => self.Tell(ScheduleTick.Instance), null, delay, Timeout.InfiniteTimeSpan);
     }
