@@ -107,7 +107,14 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             // regions answer; those already recorded stay done.
             _log.Warning("Backup {0} was running when the previous coordinator stopped: resuming ({1} of {2} shards done)", running.Id, running.Done.Count, running.Shards.Length);
             _operation = new Operation("backup", running.Id, Stopwatch.StartNew(), running.Shards.Length) { Done = running.Done.Count };
-            Timers.StartSingleTimer("dispatch", DispatchTick.Instance, TimeSpan.FromSeconds(1));
+
+            // Whatever the lost coordinator had asked for is an attempt that may or may not have
+            // written its file: the retry uses the next attempt number, hence another file name.
+            var now = _time.GetUtcNow();
+            PersistAll(
+                running.Pending.Select(shard => new ShardAttemptFailed(now, running.Id, shard, running.NextAttempt(shard), "the coordinator failed over while this shard was pending")).ToList(),
+                e => _catalog = _catalog.Apply(e));
+            DeferAsync(running.Id, _ => Timers.StartSingleTimer("dispatch", DispatchTick.Instance, TimeSpan.FromSeconds(1)));
         }
 
         if (_services.Targets.Count > 0)

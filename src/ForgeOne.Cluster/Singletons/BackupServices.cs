@@ -117,8 +117,8 @@ public static class BackupMetrics
 /// <summary>Serializer of the backup coordinator's journal events: versioned JSON, no CLR type names.</summary>
 public sealed class BackupEventSerializer : SerializerWithStringManifest
 {
-    /// <summary>Serializer id (unique among the system's serializers).</summary>
-    public const int SerializerId = 7302;
+    /// <summary>Serializer id (unique among the system's serializers: 7301 singleton events, 7302 the wire).</summary>
+    public const int SerializerId = 7310;
 
     private const string EventManifest = "backup-event-v1";
 
