@@ -215,6 +215,26 @@ internal static class StrictBinder
 
                 property.SetValue(target, items.Select(v => v ?? string.Empty).ToList());
             }
+            else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) && !IsValue(type.GetGenericArguments()[0]))
+            {
+                // A list of sections (e.g. Backup:Targets): each element binds as its own section.
+                var itemType = type.GetGenericArguments()[0];
+                var list = (System.Collections.IList)Activator.CreateInstance(type)!;
+                foreach (var item in child.GetChildren().OrderBy(c => int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue))
+                {
+                    if (!int.TryParse(item.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                    {
+                        errors.Add($"{key} is a list{SourceOf(root, child.Path)}: use a JSON array or {key}:0:<setting>=..., not {key}:{NodeConfiguration.Printable(item.Key)}.");
+                        continue;
+                    }
+
+                    var element = Activator.CreateInstance(itemType)!;
+                    Bind(root, item, element, $"{key}:{item.Key}", errors);
+                    list.Add(element);
+                }
+
+                property.SetValue(target, list);
+            }
             else if (type == typeof(Dictionary<string, string>))
             {
                 // A map of free keys (e.g. Edge:Jwt:RoleMap): every child is an entry, values only.

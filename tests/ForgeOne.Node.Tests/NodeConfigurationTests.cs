@@ -56,6 +56,27 @@ public sealed class NodeConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Load_BackupTargets_BindAsAListOfSections_AndTheirMistakesAreNamed()
+    {
+        File.WriteAllText(Path.Combine(_dir, "backup.json"), """
+            { "ForgeOne": { "Backup": { "Targets": [ { "Region": "eu-west", "Path": "/srv/backup-a" }, { "Region": "us-east", "Path": "/srv/backup-b", "Required": false, "KeysPath": "/srv/keys-b" } ],
+              "FullInterval": "3d", "MaxAge": "90d", "Scheduled": false } } }
+            """);
+        var result = Load(["--config", "backup.json", "--ForgeOne:Backup:Targets:1:Region=us-west"]);
+        Assert.Empty(result.Errors);
+        var targets = result.Options.Backup.Targets;
+        Assert.Equal(["eu-west", "us-west"], targets.Select(t => t.Region));
+        Assert.Equal(("/srv/backup-b", false, "/srv/keys-b"), (targets[1].Path, targets[1].Required, targets[1].KeysPath));
+        Assert.Equal(TimeSpan.FromDays(3), result.Options.Backup.FullInterval);
+        Assert.Equal(TimeSpan.FromDays(90), result.Options.Backup.MaxAge);
+        Assert.False(result.Options.Backup.Scheduled);
+
+        var wrong = Load(["--ForgeOne:Backup:Targets:0:Regon=eu", "--ForgeOne:Backup:Targets:x:Path=/a", "--ForgeOne:Backup:Targets:1:Region=eu", "--ForgeOne:Backup:Targets:1:Path=/b"]);
+        Assert.Contains(wrong.Errors, e => e.Contains("ForgeOne:Backup:Targets:0:Regon", StringComparison.Ordinal) && e.Contains("Region", StringComparison.Ordinal));
+        Assert.Contains(wrong.Errors, e => e.Contains("ForgeOne:Backup:Targets is a list", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Load_ArgumentsThatAreNotSettings_AreRefused()
     {
         var result = Load(["serve", "--ForgeOne:Port", "--config"]);

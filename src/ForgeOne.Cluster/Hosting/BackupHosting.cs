@@ -41,7 +41,7 @@ public sealed record BackupHosting(IKekProvider Kek, string KeysDirectory, IAcce
             b.ShardTimeout,
             b.MaxAttempts,
             b.VerifyAfterWrite,
-            new KeyBackupCost(b.KeyBackupOpsLimit, b.KeyBackupMemoryKiB),
+            new KeyBackupCost((uint)b.KeyBackupOpsLimit, (uint)b.KeyBackupMemoryKiB),
             b.Scheduled);
         return new BackupServices(regions, zones, Kek, signer, Targets(options), KeysDirectory, new DataRootLayout(options.DataRootFull),
             b.ScratchDirectoryFull(options.DataRootFull), Policy, settings, options.ClusterName, time)

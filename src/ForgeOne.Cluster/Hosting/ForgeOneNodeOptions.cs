@@ -167,9 +167,13 @@ public sealed class ForgeOneNodeOptions
             {
                 errors.Add("ForgeOne:KeysDirectory must be set on storage nodes.");
             }
-            else if (!string.IsNullOrWhiteSpace(DataRoot) && IsInside(KeysDirectoryFull, DataRootFull))
+            else if (Full(KeysDirectory) is not { } keys)
             {
-                errors.Add($"ForgeOne:KeysDirectory '{KeysDirectoryFull}' is inside ForgeOne:DataRoot '{DataRootFull}'; keys must live outside the data root so a backup of the data never carries them.");
+                errors.Add($"ForgeOne:KeysDirectory '{KeysDirectory}' is not a valid path.");
+            }
+            else if (Full(DataRoot) is { } root && IsInside(keys, root))
+            {
+                errors.Add($"ForgeOne:KeysDirectory '{keys}' is inside ForgeOne:DataRoot '{root}'; keys must live outside the data root so a backup of the data never carries them.");
             }
         }
 
@@ -182,7 +186,7 @@ public sealed class ForgeOneNodeOptions
         errors.AddRange(Shards.Validate());
         errors.AddRange(Singletons.Validate());
         errors.AddRange(Persistence.Validate());
-        errors.AddRange(Backup.Validate(DataRootFull, KeysDirectoryFull));
+        errors.AddRange(Backup.Validate(Full(DataRoot), Full(KeysDirectory)));
         return errors;
     }
 
@@ -193,6 +197,19 @@ public sealed class ForgeOneNodeOptions
         if (errors.Count > 0)
         {
             throw new ForgeOneException(ErrorCodes.InvalidConfiguration, "Invalid node configuration:" + Environment.NewLine + "  - " + string.Join(Environment.NewLine + "  - ", errors));
+        }
+    }
+
+    // Validation never throws: an empty or malformed path is reported by its own rule, not here.
+    private static string? Full(string? path)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(path) ? null : Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return null;
         }
     }
 
@@ -497,15 +514,15 @@ public sealed class BackupOptions
     public string? ScratchDirectory { get; set; }
 
     /// <summary>Argon2id passes of key backups.</summary>
-    public uint KeyBackupOpsLimit { get; set; } = 3;
+    public int KeyBackupOpsLimit { get; set; } = 3;
 
     /// <summary>Argon2id memory of key backups, in KiB (default 256 MiB).</summary>
-    public uint KeyBackupMemoryKiB { get; set; } = 256 * 1024;
+    public int KeyBackupMemoryKiB { get; set; } = 256 * 1024;
 
     /// <summary>The scratch folder for drills.</summary>
     public string ScratchDirectoryFull(string dataRootFull) => System.IO.Path.GetFullPath(ScratchDirectory ?? System.IO.Path.Combine(dataRootFull, "drill-scratch"));
 
-    internal IEnumerable<string> Validate(string dataRootFull, string keysDirectoryFull)
+    internal IEnumerable<string> Validate(string? dataRootFull, string? keysDirectoryFull)
     {
         var regions = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Targets.Count; i++)
@@ -527,20 +544,27 @@ public sealed class BackupOptions
                 continue;
             }
 
-            var path = System.IO.Path.GetFullPath(t.Path);
-            if (Inside(path, dataRootFull) || Inside(dataRootFull, path))
+            var path = FullOrNull(t.Path);
+            var keysPath = FullOrNull(t.KeysPath ?? System.IO.Path.Combine(t.Path, "keys"));
+            if (path is null || keysPath is null)
+            {
+                yield return $"{key}:Path '{t.Path}' or KeysPath '{t.KeysPath}' is not a valid path.";
+                continue;
+            }
+
+            if (dataRootFull is not null && (Inside(path, dataRootFull) || Inside(dataRootFull, path)))
             {
                 yield return $"{key}:Path '{path}' overlaps ForgeOne:DataRoot '{dataRootFull}'; backups live apart from the data they protect.";
             }
 
-            if (Inside(path, keysDirectoryFull) || (t.KeysPath is { } kp && Inside(System.IO.Path.GetFullPath(kp), keysDirectoryFull)))
+            if (keysDirectoryFull is not null && (Inside(path, keysDirectoryFull) || Inside(keysPath, keysDirectoryFull)))
             {
                 yield return $"{key}: a backup folder inside ForgeOne:KeysDirectory '{keysDirectoryFull}' is refused.";
             }
 
-            if (t.KeysPath is { } keys && Inside(System.IO.Path.GetFullPath(keys), System.IO.Path.Combine(path, "backups")))
+            if (Inside(keysPath, System.IO.Path.Combine(path, "backups")))
             {
-                yield return $"{key}:KeysPath '{keys}' is inside the region's data backups; key backups never sit beside the data they unlock.";
+                yield return $"{key}:KeysPath '{keysPath}' is inside the region's data backups; key backups never sit beside the data they unlock.";
             }
         }
 
@@ -577,10 +601,26 @@ public sealed class BackupOptions
             yield return $"ForgeOne:Backup:KeyBackupOpsLimit {KeyBackupOpsLimit} must be 1..64 and KeyBackupMemoryKiB {KeyBackupMemoryKiB} 8192..4194304.";
         }
 
-        var scratch = ScratchDirectoryFull(dataRootFull);
-        if (Targets.Any(t => !string.IsNullOrWhiteSpace(t.Path) && Inside(scratch, System.IO.Path.GetFullPath(t.Path))))
+        var scratch = dataRootFull is null ? null : FullOrNull(ScratchDirectory ?? System.IO.Path.Combine(dataRootFull, "drill-scratch"));
+        if (ScratchDirectory is not null && scratch is null)
+        {
+            yield return $"ForgeOne:Backup:ScratchDirectory '{ScratchDirectory}' is not a valid path.";
+        }
+        else if (scratch is not null && Targets.Any(t => FullOrNull(t.Path) is { } p && Inside(scratch, p)))
         {
             yield return $"ForgeOne:Backup:ScratchDirectory '{scratch}' is inside a backup target.";
+        }
+    }
+
+    private static string? FullOrNull(string? path)
+    {
+        try
+        {
+            return string.IsNullOrWhiteSpace(path) ? null : System.IO.Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return null;
         }
     }
 
