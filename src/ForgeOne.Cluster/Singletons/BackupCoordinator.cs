@@ -94,12 +94,15 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
     /// <inheritdoc />
     protected override void PostStop()
     {
+        BackupMetrics.ReportProgress(null);
         _scheduleTimer?.Dispose();
         base.PostStop();
     }
 
     private void OnRecovered()
     {
+        var self = this;
+        BackupMetrics.ReportProgress(() => self.Progress() is var p ? (p.Operation, p.Done, p.Total, p.Bytes, p.ElapsedSeconds) : default);
         _log.Info("Backup coordinator recovered on {0}: {1} backups, {2} restores, {3} drills in the catalog", Node, _catalog.Backups.Count, _catalog.Restores.Count, _catalog.Drills.Count);
         if (_catalog.Running is { } running)
         {

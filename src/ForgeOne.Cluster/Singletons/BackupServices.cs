@@ -84,34 +84,57 @@ public sealed record BackupServices(
     public int[] ShardCounts => [Regions.Counts.Logs, Regions.Counts.Events, Regions.Counts.Blobs];
 }
 
-/// <summary>Counters for <c>/metrics</c> (a <see cref="Meter"/> any exporter can read): what backups wrote, how fast, how they ended.</summary>
+/// <summary>
+/// Instruments for <c>/metrics</c> (a <see cref="Meter"/>; the edge exports every <c>ForgeOne.*</c>
+/// meter of its node, so these appear on the edge node that hosts the backup coordinator).
+/// </summary>
 public static class BackupMetrics
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "ForgeOne.Backup";
 
     private static readonly Meter Meter = new(MeterName);
+    private static Func<(string Operation, int Done, int Total, long Bytes, double Seconds)>? _progress;
+
+    static BackupMetrics()
+    {
+        Meter.CreateObservableGauge("forgeone.backup.progress.bytes", () => Observe(p => p.Bytes), "By", "Bytes the running backup, restore or drill has moved so far.");
+        Meter.CreateObservableGauge("forgeone.backup.progress.done", () => Observe(p => p.Done), "{file}", "Shard files the running operation has finished.");
+        Meter.CreateObservableGauge("forgeone.backup.progress.total", () => Observe(p => p.Total), "{file}", "Shard files the running operation has in all.");
+        Meter.CreateObservableGauge("forgeone.backup.progress.throughput", () => Observe(p => p.Seconds > 0 ? p.Bytes / p.Seconds : 0), "By/s", "Throughput of the running operation.");
+    }
 
     /// <summary>Backups completed, by type.</summary>
-    public static readonly Counter<long> Completed = Meter.CreateCounter<long>("forgeone_backups_completed_total");
+    public static readonly Counter<long> Completed = Meter.CreateCounter<long>("forgeone.backup.completed", "{backup}", "Backups complete in every required region.");
 
     /// <summary>Backups that failed.</summary>
-    public static readonly Counter<long> Failed = Meter.CreateCounter<long>("forgeone_backups_failed_total");
+    public static readonly Counter<long> Failed = Meter.CreateCounter<long>("forgeone.backup.failed", "{backup}", "Backups that gave up (their files removed).");
 
     /// <summary>Backup file bytes written (one region's copy).</summary>
-    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("forgeone_backup_bytes_total", "By");
+    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("forgeone.backup.bytes", "By", "Backup file bytes written (one region's copy).");
 
     /// <summary>Restores, by outcome.</summary>
-    public static readonly Counter<long> Restores = Meter.CreateCounter<long>("forgeone_restores_total");
+    public static readonly Counter<long> Restores = Meter.CreateCounter<long>("forgeone.restore.count", "{restore}", "Restores, by outcome.");
 
     /// <summary>DR drills, by outcome.</summary>
-    public static readonly Counter<long> Drills = Meter.CreateCounter<long>("forgeone_dr_drills_total");
+    public static readonly Counter<long> Drills = Meter.CreateCounter<long>("forgeone.dr.drills", "{drill}", "DR drills, by outcome.");
 
     /// <summary>Seconds each completed backup took.</summary>
-    public static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("forgeone_backup_duration_seconds", "s");
+    public static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("forgeone.backup.duration", "s", "Wall time of each completed backup.");
 
     /// <summary>Throughput of each completed backup.</summary>
-    public static readonly Histogram<double> Throughput = Meter.CreateHistogram<double>("forgeone_backup_throughput_bytes_per_second", "By/s");
+    public static readonly Histogram<double> Throughput = Meter.CreateHistogram<double>("forgeone.backup.throughput", "By/s", "Stored bytes per second of each completed backup.");
+
+    /// <summary>The coordinator on this node reports its running operation here (null: none runs here).</summary>
+    internal static void ReportProgress(Func<(string Operation, int Done, int Total, long Bytes, double Seconds)>? progress) => Volatile.Write(ref _progress, progress);
+
+    private static IEnumerable<Measurement<double>> Observe(Func<(string Operation, int Done, int Total, long Bytes, double Seconds), double> value)
+    {
+        if (Volatile.Read(ref _progress)?.Invoke() is { Operation: not "idle" } p)
+        {
+            yield return new Measurement<double>(value(p), new KeyValuePair<string, object?>("operation", p.Operation));
+        }
+    }
 }
 
 /// <summary>Serializer of the backup coordinator's journal events: versioned JSON, no CLR type names.</summary>
