@@ -280,6 +280,19 @@ internal static class MicroCosts
         var key = RecordKeys.Primary(RecordId.Create(1, 0, 0));
         var enc = cipher.Encrypt(stored, new RecordContext("logs-0000", Tables.Logs, key));
         Measure("validate (ModelValidation.Log)", n, () => ModelValidation.Log("t", now, message, empty, null, now));
+
+        // The wire format on the ingest path: one AppendLogBatch of 100 encoded and decoded, per entry.
+        using (var wireSystem = ActorSystem.Create("micro-wire", "akka.loglevel = WARNING"))
+        {
+            var wire = new ForgeOneWireSerializer((ExtendedActorSystem)wireSystem);
+            var batch = new AppendLogBatch(new Caller("bench", ["writer"], "acme", ["*"], 0), "t", Enumerable.Range(0, 100).Select(_ => new LogInput(now, Severity.Info, message)).ToArray());
+            var encoded = wire.ToBinary(batch);
+            var manifest = wire.Manifest(batch);
+            Measure("wire encode AppendLogBatch x100", n / 100, () => wire.ToBinary(batch), 100);
+            Measure("wire decode AppendLogBatch x100", n / 100, () => wire.FromBinary(encoded, manifest), 100);
+            Console.WriteLine($"  (one batch of 100 x 200-byte messages is {encoded.Length:N0} bytes on the wire)");
+        }
+
         Measure("content hash (SHA-256)", n, () => ContentHashes.ForLog("t", now, Severity.Info, message, empty, null));
         Measure("encode StoredLogEntry", n, () => new StoredLogEntry(RecordId.Create(1, 0, 0), "t", now, Severity.Info, System.Text.Encoding.UTF8.GetBytes(message), MetadataCodec.Encode(empty), null, hash).Encode());
         Measure("encrypt AES-GCM", n, () => cipher.Encrypt(stored, new RecordContext("logs-0000", Tables.Logs, key)));

@@ -170,6 +170,16 @@ public static class ErrorCodes
     /// <summary>An unexpected failure inside the serving node (a bug); the detail names no internals.</summary>
     public const string Internal = "internal.error";
 
+    // wire.* : messages between cluster members.
+    /// <summary>Bytes from another member could not be decoded: truncated, altered, or not what the schema allows.</summary>
+    public const string WireMalformed = "wire.malformed_message";
+    /// <summary>A manifest that is not on this node's allow-list of wire messages.</summary>
+    public const string WireUnknownType = "wire.unknown_type";
+    /// <summary>The sender's schema of a message differs from this node's (another version, or altered bytes).</summary>
+    public const string WireSchemaMismatch = "wire.schema_mismatch";
+    /// <summary>A remote actor failed with an exception that is not a ForgeOne error (only its type name and message travel).</summary>
+    public const string RemoteFailure = "cluster.remote_failure";
+
     // retention.*
     public const string RetentionExpired = "retention.expired";
     public const string LegalHold = "retention.legal_hold";

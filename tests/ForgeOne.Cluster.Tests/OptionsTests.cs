@@ -1,5 +1,4 @@
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Tests;
@@ -48,7 +47,5 @@ public sealed class OptionsTests
         Assert.Empty(config.GetStringList("akka.cluster.sharding.distributed-data.durable.keys"));
         Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
         Assert.Equal("Data Source=/tmp/fo/singletons.db", config.GetString("akka.persistence.journal.sql.connection-string"));
-        Assert.True(config.GetBoolean("akka.actor.serialization-settings.hyperion.disallow-unsafe-type"));
-        Assert.Contains(ProtocolTypes.AllowList(), t => t.StartsWith(typeof(Caller).FullName!, StringComparison.Ordinal));
     }
 }

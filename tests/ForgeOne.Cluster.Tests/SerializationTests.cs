@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Protocol.Wire;
 using ForgeOne.Cluster.Singletons;
 using ForgeOne.Common;
 using ForgeOne.Storage;
@@ -55,7 +56,7 @@ public sealed class SerializationTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(Messages))]
-    public void Message_RoundTripsThroughHyperion(string name)
+    public void Message_RoundTripsThroughTheWireFormat(string name)
     {
         var message = Samples[name];
         var serializer = Assert.IsType<ForgeOneWireSerializer>(_system.Serialization.FindSerializerFor(message));
@@ -65,7 +66,7 @@ public sealed class SerializationTests : IAsyncLifetime
     }
 
     [Fact]
-    public void SingletonEvents_UseOurBinaryFormat_NotHyperion()
+    public void SingletonEvents_UseTheirOwnBinaryFormat()
     {
         var e = new KeyEventsRecorded(DateTimeOffset.UnixEpoch, "logs-1", ["keys.rotated keys/logs-0001/v2"]);
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(e);
@@ -80,8 +81,8 @@ public sealed class SerializationTests : IAsyncLifetime
     {
         var serializer = (ForgeOneWireSerializer)_system.Serialization.FindSerializerForType(typeof(IForgeOneMessage));
         var bytes = serializer.ToBinary(new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 1, "n"));
-        var refused = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, typeof(FileInfo).FullName!));
+        var refused = Assert.Throws<WireFormatException>(() => serializer.FromBinary(bytes, typeof(FileInfo).FullName!));
         _output.WriteLine(refused.Message);
-        Assert.Contains("not an allow-listed", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.WireUnknownType, refused.Error.Code);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Akka.Configuration;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Protocol.Wire;
 using ForgeOne.Cluster.Singletons;
 
 namespace ForgeOne.Cluster.Hosting;
@@ -50,14 +51,22 @@ public static class ClusterConfig
               stdout-loglevel = OFF
               actor {
                 provider = cluster
+                # Serialization: what crosses between members is decoded only by serializers bound
+                # to a schema (docs/WIRE.md). Akka serializers that build objects from type names in
+                # the bytes are replaced under their identifiers (RefusedSerializer) or guarded.
                 serializers {
-                  hyperion = "Akka.Serialization.HyperionSerializer, Akka.Serialization.Hyperion"
                   forgeone-events = "{{Name(typeof(SingletonEventSerializer))}}"
                   forgeone-wire = "{{Name(typeof(ForgeOneWireSerializer))}}"
                   forgeone-backup-events = "{{Name(typeof(BackupEventSerializer))}}"
+                  json = "{{Name(typeof(RefusedSerializer))}}"
+                  proto = "{{Name(typeof(RefusedSerializer))}}"
+                  daemon-create = "{{Name(typeof(RefusedSerializer))}}"
+                  akka-misc = "{{Name(typeof(GuardedMiscMessageSerializer))}}"
+                  akka-system-msg = "{{Name(typeof(GuardedSystemMessageSerializer))}}"
                 }
                 serialization-bindings {
                   "{{Name(typeof(IForgeOneMessage))}}" = forgeone-wire
+                  "Akka.Actor.Status+Failure, Akka" = forgeone-wire
                   "{{Name(typeof(SealWritten))}}" = forgeone-events
                   "{{Name(typeof(KeyEventsRecorded))}}" = forgeone-events
                   "{{Name(typeof(BackupScheduleSet))}}" = forgeone-events
@@ -68,8 +77,20 @@ public static class ClusterConfig
                   "{{Name(typeof(ForgeOneWireSerializer))}}" = {{ForgeOneWireSerializer.SerializerId}}
                   "{{Name(typeof(BackupEventSerializer))}}" = {{BackupEventSerializer.SerializerId}}
                 }
-                # Anything else Hyperion handles (Akka internals bound to it) still refuses unsafe types.
-                serialization-settings.hyperion.disallow-unsafe-type = true
+                serialization-settings {
+                  json {
+                    identifier = 1
+                    refused-because = "Newtonsoft JSON takes object types from $type names in the bytes (Akka's default for unbound types)"
+                  }
+                  proto {
+                    identifier = 2
+                    refused-because = "the Protobuf serializer instantiates the type named by the manifest"
+                  }
+                  daemon-create {
+                    identifier = 3
+                    refused-because = "remote deployment creates an actor class chosen by the sender"
+                  }
+                }
               }
               remote.dot-netty.tcp {
                 hostname = {{Quote(options.Hostname)}}

@@ -4,7 +4,8 @@ namespace ForgeOne.Cluster.Protocol;
 
 /// <summary>
 /// Every message ForgeOne sends between nodes. The serialization binding maps this interface to
-/// Hyperion, and only types in <see cref="ProtocolTypes"/> are allow-listed for it.
+/// <see cref="ForgeOneWireSerializer"/>, which encodes each public implementation by its schema
+/// (<see cref="Wire.WireSchema"/>) and decodes only manifests on <see cref="ProtocolTypes"/>'s allow-list.
 /// </summary>
 public interface IForgeOneMessage;
 

@@ -100,7 +100,15 @@ public sealed class SingletonEventSerializer : SerializerWithStringManifest
                         using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
                         var time = new DateTimeOffset(r.ReadInt64(), TimeSpan.Zero);
                         var shard = r.ReadString();
-                        var events = new string[r.ReadInt32()];
+                        var count = r.ReadInt32();
+
+                        // Each event takes at least its one-byte length: a count beyond the bytes left is corruption, not an allocation.
+                        if (count < 0 || count > bytes.Length - r.BaseStream.Position)
+                        {
+                            throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"Singleton event '{manifest}' claims {count} entries in {bytes.Length} bytes.");
+                        }
+
+                        var events = new string[count];
                         for (var i = 0; i < events.Length; i++)
                         {
                             events[i] = r.ReadString();
@@ -122,6 +130,11 @@ public sealed class SingletonEventSerializer : SerializerWithStringManifest
         catch (EndOfStreamException e)
         {
             throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"Truncated singleton event '{manifest}'.", e);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or FormatException)
+        {
+            // BinaryReader's own refusals (a string length past the end, invalid UTF-8, ticks out of range).
+            throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"Corrupt singleton event '{manifest}'.", e);
         }
     }
 }
