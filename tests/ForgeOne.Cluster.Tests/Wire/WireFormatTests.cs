@@ -35,13 +35,22 @@ public sealed class WireFormatTests : TestKit
     }
 
     [Fact]
-    public void Layout_IsVersionFingerprintThenFieldsInConstructorOrder()
+    public void Header_IsVersionThenSchemaFingerprint()
     {
-        var bytes = _serializer.ToBinary(new LogAppended("t", new RecordId(0x0102030405060708)));
-        var fingerprint = BitConverter.GetBytes(WireSchema.Fingerprint(typeof(LogAppended)));
-        byte[] expected = [ForgeOneWireSerializer.FormatVersion, .. fingerprint, 0x02, (byte)'t', 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01];
-        Assert.Equal(expected, bytes);
-        Assert.Equal("LogAppended(Topic:str!,Id:id)", WireSchema.Describe(typeof(LogAppended)));
+        var bytes = _serializer.ToBinary(new LogCount("t", 5));
+        Assert.Equal(ForgeOneWireSerializer.FormatVersion, bytes[0]);
+        Assert.Equal(BitConverter.GetBytes(WireSchema.Fingerprint(typeof(LogCount))), bytes[1..5]);
+    }
+
+    [Fact]
+    public void Body_IsTheFieldsInConstructorOrder()
+    {
+        var codec = (IWireRecord)WireSchema.For(typeof(Probe.Layout));
+        using var writer = new WireWriter((IWireContext)_serializer);
+        codec.WriteBody(writer, new Probe.Layout("t", new RecordId(0x0102030405060708), -2, true, null, [1, 2], Severity.Warning));
+        byte[] expected = [0x02, (byte)'t', 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x03, 0x01, 0x00, 0x03, 0x02, 0x04, (byte)(2 * (int)Severity.Warning)];
+        Assert.Equal(expected, writer.ToArray());
+        Assert.Equal("Layout(Topic:str!,Id:id,Delta:i32,Flag:bool,Missing:str,Values:[i32]!,Level:enum Severity(0,1,2,3,4,5))", codec.Describe);
     }
 
     [Fact]
@@ -135,6 +144,8 @@ public sealed class WireFormatTests : TestKit
 #pragma warning disable CA1034 // nested test types
 public static class Probe
 {
+    public sealed record Layout(string Topic, RecordId Id, int Delta, bool Flag, string? Missing, int[] Values, Severity Level);
+
     public sealed record WithObject(object Value) : IForgeOneMessage;
 
     public sealed record WithInterface(IShardCommand Command);
