@@ -37,6 +37,7 @@ public sealed class SerializerRegistryTests : IAsyncLifetime
         [16] = typeof(GuardedMiscMessageSerializer),      // Akka misc minus exceptions and remote deployment
         [17] = typeof(PrimitiveSerializers),              // string, int, long
         [22] = typeof(GuardedSystemMessageSerializer),    // remote death watch only
+        [30] = typeof(Akka.Streams.Serialization.StreamRefSerializer),                     // stream refs: fixed schemas; elements by this registry
         [36] = typeof(Akka.Cluster.Serialization.ClusterMessageSerializer).Assembly.GetType("Akka.Cluster.Serialization.ReliableDeliverySerializer", throwOnError: true)!, // fixed schemas; payloads by this registry
         [SingletonEventSerializer.SerializerId] = typeof(SingletonEventSerializer),
         [ForgeOneWireSerializer.SerializerId] = typeof(ForgeOneWireSerializer),
@@ -51,7 +52,11 @@ public sealed class SerializerRegistryTests : IAsyncLifetime
     {
         var port = InProcessNode.FreePort();
         _node = await InProcessNode.StartAsync(InProcessNode.Options_(_root, port, port));
-        _ = Akka.Persistence.Persistence.Instance.Apply(_node.System); // its serializers register when it loads
+
+        // Modules register their serializers when they load: load every one a node can, so the
+        // registry below is the whole set, not whatever had loaded by then.
+        _ = Akka.Persistence.Persistence.Instance.Apply(_node.System).JournalFor(null);
+        _ = Akka.Streams.ActorMaterializer.Create(_node.System);
     }
 
     public async Task DisposeAsync()
