@@ -50,6 +50,13 @@ public sealed class ForgeOneWireSerializer : SerializerWithStringManifest, IWire
         _system = system;
         _byManifest = ProtocolTypes.ByManifest.ToDictionary(kv => kv.Key, kv => Entry.Of(kv.Value), StringComparer.Ordinal);
         _byType = _byManifest.Values.ToDictionary(e => e.Type);
+
+        // A nested message is told apart by its fingerprint: two allow-listed schemas may not share one.
+        if (_byManifest.Values.GroupBy(e => e.Fingerprint).FirstOrDefault(g => g.Count() > 1) is { } clash)
+        {
+            throw new InvalidOperationException($"Wire schemas of {string.Join(" and ", clash.Select(e => e.Type.FullName))} have the same fingerprint {clash.Key:x8}; rename one.");
+        }
+
         _failure = Entry.Of(typeof(ForgeOneError));
     }
 

@@ -11,6 +11,9 @@ namespace ForgeOne.Cluster.Tests.Wire;
 /// <summary>The ForgeOne wire format: its layout, its schema rules, and what it refuses.</summary>
 public sealed class WireFormatTests : TestKit
 {
+    // MessageField's bound: a message may hold messages this many levels deep.
+    private const int MessageDepth = 4;
+
     private readonly ForgeOneWireSerializer _serializer;
 
     public WireFormatTests()
@@ -25,7 +28,7 @@ public sealed class WireFormatTests : TestKit
         Assert.NotEmpty(ProtocolTypes.ByManifest);
         foreach (var type in ProtocolTypes.ByManifest.Values)
         {
-            Assert.StartsWith(type.Name + "(", WireSchema.Describe(type), StringComparison.Ordinal);
+            Assert.StartsWith(type.FullName![(type.Namespace!.Length + 1)..] + "(", WireSchema.Describe(type), StringComparison.Ordinal);
         }
 
         // The data types messages carry are ForgeOne records, nothing else.
@@ -50,7 +53,7 @@ public sealed class WireFormatTests : TestKit
         codec.WriteBody(writer, new Probe.Layout("t", new RecordId(0x0102030405060708), -2, true, null, [1, 2], Severity.Warning));
         byte[] expected = [0x02, (byte)'t', 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0x03, 0x01, 0x00, 0x03, 0x02, 0x04, (byte)(2 * (int)Severity.Warning)];
         Assert.Equal(expected, writer.ToArray());
-        Assert.Equal("Layout(Topic:str!,Id:id,Delta:i32,Flag:bool,Missing:str,Values:[i32]!,Level:enum Severity(0,1,2,3,4,5))", codec.Describe);
+        Assert.Equal("Probe+Layout(Topic:str!,Id:id,Delta:i32,Flag:bool,Missing:str,Values:[i32]!,Level:enum Severity(0,1,2,3,4,5))", codec.Describe);
     }
 
     [Fact]
@@ -126,9 +129,37 @@ public sealed class WireFormatTests : TestKit
         Assert.Equal(ErrorCodes.WireUnknownType, Assert.Throws<WireFormatException>(() => _serializer.ToBinary(new Probe.WithObject("x"))).Error.Code);
     }
 
+    [Fact]
+    public void NestedMessages_AreOnlyTheAllowListedOnesOfTheDeclaredKind()
+    {
+        var batch = new ShardProtocol.CommandBatch(Storage.ShardKind.Logs, 1, [new AppendLog(Callers.Writer, "t", new LogInput(DateTimeOffset.UnixEpoch, Severity.Info, "m"))]);
+        var back = Assert.IsType<ShardProtocol.CommandBatch>(_serializer.FromBinary(_serializer.ToBinary(batch), _serializer.Manifest(batch)));
+        Assert.Equal("m", Assert.IsType<AppendLog>(Assert.Single(back.Commands)).Entry.Message);
+
+        // The same bytes with the command's fingerprint replaced by a reply's: a reply is not a command.
+        var bytes = _serializer.ToBinary(batch);
+        var at = bytes.AsSpan().IndexOf(BitConverter.GetBytes(WireSchema.Fingerprint(typeof(AppendLog))));
+        BitConverter.GetBytes(WireSchema.Fingerprint(typeof(LogFailed))).CopyTo(bytes, at);
+        Assert.Equal(ErrorCodes.WireUnknownType, Assert.Throws<WireFormatException>(() => _serializer.FromBinary(bytes, _serializer.Manifest(batch))).Error.Code);
+    }
+
+    [Fact]
+    public void NestedMessages_AreBoundedInDepth()
+    {
+        IForgeOneMessage nested = new LogCount("t", 1);
+        for (var i = 0; i < MessageDepth; i++)
+        {
+            nested = new ShardProtocol.CommandBatchReplies([nested]);
+        }
+
+        var tooDeep = new ShardProtocol.CommandBatchReplies([nested]);
+        Assert.IsType<ShardProtocol.CommandBatchReplies>(_serializer.FromBinary(_serializer.ToBinary(nested), _serializer.Manifest(nested)));
+        Assert.Equal(ErrorCodes.WireMalformed, Assert.Throws<WireFormatException>(() => _serializer.FromBinary(_serializer.ToBinary(tooDeep), _serializer.Manifest(tooDeep))).Error.Code);
+    }
+
     [Theory]
     [InlineData(typeof(Probe.WithObject), "Probe+WithObject.Value: type System.Object is not supported")]
-    [InlineData(typeof(Probe.WithInterface), "Probe+WithInterface.Command: type ForgeOne.Cluster.Protocol.IShardCommand is not supported")]
+    [InlineData(typeof(Probe.WithInterface), "Probe+WithInterface.Resource: type System.IDisposable is not supported")]
     [InlineData(typeof(Probe.WithOpenClass), "Probe+WithOpenClass.Value: type ForgeOne.Cluster.Tests.Wire.Probe+Open is not supported")]
     [InlineData(typeof(Probe.WithDroppedProperty), "settable properties Extra are not constructor parameters")]
     [InlineData(typeof(Probe.Recursive), "contains itself")]
@@ -148,7 +179,7 @@ public static class Probe
 
     public sealed record WithObject(object Value) : IForgeOneMessage;
 
-    public sealed record WithInterface(IShardCommand Command);
+    public sealed record WithInterface(IDisposable Resource);
 
     public class Open;
 

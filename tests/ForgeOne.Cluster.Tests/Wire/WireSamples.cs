@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Text;
 using Akka.Actor;
+using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Protocol.Wire;
 using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Tests.Wire;
@@ -67,8 +69,19 @@ internal sealed class WireSamples
             _ when type.IsEnum => Enum.GetValues(type).GetValue(_random.Next(Enum.GetValues(type).Length)),
             _ when type.IsArray => Array(type.GetElementType()!, nullability.ElementType!, depth),
             _ when type.IsGenericType => Map(type, nullability, depth),
+            _ when type.IsInterface => Message(type, depth),
             _ => CreateRecord(type, depth + 1),
         };
+    }
+
+    // Some allow-listed message of the declared kind; past a small depth only ones without nested messages.
+    private object Message(Type kind, int depth)
+    {
+        var candidates = ProtocolTypes.ByManifest.Values
+            .Where(t => kind.IsAssignableFrom(t) && (depth < 2 || !((IWireRecord)WireSchema.For(t)).Describe.Contains("msg<", StringComparison.Ordinal)))
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToArray();
+        return CreateRecord(candidates[_random.Next(candidates.Length)], depth + 1);
     }
 
     private Array Array(Type element, NullabilityInfo nullability, int depth)

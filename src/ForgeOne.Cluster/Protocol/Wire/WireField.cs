@@ -336,3 +336,86 @@ internal sealed class ActorRefField : WireField<IActorRef?>
 
     public override IActorRef? Read(WireReader reader) => reader.ReadString() is { } path ? reader.Context.ResolveActorRef(path) : null;
 }
+
+/// <summary>
+/// A field whose declared type is a kind of protocol message (<see cref="IForgeOneMessage"/> or an
+/// interface derived from it, such as the commands of a batch): the value is one of the
+/// allow-listed messages of that kind, encoded as a presence byte, its schema fingerprint and its
+/// fields. The fingerprint is looked up among the allow-listed messages assignable to the declared
+/// type, so the bytes choose only among the types this node's schema already allows there, never
+/// by a type name. Nesting is bounded (<see cref="MaxDepth"/>): a message inside a message inside
+/// a message may not recurse without end.
+/// </summary>
+internal sealed class MessageField<T> : WireField<T?>
+    where T : class, IForgeOneMessage
+{
+    /// <summary>Deepest nesting of messages inside messages.</summary>
+    public const int MaxDepth = 4;
+
+    private readonly Lazy<Dictionary<uint, (Type Type, IWireRecord Codec)>> _byFingerprint;
+    private readonly Lazy<Dictionary<Type, (uint Fingerprint, IWireRecord Codec)>> _byType;
+
+    public MessageField(Func<IEnumerable<Type>> messages)
+    {
+        // Resolved on first use, not when the schema is built: a message may carry its own kind.
+        _byType = new Lazy<Dictionary<Type, (uint, IWireRecord)>>(() => messages()
+            .Where(t => typeof(T).IsAssignableFrom(t))
+            .ToDictionary(t => t, t => { var codec = (IWireRecord)WireSchema.For(t); return (WireSchema.FingerprintOf(codec.Describe), codec); }));
+        _byFingerprint = new Lazy<Dictionary<uint, (Type, IWireRecord)>>(() =>
+            _byType.Value.ToDictionary(kv => kv.Value.Item1, kv => (kv.Key, kv.Value.Item2)));
+    }
+
+    public override string Describe => $"msg<{typeof(T).Name}>";
+
+    public override void Write(WireWriter writer, T? value)
+    {
+        if (value is null)
+        {
+            writer.WriteByte(0);
+            return;
+        }
+
+        if (!_byType.Value.TryGetValue(value.GetType(), out var entry))
+        {
+            throw new WireFormatException(ErrorCodes.WireUnknownType, $"{value.GetType()} is not an allow-listed {typeof(T).Name}; the message was not sent.");
+        }
+
+        writer.WriteByte(1);
+        writer.WriteFixed32(entry.Fingerprint);
+        entry.Codec.WriteBody(writer, value);
+    }
+
+    public override T? Read(WireReader reader)
+    {
+        switch (reader.ReadByte())
+        {
+            case 0:
+                return null;
+            case 1:
+                break;
+            case var b:
+                throw WireFormatException.Malformed($"A presence marker of a {typeof(T).Name} is {b}.");
+        }
+
+        var fingerprint = reader.ReadFixed32();
+        if (!_byFingerprint.Value.TryGetValue(fingerprint, out var entry))
+        {
+            throw new WireFormatException(ErrorCodes.WireUnknownType, $"No allow-listed {typeof(T).Name} has schema {fingerprint:x8}.");
+        }
+
+        if (reader.Depth >= MaxDepth)
+        {
+            throw WireFormatException.Malformed($"Messages nested more than {MaxDepth} deep.");
+        }
+
+        reader.Depth++;
+        try
+        {
+            return (T)entry.Codec.ReadBody(reader);
+        }
+        finally
+        {
+            reader.Depth--;
+        }
+    }
+}

@@ -27,6 +27,9 @@ public sealed class WireReader
     /// <summary>Resolves what the format cannot decode by itself (actor references).</summary>
     public IWireContext Context { get; }
 
+    /// <summary>How many messages deep the reader is inside a message (see <c>MessageField</c>).</summary>
+    public int Depth { get; set; }
+
     /// <summary>Bytes not read yet.</summary>
     public int Remaining => _bytes.Length - _position;
 

@@ -17,6 +17,8 @@ namespace ForgeOne.Cluster.Protocol.Wire;
 /// <see cref="DateTimeOffset"/>, <see cref="TimeSpan"/>, <see cref="RecordId"/>, <see cref="Nullable{T}"/>;</item>
 /// <item>arrays <c>T[]</c>, dictionaries (<c>Dictionary</c>, <c>IDictionary</c>, <c>IReadOnlyDictionary</c>);</item>
 /// <item><see cref="IActorRef"/> (as its path);</item>
+/// <item>a kind of protocol message (<see cref="IForgeOneMessage"/> or an interface derived from it):
+/// one of the allow-listed messages of that kind, told apart by its schema fingerprint;</item>
 /// <item>sealed, non-recursive ForgeOne records with one public constructor whose parameters are
 /// all readable properties of the same name and type (or, with no public constructor, a static
 /// <c>Instance</c>).</item>
@@ -130,7 +132,9 @@ public static class WireSchema
                 throw new InvalidOperationException($"{where}: settable properties {string.Join(", ", dropped)} are not constructor parameters and would not cross the wire.");
             }
 
-            var describe = $"{type.Name}({string.Join(',', members.Select(m => $"{m.Name}:{m.Codec.Describe}"))})";
+            // The declaring path ("LogProtocol+LogFailed") keeps same-named records apart: the
+            // fingerprint of the description is also how a nested message is told apart.
+            var describe = $"{ShortName(type)}({string.Join(',', members.Select(m => $"{m.Name}:{m.Codec.Describe}"))})";
             var record = (IWireField)Activator.CreateInstance(typeof(RecordField<>).MakeGenericType(type), members, constructor, singleton, describe)!;
             Records[type] = record;
             return record;
@@ -209,6 +213,11 @@ public static class WireSchema
         if (type == typeof(IActorRef))
         {
             return new ActorRefField();
+        }
+
+        if (type.IsInterface && typeof(IForgeOneMessage).IsAssignableFrom(type))
+        {
+            return (IWireField)Activator.CreateInstance(typeof(MessageField<>).MakeGenericType(type), (Func<IEnumerable<Type>>)ProtocolTypes.Messages)!;
         }
 
         if (type.IsEnum)
