@@ -40,6 +40,7 @@ public sealed class SerializerRegistryTests : IAsyncLifetime
         [30] = typeof(Akka.Streams.Serialization.StreamRefSerializer),                     // stream refs: fixed schemas; elements by this registry
         [36] = typeof(Akka.Cluster.Serialization.ClusterMessageSerializer).Assembly.GetType("Akka.Cluster.Serialization.ReliableDeliverySerializer", throwOnError: true)!, // fixed schemas; payloads by this registry
         [SingletonEventSerializer.SerializerId] = typeof(SingletonEventSerializer),
+        [BackupEventSerializer.SerializerId] = typeof(BackupEventSerializer), // backup journal events: System.Text.Json into one fixed type
         [ForgeOneWireSerializer.SerializerId] = typeof(ForgeOneWireSerializer),
     };
 
