@@ -16,7 +16,6 @@ internal static class Dashboard
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
-        app.MapGet("/dashboard", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         app.MapGet("/dashboard/{*file}", (string? file) =>
             Files.TryGetValue(string.IsNullOrEmpty(file) ? "index.html" : file, out var f)
                 ? Results.Bytes(f.Content, f.Type)
