@@ -49,6 +49,7 @@ internal sealed partial class NodeService : IHostedService
             BackupHosting? backup = null;
             if (_options.IsStorage)
             {
+                RefuseDataWithoutItsKeys();
                 Directory.CreateDirectory(_options.DataRootFull);
                 var kek = new FileKekProvider(_options.KeysDirectoryFull, _options.DataRootFull);
                 _signer = AuditSigner.LoadOrCreate(_options.KeysDirectoryFull, _options.DataRootFull);
@@ -80,8 +81,32 @@ internal sealed partial class NodeService : IHostedService
         {
             LogRefused(e.Code, e.Error.Message);
             await Console.Error.WriteLineAsync($"ForgeOne node refused to start ({e.Code}): {e.Error.Message}").ConfigureAwait(false);
-            _state.ExitCode = e.Code == ErrorCodes.ShardCountMismatch ? 3 : 4;
+            _state.ExitCode = e.Code switch
+            {
+                ErrorCodes.ShardCountMismatch => 3,
+                ErrorCodes.InvalidConfiguration => 2,
+                _ => 4,
+            };
             _lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>
+    /// A data root that already holds shard files was encrypted under some keys directory's KEK.
+    /// If the configured keys directory has no KEK, it is almost certainly the wrong one: a node
+    /// that went on would create a fresh KEK and signing key there and then fail on every shard
+    /// (crypto.wrong_key), leaving stray keys behind. Refuse before creating anything.
+    /// </summary>
+    private void RefuseDataWithoutItsKeys()
+    {
+        var systemShard = ShardStore.PathFor(_options.DataRootFull, ShardKind.System, 0);
+        var keys = _options.KeysDirectoryFull;
+        var hasKek = Directory.Exists(keys) && Directory.EnumerateFiles(keys, "kek-v*.key").Any();
+        if (File.Exists(systemShard) && !hasKek)
+        {
+            throw new ForgeOneException(ErrorCodes.CryptoKeyUnavailable,
+                $"The data root {_options.DataRootFull} holds shard files, but the keys directory {keys} {(Directory.Exists(keys) ? "has no kek-v*.key" : "does not exist")}. "
+                + "Set ForgeOne:KeysDirectory to the directory that holds this data's keys (the one the node used when it created the data); nothing was created.");
         }
     }
 

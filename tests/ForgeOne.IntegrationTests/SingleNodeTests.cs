@@ -65,6 +65,15 @@ public sealed class SingleNodeTests : IDisposable
         Assert.True(exitCode == 3, $"exit code {exitCode}:\n{_node.Output}");
         Assert.Contains("cluster.shard_count_mismatch", _node.Output, StringComparison.Ordinal);
         Assert.Contains("logs=8", _node.Output, StringComparison.Ordinal);
+        _node.Dispose();
+
+        // The same data with a keys directory that holds none of its keys: refused before a
+        // fresh KEK or signing key is created there, with the setting to check named.
+        _node = NodeProcess.Start("wrong keys", _dir.Path, [$"--ForgeOne:Port={port}", "--ForgeOne:KeysDirectory=./other-keys"]);
+        exitCode = await _node.WaitForExitAsync(TimeSpan.FromSeconds(90));
+        Assert.True(exitCode == 4, $"exit code {exitCode}:\n{_node.Output}");
+        Assert.Contains("Set ForgeOne:KeysDirectory to the directory that holds this data's keys", _node.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "other-keys")), "the refused node created the keys directory");
     }
 
     public void Dispose()

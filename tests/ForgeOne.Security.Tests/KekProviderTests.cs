@@ -49,6 +49,25 @@ public sealed class KekProviderTests
     }
 
     [Fact]
+    public void FileKekProvider_RefusesAKeysDirectoryThatIsASymlinkIntoTheDataRoot_AndCreatesNoKey()
+    {
+        using var dir = new TempDir();
+        var data = Path.Combine(dir.Path, "data");
+        Directory.CreateDirectory(Path.Combine(data, "hidden-keys"));
+        var link = Path.Combine(dir.Path, "keys");
+        Directory.CreateSymbolicLink(link, Path.Combine(data, "hidden-keys"));
+
+        var refused = Assert.Throws<ForgeOneException>(() => new FileKekProvider(link, data));
+        Assert.Equal(ErrorCodes.InvalidConfiguration, refused.Code);
+        Assert.Contains("really", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(data, "hidden-keys")));
+
+        // And through a symlinked parent: keys/sub where keys -> data/hidden-keys.
+        Assert.Equal(ErrorCodes.InvalidConfiguration, Assert.Throws<ForgeOneException>(() => new FileKekProvider(Path.Combine(link, "sub"), data)).Code);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(data, "hidden-keys")));
+    }
+
+    [Fact]
     public void FileKekProvider_RotateAddsVersionAndKeepsOldOnes()
     {
         using var dir = new TempDir();

@@ -19,12 +19,15 @@ internal static class KeyFiles
         var full = Path.GetFullPath(keysDirectory);
         if (dataRoot is not null)
         {
-            var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataRoot));
-            if (full == root || full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            // Compared as the file system resolves them: a keys directory reached through a
+            // symlink (or a data root that is one) may still lie inside the data.
+            var real = RealPath(full);
+            var root = Path.TrimEndingDirectorySeparator(RealPath(Path.GetFullPath(dataRoot)));
+            if (real == root || real.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             {
                 // Backups copy the data root; a key inside it would travel with the ciphertext.
                 throw new ForgeOneException(ErrorCodes.InvalidConfiguration,
-                    $"keys directory '{full}' is inside the data root '{root}'; keys must live outside the data (and its backups)");
+                    $"keys directory '{full}'{(real == full ? "" : $" (really '{real}')")} is inside the data root '{root}'; keys must live outside the data (and its backups)");
             }
         }
 
@@ -97,6 +100,11 @@ internal static class KeyFiles
             try
             {
                 File.Move(tmp, path, overwrite: false);
+
+                // The file's bytes were fsynced above; the rename lives in the directory, which
+                // a power loss could otherwise forget, leaving data encrypted under a key whose
+                // file never made it to disk.
+                SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 return true;
             }
             catch (IOException) when (File.Exists(path))
@@ -110,6 +118,48 @@ internal static class KeyFiles
             {
                 File.Delete(tmp);
             }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> (absolute) with every symlink among its existing components
+    /// resolved; components that do not exist yet are kept as written.
+    /// </summary>
+    public static string RealPath(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var root = Path.GetPathRoot(full)!;
+        var current = root;
+        var parts = full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var next = Path.Combine(current, parts[i]);
+            FileSystemInfo info = new DirectoryInfo(next);
+            if (!info.Exists)
+            {
+                info = new FileInfo(next);
+            }
+
+            if (!info.Exists && info.LinkTarget is null)
+            {
+                // The rest does not exist: nothing further to resolve.
+                return Path.Combine([current, .. parts[i..]]);
+            }
+
+            current = info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target
+                ? RealPath(target.FullName)
+                : next;
+        }
+
+        return current;
+    }
+
+    /// <summary>Makes a rename in <paramref name="directory"/> durable (fsync of the directory itself).</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            PosixDirectory.Sync(directory);
         }
     }
 
