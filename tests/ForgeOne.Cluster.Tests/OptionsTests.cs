@@ -48,4 +48,34 @@ public sealed class OptionsTests
         Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));
         Assert.Equal("Data Source=/tmp/fo/singletons.db", config.GetString("akka.persistence.journal.sql.connection-string"));
     }
+
+    [Fact]
+    public void Hocon_CarriesTheFailoverTimings_KeepMajorityOfStorageNodes()
+    {
+        var config = ClusterConfig.Build(new ForgeOneNodeOptions());
+
+        Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal("storage", config.GetString("akka.cluster.split-brain-resolver.keep-majority.role"));
+        Assert.Equal(TimeSpan.FromSeconds(3), config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        Assert.Equal(TimeSpan.FromSeconds(15), config.GetTimeSpan("akka.cluster.split-brain-resolver.down-all-when-unstable"));
+        Assert.Equal(TimeSpan.FromSeconds(1), config.GetTimeSpan("akka.cluster.failure-detector.heartbeat-interval"));
+        Assert.Equal(TimeSpan.FromSeconds(2.5), config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause"));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), config.GetTimeSpan("akka.cluster.down-removal-margin"));
+        Assert.Equal(TimeSpan.FromSeconds(5), config.GetTimeSpan("akka.cluster.sharding.handoff-timeout"));
+    }
+
+    [Fact]
+    public void Validate_RefusesFailureTimingsThatUndoTheResolver()
+    {
+        var options = new ForgeOneNodeOptions
+        {
+            Failure = new FailureOptions { HeartbeatInterval = TimeSpan.FromSeconds(2), AcceptableHeartbeatPause = TimeSpan.FromSeconds(1), StableAfter = TimeSpan.FromMilliseconds(500), DownRemovalMargin = TimeSpan.Zero, DownAllWhenUnstable = TimeSpan.FromMilliseconds(400) },
+        };
+
+        var errors = options.Validate();
+
+        Assert.Equal(4, errors.Count(e => e.StartsWith("ForgeOne:Failure:", StringComparison.Ordinal)));
+        Assert.Contains(errors, e => e.StartsWith("ForgeOne:Failure:DownRemovalMargin", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ForgeOne:Failure:StableAfter", StringComparison.Ordinal));
+    }
 }

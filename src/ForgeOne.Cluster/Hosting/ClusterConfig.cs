@@ -111,7 +111,13 @@ public static class ClusterConfig
                   # Only storage nodes count: a client or edge node must not tip a partition.
                   keep-majority.role = {{Quote(ForgeOneNodeOptions.StorageRole)}}
                   stable-after = {{Duration(options.Failure.StableAfter)}}
+                  down-all-when-unstable = {{Duration(options.Failure.DownAllWhenUnstable)}}
                 }
+                # Membership news travels faster than Akka's 1 s defaults: a downed node is
+                # removed (and its shards restart elsewhere) a round or two after the decision.
+                gossip-interval = 500ms
+                leader-actions-interval = 500ms
+                failure-detector.heartbeat-interval = {{Duration(options.Failure.HeartbeatInterval)}}
                 failure-detector.acceptable-heartbeat-pause = {{Duration(options.Failure.AcceptableHeartbeatPause)}}
                 down-removal-margin = {{Duration(options.Failure.DownRemovalMargin)}}
                 distributed-data.durable.keys = []
@@ -124,7 +130,17 @@ public static class ClusterConfig
                   # We passivate ourselves (receive timeout + HandOff, which flushes and closes).
                   passivation.strategy = none
                   passivate-idle-entity-after = off
-                  handoff-timeout = 30s
+                  # A hand-off is a flush and a file close: well under a second. Kept short because
+                  # a rebalance whose source node dies mid-way (after the coordinator asked it to
+                  # hand off, before anyone saw it unreachable) waits for this timeout before the
+                  # shard can be allocated again (Akka's RebalanceWorker consumes the region's
+                  # termination in its first phase and then waits for a ShardStopped that never
+                  # comes); at 30 s that shard stayed down long after the rest had moved.
+                  handoff-timeout = 5s
+                  # How often a region asks again where a shard lives while it buffers messages
+                  # for it (Akka's 2 s default): after a node's death the first answer may still
+                  # name the dead region, and the next ask is what finds the shard's new home.
+                  retry-interval = 500ms
                   rebalance-interval = 10s
                 }
                 singleton {

@@ -187,6 +187,7 @@ public sealed class ForgeOneNodeOptions
         errors.AddRange(Singletons.Validate());
         errors.AddRange(Persistence.Validate());
         errors.AddRange(Backup.Validate(Full(DataRoot), Full(KeysDirectory)));
+        errors.AddRange(Failure.Validate());
         return errors;
     }
 
@@ -409,17 +410,75 @@ public sealed class PersistenceOptions
     }
 }
 
-/// <summary>Failure detection and split-brain resolution timings.</summary>
+/// <summary>
+/// Failure detection and split-brain resolution timings. The defaults are chosen so that a
+/// storage node that dies serves its shards again from another node within about 10 s on a
+/// LAN: the failure detector notices in ~3 s, the resolver waits <see cref="StableAfter"/>
+/// for a stable view before downing it (keep-majority), removal takes a gossip round or two,
+/// and the shards start elsewhere after <see cref="DownRemovalMargin"/>. README, Reliability,
+/// has the measured parts.
+/// </summary>
 public sealed class FailureOptions
 {
-    /// <summary>Split brain resolver: how long membership must be stable before it downs unreachable nodes.</summary>
-    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(20);
+    /// <summary>How often members send each other heartbeats.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Phi accrual acceptable heartbeat pause.</summary>
-    public TimeSpan AcceptableHeartbeatPause { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Phi accrual acceptable heartbeat pause: heartbeats may be this late before a member is
+    /// suspected. Shorter finds a dead node sooner and a long GC pause or a starved process
+    /// is marked unreachable more often (it comes back reachable when its heartbeats resume).
+    /// </summary>
+    public TimeSpan AcceptableHeartbeatPause { get; set; } = TimeSpan.FromSeconds(2.5);
 
-    /// <summary>Wait before hand-over after a node is removed (sharding, singletons).</summary>
-    public TimeSpan DownRemovalMargin { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Split brain resolver: how long the membership view must stay unchanged before it downs
+    /// unreachable members (keep-majority of the storage nodes). Long enough for every side of a
+    /// partition to see the same picture; shorter than that risks two sides deciding on
+    /// different views.
+    /// </summary>
+    public TimeSpan StableAfter { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Time after a member was removed before its shards and singletons start elsewhere: the
+    /// downed side stops its own first. A stale owner cannot write either way (owner epoch fence
+    /// inside every write transaction), so this can be short.
+    /// </summary>
+    public TimeSpan DownRemovalMargin { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// If the resolver cannot reach a decision for this long after the first unreachability
+    /// (the view never stays stable for <see cref="StableAfter"/>), it downs every member: a
+    /// flapping network must not end with two sides each keeping a majority view.
+    /// </summary>
+    public TimeSpan DownAllWhenUnstable { get; set; } = TimeSpan.FromSeconds(15);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (HeartbeatInterval < TimeSpan.FromMilliseconds(100) || HeartbeatInterval > TimeSpan.FromSeconds(30))
+        {
+            yield return $"ForgeOne:Failure:HeartbeatInterval {HeartbeatInterval} must be 100 ms .. 30 s.";
+        }
+
+        if (AcceptableHeartbeatPause < HeartbeatInterval)
+        {
+            yield return $"ForgeOne:Failure:AcceptableHeartbeatPause {AcceptableHeartbeatPause} must be at least the heartbeat interval ({HeartbeatInterval}).";
+        }
+
+        if (StableAfter < TimeSpan.FromSeconds(1))
+        {
+            yield return $"ForgeOne:Failure:StableAfter {StableAfter} must be at least 1 second (the resolver needs a stable view to decide on).";
+        }
+
+        if (DownRemovalMargin <= TimeSpan.Zero)
+        {
+            yield return $"ForgeOne:Failure:DownRemovalMargin {DownRemovalMargin} must be positive (Akka reads zero as 'use StableAfter').";
+        }
+
+        if (DownAllWhenUnstable < StableAfter)
+        {
+            yield return $"ForgeOne:Failure:DownAllWhenUnstable {DownAllWhenUnstable} must be at least StableAfter ({StableAfter}).";
+        }
+    }
 }
 
 /// <summary>Retention sweeps (singleton) and metrics collection (every storage node).</summary>
