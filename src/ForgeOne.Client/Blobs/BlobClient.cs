@@ -24,6 +24,13 @@ public sealed record BlobLookupPage(BlobMetadata[] Blobs, string? Continuation);
 /// flow in index order through one region, and Akka delivers messages between a pair of
 /// nodes in send order, so a window greater than 1 keeps the order while letting the shard
 /// group-commit several chunks per transaction.
+/// <para>Faults (a node dies, a shard moves): every request but a delete is retried under the
+/// <see cref="RetryPolicy"/>. An upload survives the death of its shard's node: the shard keeps
+/// the upload's progress in its file, so when a chunk goes unanswered or is refused as
+/// retryable, the client waits for the chunks in flight, sends the unacknowledged ones again
+/// one at a time, in order (a chunk the shard already has is acknowledged again, nothing is
+/// written twice), then goes on with the window. A completion whose reply was lost is
+/// confirmed from the blob's metadata.</para>
 /// </remarks>
 public sealed class BlobClient
 {
@@ -35,9 +42,16 @@ public sealed class BlobClient
     private readonly Caller _caller;
     private readonly TimeSpan _timeout;
     private readonly int _window;
+    private readonly RetryPolicy _retry;
+    private readonly ClientStats _stats = new();
+    private readonly RetryingSender _retrying;
 
-    /// <summary>A client acting as <paramref name="caller"/> against <paramref name="blobRegion"/> with <paramref name="shardCount"/> blob shards.</summary>
-    public BlobClient(IActorRef blobRegion, int shardCount, Caller caller, TimeSpan? timeout = null, int window = DefaultWindow)
+    /// <summary>
+    /// A client acting as <paramref name="caller"/> against <paramref name="blobRegion"/> with
+    /// <paramref name="shardCount"/> blob shards; <paramref name="timeout"/> bounds a delete (the one
+    /// request that is not retried), <paramref name="retry"/> everything else (default <see cref="RetryPolicy.Default"/>).
+    /// </summary>
+    public BlobClient(IActorRef blobRegion, int shardCount, Caller caller, TimeSpan? timeout = null, int window = DefaultWindow, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(blobRegion);
         ArgumentNullException.ThrowIfNull(caller);
@@ -48,7 +62,12 @@ public sealed class BlobClient
         _caller = caller;
         _timeout = timeout ?? TimeSpan.FromSeconds(30);
         _window = window;
+        _retry = retry ?? RetryPolicy.Default;
+        _retrying = new RetryingSender(_retry, _stats);
     }
+
+    /// <summary>What this client did so far (requests, attempts, retries).</summary>
+    public ClientCounters Counters => _stats.Snapshot();
 
     /// <summary>
     /// Uploads <paramref name="source"/> to its end as one blob; returns the committed metadata,
@@ -72,11 +91,13 @@ public sealed class BlobClient
     {
         ArgumentNullException.ThrowIfNull(source);
         var begin = new BeginBlobUpload(_caller, uploadKey ?? Guid.NewGuid().ToString("N"), name, contentType, metadata is null ? null : new Dictionary<string, string>(metadata), chunkSize);
+        // Retried: a begin whose reply was lost leaves an empty upload behind that the shard's
+        // abandoned-upload sweep removes.
         var started = await Ask<BlobUploadStarted>(begin, cancellationToken).ConfigureAwait(false);
         // At most window + 1 chunk buffers, reused: a buffer is free again once the shard has
         // acknowledged its chunk (the shard keeps no reference past its reply, and a remote
         // send has serialized it long before), so a large upload allocates nothing per chunk.
-        var inFlight = new Queue<(Task<BlobChunkStored> Ack, byte[] Buffer)>();
+        var inFlight = new Queue<InFlightChunk>();
         var free = new Stack<byte[]>();
         long size = 0;
         var index = 0;
@@ -93,12 +114,11 @@ public sealed class BlobClient
             size += n;
             if (inFlight.Count >= _window)
             {
-                var (ack, done) = inFlight.Dequeue();
-                await ack.ConfigureAwait(false);
-                free.Push(done);
+                await SettleOldestAsync(inFlight, free, cancellationToken).ConfigureAwait(false);
             }
 
-            inFlight.Enqueue((Ask<BlobChunkStored>(new PutBlobChunk(_caller, started.BlobId, index++, data, XxHash128.Hash(data)), cancellationToken), buffer));
+            var put = new PutBlobChunk(_caller, started.BlobId, index++, data, XxHash128.Hash(data));
+            inFlight.Enqueue(new InFlightChunk(put, buffer, Once(put, cancellationToken)));
             if (n < buffer.Length)
             {
                 break;
@@ -107,11 +127,71 @@ public sealed class BlobClient
 
         while (inFlight.Count > 0)
         {
-            await inFlight.Dequeue().Ack.ConfigureAwait(false);
+            await SettleOldestAsync(inFlight, free, cancellationToken).ConfigureAwait(false);
         }
 
-        var completed = await Ask<BlobUploadCompleted>(new CompleteBlobUpload(_caller, started.BlobId, expectedChecksum, size, index), cancellationToken).ConfigureAwait(false);
-        return completed.Blob;
+        var complete = new CompleteBlobUpload(_caller, started.BlobId, expectedChecksum, size, index);
+        var reply = await Send(complete, cancellationToken).ConfigureAwait(false);
+        if (reply is BlobFailed { Error.Code: ErrorCodes.NotFound })
+        {
+            // No upload in progress: an earlier attempt may have completed it and lost its reply.
+            var found = await Send(new GetBlob(_caller, started.BlobId), cancellationToken).ConfigureAwait(false);
+            if (found is BlobFound { Blob: var blob } && blob.Size == size && blob.ChunkCount == index && (expectedChecksum is null || blob.Checksum.AsSpan().SequenceEqual(expectedChecksum)))
+            {
+                return blob;
+            }
+        }
+
+        return Expect<BlobUploadCompleted>(reply, complete).Blob;
+    }
+
+    /// <summary>A chunk sent and not yet acknowledged, with the buffer it was read into.</summary>
+    private sealed record InFlightChunk(PutBlobChunk Put, byte[] Buffer, Task<object?> Reply);
+
+    /// <summary>
+    /// Waits for the oldest chunk in flight. Acknowledged: its buffer is free. Unanswered or
+    /// refused as retryable or out of order (an earlier chunk was lost with a node): every chunk
+    /// in flight is waited for, then each is sent again in order, one at a time, with retries.
+    /// </summary>
+    private async Task SettleOldestAsync(Queue<InFlightChunk> inFlight, Stack<byte[]> free, CancellationToken cancellationToken)
+    {
+        var oldest = inFlight.Peek();
+        var reply = await oldest.Reply.ConfigureAwait(false);
+        if (reply is BlobChunkStored)
+        {
+            free.Push(inFlight.Dequeue().Buffer);
+            return;
+        }
+
+        if (reply is IFailureReply { Error: var error } && !RetryPolicy.IsRetryable(error.Code) && error.Code != ErrorCodes.InvalidChunk)
+        {
+            throw new ForgeOneException(error);
+        }
+
+        foreach (var chunk in inFlight)
+        {
+            await chunk.Reply.ConfigureAwait(false);
+        }
+
+        while (inFlight.Count > 0)
+        {
+            var chunk = inFlight.Dequeue();
+            Expect<BlobChunkStored>(await Send(chunk.Put, cancellationToken).ConfigureAwait(false), chunk.Put);
+            free.Push(chunk.Buffer);
+        }
+    }
+
+    // One attempt within the attempt timeout; null when it went unanswered.
+    private async Task<object?> Once(PutBlobChunk put, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _region.Ask<object>(put, _retry.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -159,9 +239,12 @@ public sealed class BlobClient
     public async Task<BlobMetadata> GetAsync(RecordId id, CancellationToken cancellationToken = default) =>
         (await Ask<BlobFound>(new GetBlob(_caller, id), cancellationToken).ConfigureAwait(false)).Blob;
 
-    /// <summary>Deletes a blob (chunks destroyed, tombstone kept); returns the number of chunks destroyed.</summary>
-    public async Task<int> DeleteAsync(RecordId id, CancellationToken cancellationToken = default) =>
-        (await Ask<BlobDeleted>(new DeleteBlob(_caller, id), cancellationToken).ConfigureAwait(false)).ChunksDestroyed;
+    /// <summary>Deletes a blob (chunks destroyed, tombstone kept); returns the number of chunks destroyed. Sent once (a second delete of the same blob is refused).</summary>
+    public async Task<int> DeleteAsync(RecordId id, CancellationToken cancellationToken = default)
+    {
+        var delete = new DeleteBlob(_caller, id);
+        return Expect<BlobDeleted>(await _region.Ask<object>(delete, _timeout, cancellationToken).ConfigureAwait(false), delete).ChunksDestroyed;
+    }
 
     /// <summary>
     /// One page of the blobs named (or typed) <paramref name="value"/> across every blob shard:
@@ -177,14 +260,19 @@ public sealed class BlobClient
         return new BlobLookupPage(blobs, next.ToToken());
     }
 
-    private async Task<T> Ask<T>(IShardMessage message, CancellationToken cancellationToken)
-    {
-        var reply = await _region.Ask<object>(message, _timeout, cancellationToken).ConfigureAwait(false);
-        return reply switch
+    // Every blob request but a delete is safe to repeat: reads, a begin (an extra empty upload
+    // is swept), a chunk (the same bytes again are acknowledged), a completion (confirmed above).
+    private async Task<T> Ask<T>(IShardMessage message, CancellationToken cancellationToken) =>
+        Expect<T>(await Send(message, cancellationToken).ConfigureAwait(false), message);
+
+    private Task<object> Send(IShardMessage message, CancellationToken cancellationToken) =>
+        _retrying.SendAsync(message.GetType().Name, left => _region.Ask<object>(message, left, cancellationToken), e => new BlobFailed(e), cancellationToken);
+
+    private static T Expect<T>(object? reply, IShardMessage message) =>
+        reply switch
         {
             T ok => ok,
             IFailureReply failed => throw new ForgeOneException(failed.Error),
             _ => throw new ForgeOneException(ErrorCodes.InvalidArgument, $"Unexpected reply {reply?.GetType().Name ?? "null"} to {message.GetType().Name}."),
         };
-    }
 }

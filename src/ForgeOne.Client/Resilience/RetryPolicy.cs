@@ -16,14 +16,19 @@ namespace ForgeOne.Client;
 /// </remarks>
 public sealed record RetryPolicy
 {
-    /// <summary>The default: 2 s per attempt, 30 s overall, back-off from 50 ms up to 1 s.</summary>
+    /// <summary>The default: 1 s per attempt, 30 s overall, back-off from 50 ms up to 1 s.</summary>
     public static readonly RetryPolicy Default = new();
 
     /// <summary>One attempt, never retried (what the client did before retries existed).</summary>
     public static readonly RetryPolicy None = new() { MaxAttempts = 1 };
 
     /// <summary>How long an attempt may go unanswered before another is sent beside it.</summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    /// <remarks>
+    /// Short, because a request sent to a node that just died is lost, not failed: the next
+    /// attempt is what reaches the shard's new home once it has one. A slow attempt costs a
+    /// duplicate that the shard answers with <c>request.in_flight</c> or a replay.
+    /// </remarks>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a request may take in all, attempts and back-off included.</summary>
     public TimeSpan Deadline { get; init; } = TimeSpan.FromSeconds(30);
