@@ -13,6 +13,11 @@ using Microsoft.Extensions.Logging;
 // ./data, keys in ./keys, SQLite journal in ./data. Exit codes: 0 clean stop (or a valid
 // --check-config), 2 invalid configuration (every problem listed), 3 shard-count mismatch,
 // 4 any other refusal to start. A user's mistake never ends in a stack trace.
+if (args.Length > 0 && args[0] == OfflineCommand.Verb)
+{
+    return await OfflineCommand.RunAsync(args[1..]);
+}
+
 var loaded = NodeConfiguration.Load(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
 if (loaded.Errors.Count > 0)
 {

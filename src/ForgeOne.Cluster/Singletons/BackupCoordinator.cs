@@ -72,7 +72,6 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         Command<DispatchTick>(_ => Dispatch());
         Command<Published>(OnPublished);
         Command<ScheduleTick>(_ => OnScheduleTick());
-        Command<Imported>(OnImported);
         Command<AwaitOperation>(wait => Authorized(wait.Caller, "await", () => Await(wait.Id, Sender)));
         Command<GetBackupProgress>(get => Authorized(get.Caller, "progress", () => Sender.Tell(Progress())));
         OperationCommands();
@@ -120,13 +119,12 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             DeferAsync(running.Id, _ => Timers.StartSingleTimer("dispatch", DispatchTick.Instance, TimeSpan.FromSeconds(1)));
         }
 
+        RecordOfflineRestore();
         if (_services.Targets.Count > 0)
         {
-            // Backups the catalog does not know (a fresh coordinator next to old targets).
-            var known = _catalog.Backups.Keys.ToHashSet(StringComparer.Ordinal);
-            var repository = _repository;
-            var time = _time;
-            Task.Run(() => Import(repository, known, time)).PipeTo(Self);
+            // Backups the catalog does not know (a fresh coordinator next to old targets): read
+            // here, before any command, so the first listing already shows them. Manifests are small.
+            OnImported(Import(_repository, _catalog.Backups.Keys.ToHashSet(StringComparer.Ordinal)));
         }
         else
         {
@@ -136,6 +134,40 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         // A second's grace after start: the cluster is still forming, and a backup due at once
         // (none taken yet) need not race the first writes.
         ArmSchedule(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// A data-root version restored while no node ran (<c>ForgeOne.Node offline restore</c>) is
+    /// recorded the first time a coordinator sees it active: in the journal and, audited, in the
+    /// (restored) system store.
+    /// </summary>
+    private void RecordOfflineRestore()
+    {
+        DataVersion active;
+        try
+        {
+            active = _services.Layout.Active;
+        }
+        catch (ForgeOneException e)
+        {
+            _log.Error("The data root's active version cannot be read: {0}", e.Error);
+            return;
+        }
+
+        if (active.Info.RestoredFrom is not { } backupId || _catalog.Restores.Any(r => r.Succeeded && r.Version == active.Name))
+        {
+            return;
+        }
+
+        var recorded = new RestoreRecorded(_time.GetUtcNow(), $"r-offline-{active.Name}", backupId, active.Info.CreatedBy, [], active.Name, active.Info.Incarnation, true,
+            $"offline restore found active at start: {active.Info.Note} (made {active.Info.CreatedAt:O})");
+        Persist(recorded, e =>
+        {
+            Applied(e);
+            _log.Warning("Data-root version {0} (incarnation {1}) was restored offline from backup {2} by {3}: recorded", active.Name, active.Info.Incarnation, backupId, active.Info.CreatedBy);
+            Record(Caller.System, "restore_completed", $"restore={e.Id} backup={backupId} version={active.Name} incarnation={active.Info.Incarnation} offline by={active.Info.CreatedBy}",
+                new SystemProtocol.SnapshotInfo(e.Id, "restore", e.At, [active.Name], [], 0, SnapshotStatus.Completed));
+        });
     }
 
     /// <summary>
@@ -524,9 +556,8 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         });
     }
 
-    private static Imported Import(BackupRepository repository, HashSet<string> known, TimeProvider time)
+    private static Imported Import(BackupRepository repository, HashSet<string> known)
     {
-        _ = time;
         var found = new List<(BackupManifest, string[])>();
         foreach (var id in repository.ListBackups().Where(id => !known.Contains(id)))
         {
