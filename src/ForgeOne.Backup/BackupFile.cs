@@ -292,6 +292,10 @@ public sealed class BackupFileWriter : IDisposable
     private long _plainBytes;
     private bool _completed;
 
+    // Shard pages are mostly AES-GCM ciphertext, which does not compress; page headers and free
+    // space inside pages do. After a few chunks that did not shrink, only every 16th is tried.
+    private int _incompressible;
+
     /// <summary>Writes <paramref name="header"/> to every output; chunks follow as <see cref="Write"/> fills them.</summary>
     public BackupFileWriter(BackupFileHeader header, ReadOnlySpan<byte> dataKey, IReadOnlyList<Stream> outputs)
     {
@@ -362,8 +366,15 @@ public sealed class BackupFileWriter : IDisposable
     private void Seal(bool last)
     {
         var plainLength = _fill;
-        var compressedLength = plainLength == 0 ? -1 : LZ4Codec.Encode(_plain, 0, plainLength, _compressed, 0, _compressed.Length, LZ4Level.L00_FAST);
-        var compressed = compressedLength > 0 && compressedLength < plainLength;
+        var attempt = plainLength > 0 && (_incompressible < 3 || _index % 16 == 0);
+        var compressedLength = attempt ? LZ4Codec.Encode(_plain, 0, plainLength, _compressed, 0, _compressed.Length, LZ4Level.L00_FAST) : -1;
+        // Worth it only when it saves at least 1/32: a smaller gain costs more to decode than it saves.
+        var compressed = compressedLength > 0 && compressedLength < plainLength - (plainLength >> 5);
+        if (attempt)
+        {
+            _incompressible = compressed ? 0 : _incompressible + 1;
+        }
+
         var source = compressed ? _compressed.AsSpan(0, compressedLength) : _plain.AsSpan(0, plainLength);
         var flags = (byte)((compressed ? BackupFile.FlagCompressed : 0) | (last ? BackupFile.FlagLast : 0));
         var frame = _frame.AsSpan(0, BackupFile.ChunkHeader + source.Length);

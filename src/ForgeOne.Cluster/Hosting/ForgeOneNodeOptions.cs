@@ -566,8 +566,13 @@ public sealed class BackupOptions
     /// <summary>Attempts per shard before a backup fails.</summary>
     public int MaxAttempts { get; set; } = 3;
 
-    /// <summary>Re-read every file in every region and compare its SHA-256 before a backup counts as complete.</summary>
-    public bool VerifyAfterWrite { get; set; } = true;
+    /// <summary>
+    /// Re-read every file in every region and compare its SHA-256 before a backup counts as
+    /// complete. Off by default: the hash is taken from the bytes written and every copy is
+    /// fsynced and its size checked; <c>backup verify</c> and drills re-read every copy. On for
+    /// targets whose reads do not come back from this machine's page cache (network storage).
+    /// </summary>
+    public bool VerifyAfterWrite { get; set; }
 
     /// <summary>Where drills restore to (default <c>{DataRoot}/drill-scratch</c>); removed after each drill.</summary>
     public string? ScratchDirectory { get; set; }

@@ -24,7 +24,7 @@ public sealed record BackupSettings(
     int Parallelism = 2,
     TimeSpan? ShardTimeout = null,
     int MaxAttempts = 3,
-    bool VerifyAfterWrite = true,
+    bool VerifyAfterWrite = false,
     KeyBackupCost? KeyCost = null,
     bool Scheduled = true);
 
