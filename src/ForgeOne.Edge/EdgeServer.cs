@@ -94,7 +94,11 @@ public sealed class EdgeServer : IAsyncDisposable
         });
 
         var services = builder.Services;
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, BackupApiJsonContext.Default);
+        });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddSingleton(options);
         services.AddSingleton(cluster);
@@ -144,6 +148,7 @@ public sealed class EdgeServer : IAsyncDisposable
         EventRoutes.Map(v1, options);
         BlobRoutes.Map(v1, options);
         SystemRoutes.Map(v1, options);
+        BackupRoutes.Map(v1, options);
 
         app.MapOpenApi(OpenApiPath.Replace("v1", "{documentName}", StringComparison.Ordinal));
         app.MapScalarApiReference("/docs", o => o.WithTitle("ForgeOne HTTP API").WithOpenApiRoutePattern(OpenApiPath));

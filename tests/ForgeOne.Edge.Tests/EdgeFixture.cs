@@ -61,10 +61,13 @@ public sealed class EdgeFixture : IAsyncLifetime
         {
             var options = NodeOptions(port, seed, ["storage"]);
             var system = Start(options);
+            var kek = new FileKekProvider(options.KeysDirectory, options.DataRoot);
+            var policy = new PolicyAccess();
             var host = new ShardHost(options.DataRoot, options.ShardCounts.ToCounts(), options.Shards,
-                new ShardSecurityFactory(new FileKekProvider(options.KeysDirectory, options.DataRoot), new PolicyAccess(), TimeProvider.System),
-                ShardHandlers.CreateDefault(), TimeProvider.System, Limits.Default);
-            await ForgeOneCluster.StartAsync(system, options, host, AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot), TimeSpan.FromSeconds(60));
+                new ShardSecurityFactory(kek, policy, TimeProvider.System),
+                ShardHandlers.CreateDefault(), TimeProvider.System, Limits.Default) { Backup = BackupHosting.Writer(options, kek, TimeProvider.System) };
+            await ForgeOneCluster.StartAsync(system, options, host, AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot), TimeSpan.FromSeconds(60),
+                new BackupHosting(kek, options.KeysDirectoryFull, policy));
         }
 
         var edgeOptions = NodeOptions(FreePort(), seed, ["edge"]);
@@ -167,6 +170,13 @@ public sealed class EdgeFixture : IAsyncLifetime
         Shards = new ShardOptions { NoSync = true },
         Singletons = new SingletonOptions { SealInterval = TimeSpan.FromMinutes(10) },
         Failure = new FailureOptions { AcceptableHeartbeatPause = TimeSpan.FromSeconds(2), StableAfter = TimeSpan.FromSeconds(2), DownRemovalMargin = TimeSpan.FromMilliseconds(500) },
+        Backup = new BackupOptions
+        {
+            Targets = [new BackupTargetConfig { Region = "eu-west", Path = Path.Combine(Root, "region-a") }, new BackupTargetConfig { Region = "us-east", Path = Path.Combine(Root, "region-b") }],
+            Scheduled = false,
+            KeyBackupOpsLimit = 1,
+            KeyBackupMemoryKiB = 8 * 1024,
+        },
     };
 
     private ActorSystem Start(ForgeOneNodeOptions options)

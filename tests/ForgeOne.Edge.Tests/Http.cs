@@ -17,7 +17,7 @@ internal static class Http
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        var type = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)ApiJsonContext.Default.GetTypeInfo(typeof(T))!;
+        var type = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)(ApiJsonContext.Default.GetTypeInfo(typeof(T)) ?? BackupApiJsonContext.Default.GetTypeInfo(typeof(T)))!;
         return JsonSerializer.Deserialize(body, type)!;
     }
 
