@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using ForgeOne.Common.Api;
 
 namespace ForgeOne.Edge.Tests;
 
 /// <summary>
-/// Opens the dashboard in headless Chromium (Debian's package; .ci/run installs it) against the
-/// running edge and checks what a person would see: the members, the last seal and its
+/// Opens the dashboard in headless Chromium (Debian's package; .ci/run installs it), driven in
+/// real time over the DevTools protocol, against the running edge and checks what a person would see: the members, the last seal and its
 /// verification, and the ingest rate chart drawing a line while writes go on.
 /// </summary>
 [Collection(EdgeCollection.Name)]
@@ -72,32 +74,172 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Drives Chromium over the DevTools protocol in real time: navigates to <paramref name="url"/>,
+    /// waits for the load event, then for the page itself to show members, a verified seal and a
+    /// drawn rate line (a MutationObserver resolves the moment all three are there), and returns
+    /// the DOM. Real time matters: the rate is the difference of real ingest between samples, which
+    /// Chromium's virtual time would compress to nothing.
+    /// </summary>
     private async Task<string> DumpDomAsync(string chromium, string url)
     {
-        // Virtual time runs the page's timers fast but waits for its fetches: ~12 rate samples.
         var info = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", $"--user-data-dir={_profile}", "--virtual-time-budget=12000", "--dump-dom", url })
+        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", $"--user-data-dir={_profile}", "--remote-debugging-port=0", "about:blank" })
         {
             info.ArgumentList.Add(a);
         }
 
         using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         try
         {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            _ = process.StandardOutput.ReadToEndAsync(deadline.Token);
+            var port = await DevToolsPortAsync(process.StandardError, deadline.Token);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var targets = JsonDocument.Parse(await http.GetStringAsync("/json/list", deadline.Token));
+            var page = targets.RootElement.EnumerateArray().First(t => t.GetProperty("type").GetString() == "page");
+
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(new Uri(page.GetProperty("webSocketDebuggerUrl").GetString()!), deadline.Token);
+            var devTools = new DevToolsSession(socket);
+            await devTools.CallAsync("Page.enable", new { }, deadline.Token);
+            var loaded = devTools.EventAsync("Page.loadEventFired", deadline.Token);
+            await devTools.CallAsync("Page.navigate", new { url }, deadline.Token);
+            await loaded;
+
+            // Resolves with the DOM once everything is shown, or after 60 s with the DOM as it is
+            // (the assertions then say what is missing).
+            const string shown = """
+                new Promise(resolve => {
+                  const ready = () => document.body.hasAttribute('data-members')
+                    && document.querySelector('[data-verified]') !== null
+                    && document.getElementById('rate').getAttribute('data-drawn') === 'true';
+                  const done = () => { observer.disconnect(); clearTimeout(timer); resolve(document.documentElement.outerHTML); };
+                  const observer = new MutationObserver(() => { if (ready()) { done(); } });
+                  const timer = setTimeout(done, 60000);
+                  observer.observe(document, { attributes: true, childList: true, subtree: true });
+                  if (ready()) { done(); }
+                })
+                """;
+            var result = await devTools.CallAsync("Runtime.evaluate", new { expression = shown, awaitPromise = true, returnByValue = true }, deadline.Token);
+            return result.GetProperty("result").GetProperty("value").GetString()!;
         }
         finally
         {
-            if (!process.HasExited)
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Reads Chromium's stderr up to the line announcing its DevTools endpoint.</summary>
+    private static async Task<int> DevToolsPortAsync(StreamReader stderr, CancellationToken cancel)
+    {
+        var seen = new System.Text.StringBuilder();
+        while (await stderr.ReadLineAsync(cancel) is { } line)
+        {
+            var match = DevToolsListening().Match(line);
+            if (match.Success)
             {
-                process.Kill(entireProcessTree: true);
+                _ = stderr.ReadToEndAsync(cancel);
+                return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            seen.AppendLine(line);
+        }
+
+        throw new InvalidOperationException("chromium exited before its DevTools endpoint was up:\n" + seen);
+    }
+
+    [GeneratedRegex(@"DevTools listening on ws://127\.0\.0\.1:(\d+)/")]
+    private static partial Regex DevToolsListening();
+
+    /// <summary>One DevTools protocol connection: calls answered by id, events awaited by name.</summary>
+    private sealed class DevToolsSession
+    {
+        private readonly ClientWebSocket _socket;
+        private readonly Dictionary<int, TaskCompletionSource<JsonElement>> _calls = [];
+        private readonly Dictionary<string, TaskCompletionSource> _events = [];
+        private readonly Lock _gate = new();
+        private int _nextId;
+
+        public DevToolsSession(ClientWebSocket socket)
+        {
+            _socket = socket;
+            _ = Task.Run(ReceiveAsync);
+        }
+
+        public Task EventAsync(string method, CancellationToken cancel)
+        {
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                _events[method] = waiter;
+            }
+
+            return waiter.Task.WaitAsync(cancel);
+        }
+
+        public async Task<JsonElement> CallAsync(string method, object parameters, CancellationToken cancel)
+        {
+            var reply = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+            int id;
+            lock (_gate)
+            {
+                id = ++_nextId;
+                _calls[id] = reply;
+            }
+
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(new { id, method, @params = parameters });
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancel);
+            return await reply.Task.WaitAsync(cancel);
+        }
+
+        private async Task ReceiveAsync()
+        {
+            var buffer = new byte[1 << 16];
+            using var message = new MemoryStream();
+            try
+            {
+                while (_socket.State == WebSocketState.Open)
+                {
+                    var received = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+                    message.Write(buffer, 0, received.Count);
+                    if (!received.EndOfMessage)
+                    {
+                        continue;
+                    }
+
+                    Dispatch(JsonDocument.Parse(message.ToArray()).RootElement);
+                    message.SetLength(0);
+                }
+            }
+            catch (WebSocketException)
+            {
+                // Chromium was killed: pending calls end by their own cancellation.
             }
         }
 
-        Assert.True(process.ExitCode == 0, $"chromium exited {process.ExitCode}: {await stderr}");
-        return await stdout;
+        private void Dispatch(JsonElement message)
+        {
+            lock (_gate)
+            {
+                if (message.TryGetProperty("id", out var id) && _calls.Remove(id.GetInt32(), out var call))
+                {
+                    if (message.TryGetProperty("error", out var error))
+                    {
+                        call.SetException(new InvalidOperationException("DevTools: " + error));
+                    }
+                    else
+                    {
+                        call.SetResult(message.GetProperty("result").Clone());
+                    }
+                }
+                else if (message.TryGetProperty("method", out var method) && _events.Remove(method.GetString()!, out var waiter))
+                {
+                    waiter.SetResult();
+                }
+            }
+        }
     }
 
     [GeneratedRegex("data-seal=\"(\\d+)\"")]
