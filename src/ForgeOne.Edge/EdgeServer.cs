@@ -106,7 +106,8 @@ public sealed class EdgeServer : IAsyncDisposable
         services.AddSingleton(new EdgeAuthorization(policy ?? new PolicyAccess()));
         services.AddSingleton(apiKeys ?? new BootstrapKeyVerifier(cluster, time));
         services.AddSingleton(sp => new EdgeAuthenticator(sp.GetRequiredService<IApiKeyVerifier>(), options.Jwt.Enabled ? new JwtAuthenticator(options.Jwt) : null));
-        services.AddSingleton(options.RateLimit.Enabled ? new PrincipalRateLimiter(options.RateLimit.RequestsPerSecond, options.RateLimit.Burst, time) : null!);
+        // No limiter at all when limits are off: the middleware then skips the headers too.
+        var limiter = options.RateLimit.Enabled ? new PrincipalRateLimiter(options.RateLimit.RequestsPerSecond, options.RateLimit.Burst, time) : null;
         services.AddOpenApi(OpenApiDocuments.Configure);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter("ForgeOne.*")
@@ -139,7 +140,8 @@ public sealed class EdgeServer : IAsyncDisposable
             }
         });
         app.UseRouting();
-        app.UseMiddleware<AuthenticationMiddleware>(app.Services.GetRequiredService<EdgeAuthenticator>(), options.RateLimit.Enabled ? app.Services.GetRequiredService<PrincipalRateLimiter>() : null!);
+        var authenticator = app.Services.GetRequiredService<EdgeAuthenticator>();
+        app.Use(next => new AuthenticationMiddleware(next, authenticator, limiter).InvokeAsync);
         app.UseMiddleware<BodyLimitMiddleware>();
 
         HealthRoutes.Map(app);

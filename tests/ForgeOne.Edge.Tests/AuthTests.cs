@@ -141,4 +141,18 @@ public sealed class AuthTests(EdgeFixture fx)
         using var other = fx.Client(fx.Jwt("svc-other", ["reader"]), server);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/v1/logs/rate.topic/count")).StatusCode);
     }
+
+    [Fact]
+    public async Task RateLimitDisabled_ServesWithoutLimitOrHeaders()
+    {
+        await using var server = await fx.StartServerAsync(o => o.RateLimit = new Cluster.Hosting.EdgeRateLimitOptions { Enabled = false, RequestsPerSecond = 1, Burst = 1 });
+        using var client = fx.Client(fx.AdminKey, server);
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await client.GetAsync("/v1/logs/rate.off/count");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.False(response.Headers.Contains("RateLimit-Policy"));
+            Assert.False(response.Headers.Contains("RateLimit"));
+        }
+    }
 }
