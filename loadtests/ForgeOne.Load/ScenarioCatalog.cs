@@ -8,7 +8,6 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.LoadRunner;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using ForgeOne.Backup;
+using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 

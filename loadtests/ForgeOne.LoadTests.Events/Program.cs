@@ -21,7 +21,6 @@ using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
 var total = IntArg("--events", 200_000);

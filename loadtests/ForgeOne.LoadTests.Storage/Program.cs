@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ForgeOne.Common;
 using ForgeOne.Storage;
 using LightningDB;
 

@@ -2,8 +2,8 @@ using Akka.Actor;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Backup;
 

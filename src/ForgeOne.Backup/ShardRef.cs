@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ForgeOne.Common;
 using ForgeOne.Storage;
 
 namespace ForgeOne.Backup;

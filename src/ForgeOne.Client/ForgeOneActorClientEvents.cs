@@ -2,7 +2,6 @@ using Akka.Actor;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
 namespace ForgeOne.Client;

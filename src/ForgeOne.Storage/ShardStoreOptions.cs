@@ -1,3 +1,5 @@
+using ForgeOne.Common;
+
 namespace ForgeOne.Storage;
 
 /// <summary>Where a shard file lives and how it is opened.</summary>

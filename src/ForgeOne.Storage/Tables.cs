@@ -1,3 +1,5 @@
+using ForgeOne.Common;
+
 namespace ForgeOne.Storage;
 
 /// <summary>

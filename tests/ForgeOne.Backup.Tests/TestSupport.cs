@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 using Microsoft.Extensions.Time.Testing;

@@ -2,7 +2,6 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ForgeOne.Cluster.Tests;

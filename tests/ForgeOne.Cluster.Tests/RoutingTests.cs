@@ -1,7 +1,6 @@
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Sharding;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Cluster.Tests;

@@ -5,7 +5,6 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Protocol.Wire;
 using ForgeOne.Cluster.Singletons;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using Xunit.Abstractions;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Cluster.Tests;

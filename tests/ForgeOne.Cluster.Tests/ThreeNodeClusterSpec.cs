@@ -3,7 +3,6 @@ using Akka.Cluster;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using Xunit.Abstractions;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

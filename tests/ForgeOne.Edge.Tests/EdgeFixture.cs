@@ -10,9 +10,9 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
+using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 

@@ -1,3 +1,4 @@
+using ForgeOne.Common;
 using ForgeOne.Storage;
 
 namespace ForgeOne.IntegrationTests;

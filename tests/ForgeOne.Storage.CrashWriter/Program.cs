@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using ForgeOne.Common;
 using ForgeOne.Storage;
 
 // Usage: ForgeOne.Storage.CrashWriter <dataRoot> <putsPerBatch>

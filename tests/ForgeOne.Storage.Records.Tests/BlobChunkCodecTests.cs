@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using ForgeOne.Common;
+using ForgeOne.Common.Model;
 using FsCheck.Xunit;
 
 namespace ForgeOne.Storage.Records.Tests;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Reflection;
+using ForgeOne.Common;
 
 namespace ForgeOne.Storage.Tests;
 

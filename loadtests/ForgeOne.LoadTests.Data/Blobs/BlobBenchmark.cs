@@ -10,6 +10,8 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Shards.Blobs;
+using ForgeOne.Common;
+using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -312,7 +314,7 @@ public static class BlobBenchmark
         {
             source.Fill(i, plain);
             clock.Restart();
-            ForgeOne.Storage.Records.BlobHasher.Of(plain);
+            BlobHasher.Of(plain);
             whole += clock.Elapsed.TotalMilliseconds;
             clock.Restart();
             var packed = codec.Pack(plain, frame);

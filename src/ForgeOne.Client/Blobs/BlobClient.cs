@@ -3,7 +3,6 @@ using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 
 namespace ForgeOne.Client;

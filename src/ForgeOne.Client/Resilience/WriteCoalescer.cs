@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Client;
 

@@ -3,7 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Sharding;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Compliance;
 

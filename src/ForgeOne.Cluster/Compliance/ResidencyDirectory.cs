@@ -168,10 +168,10 @@ public static class ResidencyResolver
     public static string Key(ResidencyScope scope, string name) => $"{(int)scope}:{name}";
 
     /// <summary>The directory scope of a topic of <paramref name="kind"/> (null: the kind has no topics).</summary>
-    public static ResidencyScope? TopicScope(Storage.ShardKind kind) => kind switch
+    public static ResidencyScope? TopicScope(ShardKind kind) => kind switch
     {
-        Storage.ShardKind.Logs => ResidencyScope.LogTopic,
-        Storage.ShardKind.Events => ResidencyScope.EventTopic,
+        ShardKind.Logs => ResidencyScope.LogTopic,
+        ShardKind.Events => ResidencyScope.EventTopic,
         _ => null,
     };
 

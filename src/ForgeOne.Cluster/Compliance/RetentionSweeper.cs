@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Sharding;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Compliance;
 

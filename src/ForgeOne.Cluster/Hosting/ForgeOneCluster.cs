@@ -9,7 +9,6 @@ using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Singletons;
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Hosting;
 

@@ -1,5 +1,4 @@
 using ForgeOne.Common;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Protocol;
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Protocol;
 

@@ -1,6 +1,5 @@
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Protocol;
 

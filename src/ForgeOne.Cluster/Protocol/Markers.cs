@@ -1,4 +1,4 @@
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Protocol;
 

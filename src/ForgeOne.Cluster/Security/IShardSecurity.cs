@@ -1,4 +1,5 @@
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 

@@ -3,7 +3,6 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Sharding;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Sharding;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using Akka.Cluster.Sharding;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Sharding;
 

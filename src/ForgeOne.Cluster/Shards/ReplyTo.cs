@@ -70,7 +70,7 @@ internal sealed class CommandBatchReplySink
         }
 
         _replies[slot] = reply as IForgeOneMessage
-            ?? new ShardProtocol.ShardFailed(Storage.ShardKind.System, -1, new ForgeOneError(ErrorCodes.Unavailable, $"Unexpected reply {reply.GetType().Name}."));
+            ?? new ShardProtocol.ShardFailed(ShardKind.System, -1, new ForgeOneError(ErrorCodes.Unavailable, $"Unexpected reply {reply.GetType().Name}."));
         if (--_missing == 0)
         {
             _sender.Tell(new ShardProtocol.CommandBatchReplies([.. _replies!]), _self);

@@ -2,7 +2,7 @@ using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Cluster.Shards.Events;
 using ForgeOne.Cluster.Shards.Logs;
 using ForgeOne.Cluster.Shards.System;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Shards;
 

@@ -1,5 +1,6 @@
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Security;
+using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Storage;
 

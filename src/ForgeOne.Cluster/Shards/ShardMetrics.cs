@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Shards;
 

@@ -4,7 +4,6 @@ using Akka.Persistence;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.SealerProtocol;
 
 namespace ForgeOne.Cluster.Singletons;

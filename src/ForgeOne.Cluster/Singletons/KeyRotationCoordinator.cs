@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using static ForgeOne.Cluster.Protocol.KeyRotationProtocol;
 
 namespace ForgeOne.Cluster.Singletons;

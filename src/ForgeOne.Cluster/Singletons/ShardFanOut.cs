@@ -1,7 +1,7 @@
 using Akka.Actor;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Singletons;
 

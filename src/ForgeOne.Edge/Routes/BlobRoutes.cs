@@ -5,7 +5,6 @@ using ForgeOne.Common;
 using ForgeOne.Common.Api;
 using ForgeOne.Common.Model;
 using ForgeOne.Edge.Http;
-using ForgeOne.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

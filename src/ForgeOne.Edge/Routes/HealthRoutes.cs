@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Common;
 using ForgeOne.Common.Api;
-using ForgeOne.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,4 +1,5 @@
 using ForgeOne.Common;
+using ForgeOne.Common.Model;
 
 namespace ForgeOne.Storage.Records;
 

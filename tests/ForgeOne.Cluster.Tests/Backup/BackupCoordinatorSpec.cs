@@ -2,7 +2,6 @@ using Akka.Actor;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

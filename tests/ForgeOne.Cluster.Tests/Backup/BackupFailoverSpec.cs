@@ -3,6 +3,7 @@ using Akka.Cluster;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards;
+using ForgeOne.Common;
 using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;

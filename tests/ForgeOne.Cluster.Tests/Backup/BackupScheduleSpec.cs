@@ -1,7 +1,7 @@
 using Akka.Actor;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using Microsoft.Extensions.Time.Testing;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;

@@ -3,7 +3,6 @@ using ForgeOne.Backup;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

@@ -6,7 +6,7 @@ using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards.Blobs;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 
 namespace ForgeOne.Cluster.Tests.Blobs;
 

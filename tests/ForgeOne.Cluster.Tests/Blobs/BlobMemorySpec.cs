@@ -6,7 +6,7 @@ using Akka.TestKit.Xunit2;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Shards.Blobs;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using Xunit.Abstractions;
 
 namespace ForgeOne.Cluster.Tests.Blobs;

@@ -7,7 +7,6 @@ using ForgeOne.Cluster.Shards;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Tests.Blobs;
 

@@ -2,7 +2,6 @@ using ForgeOne.Client;
 using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 
 namespace ForgeOne.Cluster.Tests.Blobs;

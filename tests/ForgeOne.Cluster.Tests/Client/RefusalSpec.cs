@@ -3,7 +3,6 @@ using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Cluster.Tests.Client;

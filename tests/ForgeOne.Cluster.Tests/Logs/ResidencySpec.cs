@@ -4,7 +4,6 @@ using ForgeOne.Cluster.Compliance;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Cluster.Tests.Logs;

@@ -3,7 +3,6 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Cluster.Tests.Logs;
 using ForgeOne.Common;
-using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.SystemProtocol;
 

@@ -96,7 +96,7 @@ public sealed class WireFormatTests : TestKit
     [Fact]
     public void UndefinedEnumValue_IsRefused()
     {
-        var stats = new ShardProtocol.GetShardStats(Storage.ShardKind.Logs, 3);
+        var stats = new ShardProtocol.GetShardStats(ShardKind.Logs, 3);
         var bytes = _serializer.ToBinary(stats);
         bytes[5] = 0x7E; // Kind: zig-zag 63, no such ShardKind
         Assert.Equal(ErrorCodes.WireMalformed, Assert.Throws<WireFormatException>(() => _serializer.FromBinary(bytes, _serializer.Manifest(stats))).Error.Code);
@@ -132,7 +132,7 @@ public sealed class WireFormatTests : TestKit
     [Fact]
     public void NestedMessages_AreOnlyTheAllowListedOnesOfTheDeclaredKind()
     {
-        var batch = new ShardProtocol.CommandBatch(Storage.ShardKind.Logs, 1, [new AppendLog(Callers.Writer, "t", new LogInput(DateTimeOffset.UnixEpoch, Severity.Info, "m"))]);
+        var batch = new ShardProtocol.CommandBatch(ShardKind.Logs, 1, [new AppendLog(Callers.Writer, "t", new LogInput(DateTimeOffset.UnixEpoch, Severity.Info, "m"))]);
         var back = Assert.IsType<ShardProtocol.CommandBatch>(_serializer.FromBinary(_serializer.ToBinary(batch), _serializer.Manifest(batch)));
         Assert.Equal("m", Assert.IsType<AppendLog>(Assert.Single(back.Commands)).Entry.Message);
 

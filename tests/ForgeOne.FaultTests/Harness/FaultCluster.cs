@@ -4,7 +4,7 @@ using Akka.Cluster;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using Xunit.Abstractions;
 
 namespace ForgeOne.FaultTests.Harness;

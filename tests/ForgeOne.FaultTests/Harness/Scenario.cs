@@ -1,4 +1,4 @@
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using Xunit.Abstractions;
 
 namespace ForgeOne.FaultTests.Harness;

@@ -6,7 +6,6 @@ using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

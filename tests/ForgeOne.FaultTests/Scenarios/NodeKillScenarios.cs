@@ -1,5 +1,5 @@
+using ForgeOne.Common;
 using ForgeOne.FaultTests.Harness;
-using ForgeOne.Storage;
 using Xunit.Abstractions;
 
 namespace ForgeOne.FaultTests.Scenarios;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using ForgeOne.Common;
+using ForgeOne.Common.Model;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 using ForgeOne.Storage.Records;

@@ -2,6 +2,7 @@ using System.Buffers;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
+using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
 using ForgeOne.Storage;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
-using ForgeOne.Storage;
+using ForgeOne.Common.Model;
 using ForgeOne.Storage.Records;
 
 namespace ForgeOne.Cluster.Shards.Blobs;

@@ -4,7 +4,6 @@ using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
 namespace ForgeOne.Cluster.Shards.Events;

@@ -1,7 +1,7 @@
-namespace ForgeOne.Storage;
+namespace ForgeOne.Common;
 
 /// <summary>
-/// The kind of a shard decides which tables its file holds (DESIGN.md §3) and the folder it
+/// The kind of a shard decides which tables its file holds and the folder it
 /// lives in under the data root. The numeric values are written into <c>shard_meta</c>, so
 /// they never change.
 /// </summary>
