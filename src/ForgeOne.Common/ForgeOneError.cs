@@ -81,6 +81,13 @@ public static class ErrorCodes
     public const string StorageMigrationFailed = "storage.migration_failed";
     public const string StorageIo = "storage.io";
     public const string StorageStaleOwner = "storage.stale_owner";
+
+    /// <summary>
+    /// The data root's file system is full (or over quota): the write was not committed and
+    /// nothing of it is stored. The shard keeps serving reads; writes succeed again once space
+    /// is freed. Not retried by clients: an operator has to act.
+    /// </summary>
+    public const string StorageDiskFull = "storage.disk_full";
     public const string NotFound = "storage.not_found";
     public const string Conflict = "storage.conflict";
     /// <summary>Stored data (a blob chunk or a whole blob) does not match its SHA-256 checksum.</summary>

@@ -6,6 +6,9 @@ namespace ForgeOne.Storage;
 /// <summary>Translates LMDB result codes into ForgeOne's stable error codes.</summary>
 internal static class LmdbErrors
 {
+    private const int NoSpace = 28;
+    private const int QuotaExceeded = 122;
+
     public static ForgeOneException ToForgeOne(MDBResultCode code, string context, Exception? inner = null)
     {
         var errorCode = code switch
@@ -14,6 +17,9 @@ internal static class LmdbErrors
                 or MDBResultCode.Panic or MDBResultCode.BadChecksum => ErrorCodes.StorageCorruptFile,
             MDBResultCode.VersionMismatch => ErrorCodes.StorageUnknownFormat,
             MDBResultCode.BadValSize => ErrorCodes.InvalidArgument,
+            // LMDB passes the OS error through (ENOSPC, EDQUOT from write or fsync), or reports a
+            // write that stopped part way, which on a local file system means it is full.
+            (MDBResultCode)NoSpace or (MDBResultCode)QuotaExceeded or MDBResultCode.ShortWrite => ErrorCodes.StorageDiskFull,
             _ => ErrorCodes.StorageIo,
         };
         return new ForgeOneException(errorCode, $"{context}: LMDB {code} ({(int)code})", inner);
