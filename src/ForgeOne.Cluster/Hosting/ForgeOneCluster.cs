@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Event;
+using Akka.Pattern;
 using ForgeOne.Cluster.Compliance;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Sharding;
@@ -365,9 +366,20 @@ public sealed class ForgeOneCluster
             _ => new ShardProtocol.ShardFailed(message.Kind, message.ShardNumber ?? -1, error),
         };
 
+    // A persistent singleton stops itself when its journal refuses a write (a full disk, a
+    // locked SQLite file): Akka.Persistence's answer to a failed persist is Stop, and
+    // ClusterSingletonManager does not start a singleton that ended on its own again. The
+    // back-off supervisor does, after 1-10 s, and the new incarnation recovers from the journal,
+    // so the sealer continues at the next seal number once the disk has room again.
+    private static readonly TimeSpan SingletonMinBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SingletonMaxBackoff = TimeSpan.FromSeconds(10);
+
     private static void StartSingleton(ActorSystem system, string name, Props props) =>
         system.ActorOf(
-            ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(ForgeOneNodeOptions.StorageRole)),
+            ClusterSingletonManager.Props(
+                BackoffSupervisor.Props(Backoff.OnStop(props, name, SingletonMinBackoff, SingletonMaxBackoff, 0.2, maxNrOfRetries: -1)),
+                PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(ForgeOneNodeOptions.StorageRole)),
             name);
 
     private static IActorRef Proxy(ActorSystem system, string name) =>
