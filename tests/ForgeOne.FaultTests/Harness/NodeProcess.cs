@@ -116,13 +116,16 @@ public sealed class NodeProcess : IDisposable
     /// <summary>Waits for the node's readiness line; fails with its output if it exits or times out first.</summary>
     public Task WaitReadyAsync(TimeSpan timeout) => WaitForLineAsync(l => l.Contains("ForgeOne node ready", StringComparison.Ordinal), timeout, "its readiness line");
 
-    /// <summary>Waits until it prints a line matching <paramref name="match"/> (lines printed earlier count).</summary>
-    public async Task<OutputLine> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what)
+    /// <summary>
+    /// Waits until it prints a line matching <paramref name="match"/> (lines printed earlier
+    /// count, from <paramref name="since"/> on when given).
+    /// </summary>
+    public async Task<OutputLine> WaitForLineAsync(Func<string, bool> match, TimeSpan timeout, string what, DateTimeOffset? since = null)
     {
         TaskCompletionSource<OutputLine> seen;
         lock (_waiters)
         {
-            var already = _lines.FirstOrDefault(l => match(l.Text));
+            var already = _lines.FirstOrDefault(l => l.At >= (since ?? DateTimeOffset.MinValue) && match(l.Text));
             if (already is not null)
             {
                 return already;
