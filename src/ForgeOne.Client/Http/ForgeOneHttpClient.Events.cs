@@ -82,7 +82,7 @@ public sealed partial class ForgeOneHttpClient
                         }
                     }).ConfigureAwait(false);
             }
-            catch (ForgeOneException e) when (e.Code == ErrorCodes.Unavailable && !cancellationToken.IsCancellationRequested)
+            catch (ForgeOneException e) when (e.Code is ErrorCodes.Unreachable or ErrorCodes.Unavailable && !cancellationToken.IsCancellationRequested)
             {
                 // The edge is gone for longer than the retry deadline: keep trying, the caller decides when to stop.
                 response?.Dispose();

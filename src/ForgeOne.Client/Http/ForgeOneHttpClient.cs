@@ -139,8 +139,10 @@ public sealed partial class ForgeOneHttpClient : IForgeOneClient
             var wait = retryAfter is { } ra && ra > delay ? ra : delay;
             if (DateTimeOffset.UtcNow + wait > deadline)
             {
+                // A problem is the edge's answer; anything else means no answer at all, which
+                // callers (the CLI's exit code 3) must tell apart from a 503.
                 throw failure is ForgeOneException fe ? fe
-                    : new ForgeOneException(ErrorCodes.Unavailable, $"The edge at {BaseAddress} could not be reached within {_options.RetryDeadline.TotalSeconds:0.#} s: {failure.Message}", failure);
+                    : new ForgeOneException(ErrorCodes.Unreachable, $"The edge at {BaseAddress} could not be reached within {_options.RetryDeadline.TotalSeconds:0.#} s: {failure.Message}", failure);
             }
 
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);

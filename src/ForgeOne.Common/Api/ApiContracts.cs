@@ -150,8 +150,8 @@ public sealed record SealWritten(long Number, DateTimeOffset Time, int Heads);
 /// </summary>
 public sealed record SealVerificationView(bool Valid, string Failure, long? FirstBadNumber, string Message, int Checked, string PublicKeyFingerprint);
 
-/// <summary>One cluster member as this edge node sees it.</summary>
-public sealed record MemberView(string Address, string Status, string[] Roles, bool Reachable);
+/// <summary>One cluster member as this edge node sees it; <paramref name="Version"/> is its application version (Akka's app-version).</summary>
+public sealed record MemberView(string Address, string Status, string[] Roles, bool Reachable, string? Version = null);
 
 /// <summary>The cluster as this edge node sees it.</summary>
 public sealed record ClusterView(string Self, string? Leader, MemberView[] Members);

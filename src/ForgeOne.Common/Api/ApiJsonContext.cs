@@ -64,4 +64,10 @@ namespace ForgeOne.Common.Api;
 [JsonSerializable(typeof(ApiKeyList))]
 [JsonSerializable(typeof(ApiKeyView))]
 [JsonSerializable(typeof(PolicyView))]
+[JsonSerializable(typeof(ClusterEventView))]
+[JsonSerializable(typeof(MembershipInput))]
+[JsonSerializable(typeof(MembershipChange))]
+[JsonSerializable(typeof(RegionStatsView))]
+[JsonSerializable(typeof(AuditPublicKeyView))]
+[JsonSerializable(typeof(ShardKeyRotationView))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -157,7 +157,7 @@ internal static class SystemRoutes
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
             var state = akka.State;
             var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
-            var list = state.Members.Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), [.. m.Roles.Order(StringComparer.Ordinal)], !unreachable.Contains(m.Address))).ToArray();
+            var list = state.Members.Select(m => new MemberView(m.Address.ToString(), m.Status.ToString(), [.. m.Roles.Order(StringComparer.Ordinal)], !unreachable.Contains(m.Address), m.AppVersion.ToString())).ToArray();
             return Results.Json(new ClusterView(akka.SelfAddress.ToString(), state.Leader?.ToString(), list), ApiJsonContext.Default.ClusterView);
         })
             .WithName("GetCluster").WithSummary("Cluster members with roles, status and reachability, and the leader, as this node sees them (system:read).")
