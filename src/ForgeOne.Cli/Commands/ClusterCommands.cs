@@ -62,8 +62,8 @@ public static class ClusterCommands
         var tail = new Command("tail", "Member events as they happen (joins, ups, leaves, removals, reachability, leader), until Ctrl-C");
         verbs.Action(tail, async (ctx, ct) =>
         {
-            ctx.Output.Note($"Tailing member events of the cluster of {ctx.Endpoint.Url} (Ctrl-C to stop)...");
-            await foreach (var e in ctx.Client.StreamClusterEventsAsync(ct).ConfigureAwait(false))
+            var opened = () => ctx.Output.Note($"Tailing member events of the cluster of {ctx.Endpoint.Url} (Ctrl-C to stop)...");
+            await foreach (var e in ctx.Client.StreamClusterEventsAsync(opened, ct).ConfigureAwait(false))
             {
                 ctx.Output.Line(e, ApiJsonContext.Default.ClusterEventView, ClusterFormat.EventLine(e), quiet: $"{e.Type} {e.Address}");
             }

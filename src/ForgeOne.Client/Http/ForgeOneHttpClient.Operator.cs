@@ -34,10 +34,12 @@ public sealed partial class ForgeOneHttpClient
     /// <summary>
     /// Membership, reachability and leader changes as the edge node observes them, from the moment
     /// the stream opens; ends when the connection does (a tail has no position to resume from).
+    /// <paramref name="opened"/> runs once the edge answered: every change from then on is in the stream.
     /// </summary>
-    public async IAsyncEnumerable<ClusterEventView> StreamClusterEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ClusterEventView> StreamClusterEventsAsync(Action? opened = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var response = await SendRawAsync(HttpMethod.Get, "/v1/cluster/events", null, retryable: true, null, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        opened?.Invoke();
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new SseStreamReader(stream);
         while (await reader.NextAsync(cancellationToken).ConfigureAwait(false) is { } message)

@@ -42,7 +42,7 @@ internal static class ClusterAdminRoutes
             var input = await ReadMembershipAsync(http, options).ConfigureAwait(false);
             authorization.Require(http.Principal().Caller, Permissions.SystemWrite, "system");
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
-            var address = input.Address is null ? akka.SelfAddress : Member(akka, input.Address).Address;
+            var address = input.Address is null ? akka.SelfAddress : FindMember(akka, input.Address).Address;
             akka.Leave(address);
             return Results.Json(new MembershipChange("leave", [address.ToString()]), ApiJsonContext.Default.MembershipChange, statusCode: StatusCodes.Status202Accepted);
         })
@@ -97,12 +97,14 @@ internal static class ClusterAdminRoutes
             .Produces<AuditPublicKeyView>().Problems();
 
         var keys = v1.MapGroup("/system/keys").WithTags("Keys");
-        keys.MapPost("/{shard}/rotate", async (string shard, HttpContext http, EdgeCluster cluster) =>
+        keys.MapPost("/{shard}/rotate", async (string shard, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.RotateKeysInput).ConfigureAwait(false);
+            var caller = http.Principal().Caller;
+            authorization.Require(caller, Permissions.KeysAdmin, "keys");
             var (kind, n) = ParseShard(cluster.Require(), shard);
-            // The shard authorizes keys:admin and audits the rotation in its own chain.
-            var done = await cluster.AskAsync<ShardProtocol.KeyRotated>(new ShardProtocol.RotateKey(kind, n, http.Principal().Caller, input.Reason ?? "on demand over HTTP", OnlyIfDue: false), http.RequestAborted).ConfigureAwait(false);
+            // The shard audits the rotation in its own chain.
+            var done = await cluster.AskAsync<ShardProtocol.KeyRotated>(new ShardProtocol.RotateKey(kind, n, caller, input.Reason ?? "on demand over HTTP", OnlyIfDue: false), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new ShardKeyRotationView(ShardEntityId.Of(done.Kind, done.Shard), done.Rotated, done.ActiveVersion, done.Events), ApiJsonContext.Default.ShardKeyRotationView);
         })
             .WithName("RotateShardKey").WithSummary("Rotates one shard's data key now (keys:admin, checked and audited by the shard); the shard is kind-number, e.g. logs-3.")
@@ -143,7 +145,7 @@ internal static class ClusterAdminRoutes
         }
     }
 
-    private static Member Member(Akka.Cluster.Cluster akka, string text)
+    private static Member FindMember(Akka.Cluster.Cluster akka, string text)
     {
         var address = ParseAddress(text);
         return akka.State.Members.FirstOrDefault(m => m.Address.Equals(address))
@@ -153,7 +155,7 @@ internal static class ClusterAdminRoutes
     internal static async Task<RegionStatsView> RegionStatsAsync(EdgeCluster cluster, string region)
     {
         var c = cluster.Require();
-        var (actor, role) = ResolveRegion(c, region);
+        var (actor, role, typeName) = ResolveRegion(c, region);
         var akka = Akka.Cluster.Cluster.Get(c.System);
         var timeout = cluster.RequestTimeout;
         ClusterShardingStats stats;
@@ -176,7 +178,7 @@ internal static class ClusterAdminRoutes
         {
             try
             {
-                var path = new RootActorPath(address) / "system" / "sharding" / RegionTypeName(c, region);
+                var path = new RootActorPath(address) / "system" / "sharding" / typeName;
                 var answer = await c.System.ActorSelection(path).Ask<ShardRegionStats>(GetShardRegionStats.Instance, timeout).ConfigureAwait(false);
                 return (address, (ShardRegionStats?)answer);
             }
@@ -194,10 +196,8 @@ internal static class ClusterAdminRoutes
             .Select(r => new RegionNodeView(r.Key.ToString(), [.. r.Value.Stats.OrderBy(s => int.TryParse(s.Key, out var n) ? n : int.MaxValue).ThenBy(s => s.Key, StringComparer.Ordinal).Select(s => new RegionShardView(s.Key, s.Value))]))
             .ToArray();
         var silent = direct.Where(d => d.Item2 is null).Select(d => d.address).Order(Akka.Cluster.Member.AddressOrdering).Select(a => a.ToString()).ToArray();
-        return new RegionStatsView(RegionTypeName(c, region), nodes, silent);
+        return new RegionStatsView(typeName, nodes, silent);
     }
-
-    private static string RegionTypeName(ForgeOneCluster cluster, string region) => ResolveRegion(cluster, region).TypeName;
 
     private static (IActorRef Region, string Role, string TypeName) ResolveRegion(ForgeOneCluster cluster, string region)
     {
@@ -226,9 +226,20 @@ internal static class ClusterAdminRoutes
         // Membership events are rare (a handful per node lifetime), so an unbounded channel holds
         // at most what a stalled reader missed of them; the bridge stops with the request.
         var channel = Channel.CreateUnbounded<ClusterEventView>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var bridge = system.ActorOf(Props.Create(() => new ClusterEventBridge(channel.Writer, time)));
+        var subscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bridge = system.ActorOf(Props.Create(() => new ClusterEventBridge(channel.Writer, subscribed, time)));
         try
         {
+            // Answer only once subscribed: a client that acts after the headers arrived sees the change.
+            try
+            {
+                await subscribed.Task.WaitAsync(cluster.RequestTimeout, http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new ForgeOneException(ErrorCodes.Timeout, $"The cluster event subscription did not start within {cluster.RequestTimeout.TotalSeconds:0.#} s.");
+            }
+
             var response = http.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = EventRoutes.EventStream;
@@ -279,11 +290,12 @@ internal static class ClusterAdminRoutes
     {
         private readonly ChannelWriter<ClusterEventView> _writer;
 
-        public ClusterEventBridge(ChannelWriter<ClusterEventView> writer, TimeProvider time)
+        public ClusterEventBridge(ChannelWriter<ClusterEventView> writer, TaskCompletionSource subscribed, TimeProvider time)
         {
             _writer = writer;
-            // The snapshot is the state before the tail started: `cluster show` prints it.
-            Receive<ClusterEvent.CurrentClusterState>(_ => { });
+            // The snapshot is the state before the tail started (`cluster show` prints it); its
+            // arrival means every later change will reach this actor.
+            Receive<ClusterEvent.CurrentClusterState>(_ => subscribed.TrySetResult());
             Receive<ClusterEvent.IMemberEvent>(e => Write(e.GetType().Name, e.Member, time));
             Receive<ClusterEvent.UnreachableMember>(e => Write(nameof(ClusterEvent.UnreachableMember), e.Member, time));
             Receive<ClusterEvent.ReachableMember>(e => Write(nameof(ClusterEvent.ReachableMember), e.Member, time));
