@@ -62,6 +62,8 @@ public static class ForgeOneCli
         root.Subcommands.Add(LogsCommands.Build(verbs));
         root.Subcommands.Add(EventsCommands.Build(verbs));
         root.Subcommands.Add(BlobCommands.Build(verbs));
+        root.Subcommands.Add(BackupCommands.Backup(verbs));
+        root.Subcommands.Add(BackupCommands.Dr(verbs));
         foreach (var reserved in ReservedCommands.Build(verbs))
         {
             root.Subcommands.Add(reserved);

@@ -129,7 +129,10 @@ public sealed class CliUnitTests
     [InlineData("cluster-sharding", "region-stats")]
     [InlineData("keys", "rotate", "--shard", "nonsense")]
     [InlineData("cluster", "show", "--json", "--quiet")]
-    [InlineData("backup", "run")]
+    [InlineData("evidence", "export")]
+    [InlineData("backup", "run", "--type", "weekly")]
+    [InlineData("backup", "restore", "b-1", "--to-time", "1h")]
+    [InlineData("keys", "backup")]
     [InlineData("logs", "query", "--topic", "t", "--from", "yesterday")]
     public async Task UsageErrors_Exit2WithoutContactingAnyNode(params string[] args)
     {

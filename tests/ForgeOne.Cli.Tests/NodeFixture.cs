@@ -10,7 +10,8 @@ namespace ForgeOne.Cli.Tests;
 /// <summary>
 /// One ForgeOne node process (storage + edge on free loopback ports, data and keys in a temp
 /// directory) shared by every test of the "node" collection. The edge also accepts HS256 JWTs
-/// under a secret the fixture holds, so tests can act as any role (a reader, say).
+/// under a secret the fixture holds, so tests can act as any role (a reader, say). Backups go to
+/// two region targets under the same directory.
 /// </summary>
 public sealed class NodeFixture : IAsyncLifetime
 {
@@ -27,6 +28,12 @@ public sealed class NodeFixture : IAsyncLifetime
     public string AdminKeyFile => Path.Combine(_dir.Path, "keys", "bootstrap-admin.key");
 
     public string Directory => _dir.Path;
+
+    /// <summary>The node's keys directory.</summary>
+    public string KeysDirectory => Path.Combine(_dir.Path, "keys");
+
+    /// <summary>Where backup target <paramref name="region"/> keeps its files.</summary>
+    public string RegionPath(string region) => Path.Combine(_dir.Path, "backups", region);
 
     /// <summary>Environment that points the CLI at this node as the bootstrap admin.</summary>
     public Dictionary<string, string> AdminEnvironment => new() { ["FORGEONE_URL"] = Url, ["FORGEONE_API_KEY"] = AdminKey };
@@ -47,6 +54,15 @@ public sealed class NodeFixture : IAsyncLifetime
             $"--ForgeOne:Edge:Jwt:Issuer={Issuer}",
             $"--ForgeOne:Edge:Jwt:Audience={Audience}",
             $"--ForgeOne:Edge:Jwt:Secret={Convert.ToBase64String(_jwtSecret)}",
+            // Two region targets so the backup, drill and key-backup verbs have somewhere to write;
+            // no schedule (only the tests start backups) and a cheap Argon2id for key backups.
+            "--ForgeOne:Backup:Targets:0:Region=eu-west",
+            $"--ForgeOne:Backup:Targets:0:Path={RegionPath("eu-west")}",
+            "--ForgeOne:Backup:Targets:1:Region=us-east",
+            $"--ForgeOne:Backup:Targets:1:Path={RegionPath("us-east")}",
+            "--ForgeOne:Backup:Scheduled=false",
+            "--ForgeOne:Backup:KeyBackupOpsLimit=1",
+            "--ForgeOne:Backup:KeyBackupMemoryKiB=8192",
             "--Logging:LogLevel:Akka=Warning",
         ], new Dictionary<string, string> { ["FORGEONE__EDGE__PORT"] = edgePort });
         await _node.WaitReadyAsync(TimeSpan.FromSeconds(120));

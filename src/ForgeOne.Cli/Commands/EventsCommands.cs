@@ -8,7 +8,7 @@ using P = ForgeOne.Cluster.Protocol.EventProtocol;
 
 namespace ForgeOne.Cli.Commands;
 
-/// <summary><c>events publish | subscribe</c>.</summary>
+/// <summary><c>events create-topic | topics | publish | subscribe</c>.</summary>
 public static class EventsCommands
 {
     /// <summary>Builds the <c>events</c> group.</summary>
@@ -77,6 +77,69 @@ public static class EventsCommands
             return ExitCodes.Ok;
         });
 
-        return Verbs.Group("events", "Events by topic: publish and subscribe", publish, subscribe);
+        return Verbs.Group("events", "Events: topics, publish, subscribe", CreateTopic(verbs), Topics(verbs), publish, subscribe);
     }
+
+    private static Command CreateTopic(Verbs verbs)
+    {
+        var name = new Argument<string>("topic") { Description = "The new topic's name" };
+        var retention = new Option<string?>("--retention") { Description = "How long events are kept: 30d, 12h, 90m (default: forever)", HelpName = "duration" };
+        var zone = new Option<string?>("--zone") { Description = "Residency zone its events stay in (default: the node's)", HelpName = "zone" };
+        var classification = new Option<int>("--classification") { Description = "Clearance a reader needs (0 = public)", DefaultValueFactory = _ => 0 };
+        var meta = new Option<string[]>("--meta", "-m") { Description = "Metadata key=value (repeatable)" };
+        var create = new Command("create-topic", "Creates an events topic (topics are explicit: retention, residency and classification are set here)") { name, retention, zone, classification, meta };
+        verbs.Action(create, async (ctx, ct) =>
+        {
+            TimeSpan? keep = ctx.Get(retention) is { } r ? Duration(r) : null;
+            var created = await ctx.Client.CreateTopicAsync(ctx.Get(name), new P.TopicSettings(keep, ctx.Get(zone), ctx.Get(classification), false, Views.Metadata(ctx.Get(meta), "--meta")), ct).ConfigureAwait(false);
+            var view = TopicView(created);
+            ctx.Output.Result(view, ApiJsonContext.Default.TopicView, o => o.WriteLine($"Topic {view.Name} created (retention {(keep is { } k ? k.ToString() : "forever")}, zone {view.ResidencyZone ?? "-"})"), quiet: view.Name);
+            return ExitCodes.Ok;
+        });
+        return create;
+    }
+
+    private static Command Topics(Verbs verbs)
+    {
+        var topics = new Command("topics", "The events topics (JSON Lines with --json)");
+        verbs.Action(topics, async (ctx, ct) =>
+        {
+            var rows = new List<TopicView>();
+            string? continuation = null;
+            do
+            {
+                var (page, next) = await ctx.Client.ListTopicsAsync(1000, continuation, ct).ConfigureAwait(false);
+                rows.AddRange(page.Select(TopicView));
+                continuation = next;
+            }
+            while (continuation is not null);
+
+            if (ctx.Output.Mode == OutputMode.Human)
+            {
+                ctx.Output.Table(["topic", "created", "retention", "zone", "classification", "legal hold"], rows.Select(t => new[]
+                {
+                    t.Name, CliOutput.Time(t.CreatedAt), t.RetentionSeconds is { } s ? TimeSpan.FromSeconds(s).ToString() : "forever", t.ResidencyZone ?? "-",
+                    t.Classification.ToString(System.Globalization.CultureInfo.InvariantCulture), t.LegalHold ? "yes" : "no",
+                }));
+                ctx.Output.WriteLine($"Count: {rows.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)} topics");
+            }
+            else
+            {
+                foreach (var t in rows)
+                {
+                    ctx.Output.Line(t, ApiJsonContext.Default.TopicView, t.Name, quiet: t.Name);
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return topics;
+    }
+
+    private static TopicView TopicView(P.TopicDescription t) =>
+        new(t.Name, t.CreatedAt, t.Retention is { } r ? (long)r.TotalSeconds : null, t.ResidencyZone, t.Classification, t.LegalHold, t.Metadata);
+
+    /// <summary>A retention like <c>30d</c>, <c>12h</c>, <c>90m</c>, <c>45s</c>; anything else is a usage error.</summary>
+    private static TimeSpan Duration(string text) =>
+        TimeArgument.TryParseDuration(text, out var span) && span > TimeSpan.Zero ? span : throw CliException.Usage($"--retention '{text}' is not a duration: 30d, 12h, 90m, 45s");
 }

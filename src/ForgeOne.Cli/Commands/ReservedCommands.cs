@@ -11,8 +11,6 @@ public static class ReservedCommands
 {
     private static readonly (string Name, string Description)[] Reserved =
     [
-        ("backup", "Backups: run, list, show, verify, restore, discard-version (arrives with the backup endpoints)"),
-        ("dr", "Disaster-recovery drills: drill, list, show (arrives with the backup endpoints)"),
         ("evidence", "Compliance evidence export and proofs (arrives with the evidence service)"),
         ("schema", "Shard schema versions: status, migrate (arrives with the schema endpoints)"),
         ("apikey", "API keys: create, list, revoke (arrives with the API-key store)"),

@@ -14,10 +14,18 @@ public sealed record BlobTransferView(ForgeOne.Common.Api.BlobView Blob, string 
 /// <summary>Seal verification and audit heads, as <c>audit verify --json</c> prints them.</summary>
 public sealed record AuditVerifyView(ForgeOne.Common.Api.SealVerificationView Seals, ForgeOne.Common.Api.AuditHeadsView Heads);
 
+/// <summary>A data-root version deleted, as <c>backup discard-version --json</c> prints it.</summary>
+public sealed record DataVersionDiscarded(string Discarded);
+
+/// <summary>An offline key restore or verification: the key backup, the keys directory, the files written (or matching) and those it lacks.</summary>
+public sealed record KeyRestoreView(string Id, string KeysDirectory, bool Restored, string[] Files, string[] Missing, string Summary);
+
 /// <summary>Source-generated JSON for the CLI's own shapes (the API's come from <c>ApiJsonContext</c>).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CliError))]
 [JsonSerializable(typeof(LeaderView))]
 [JsonSerializable(typeof(BlobTransferView))]
 [JsonSerializable(typeof(AuditVerifyView))]
+[JsonSerializable(typeof(DataVersionDiscarded))]
+[JsonSerializable(typeof(KeyRestoreView))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

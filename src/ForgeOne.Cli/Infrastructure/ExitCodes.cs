@@ -75,7 +75,8 @@ public static class Failures
             case TaskCanceledException { InnerException: TimeoutException } timeout:
                 return Unreachable(address, timeout.InnerException!);
             case ForgeOneException typed:
-                return new CliException(ExitCodes.Failed, $"{typed.Code}: {typed.Message}", typed.Code, typed);
+                // Offline verbs (keys restore) refuse a wrong recovery secret as the edge does (403).
+                return new CliException(typed.Code is ErrorCodes.BackupRecoverySecretInvalid or ErrorCodes.Forbidden ? ExitCodes.Refused : ExitCodes.Failed, $"{typed.Code}: {typed.Message}", typed.Code, typed);
             case OperationCanceledException:
                 return new CliException(ExitCodes.Interrupted, "interrupted", "cli.interrupted", error);
             case IOException or UnauthorizedAccessException:

@@ -18,21 +18,9 @@ public static class TimeArgument
             return now;
         }
 
-        var ago = t.StartsWith('-') ? t[1..] : t;
-        if (ago.Length >= 2 && char.IsAsciiDigit(ago[0]) && long.TryParse(ago.AsSpan(0, ago.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+        if (TryParseDuration(t.StartsWith('-') ? t[1..] : t, out var ago))
         {
-            TimeSpan? span = char.ToLowerInvariant(ago[^1]) switch
-            {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                'd' => TimeSpan.FromDays(amount),
-                _ => null,
-            };
-            if (span is { } s)
-            {
-                return now - s;
-            }
+            return now - ago;
         }
 
         if (DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var absolute))
@@ -41,5 +29,28 @@ public static class TimeArgument
         }
 
         throw CliException.Usage($"{option} '{text}' is not a time: give ISO 8601 (2026-12-01T10:00:00Z), 'now', or a duration ago (30s, 15m, 2h, 7d)");
+    }
+
+    /// <summary>A duration: a count and a unit, <c>30s</c>, <c>15m</c>, <c>2h</c>, <c>7d</c>.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        duration = default;
+        var t = text.Trim();
+        if (t.Length < 2 || !char.IsAsciiDigit(t[0]) || !long.TryParse(t.AsSpan(0, t.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || amount > 100_000)
+        {
+            return false;
+        }
+
+        TimeSpan? span = char.ToLowerInvariant(t[^1]) switch
+        {
+            's' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMinutes(amount),
+            'h' => TimeSpan.FromHours(amount),
+            'd' => TimeSpan.FromDays(amount),
+            _ => null,
+        };
+        duration = span ?? default;
+        return span is not null;
     }
 }

@@ -8,6 +8,11 @@ public interface IProgressReporter
 {
     /// <summary><paramref name="done"/> of the total is done.</summary>
     void Report(long done);
+
+    /// <summary>The total became known (or changed): work whose size the server reports as it goes.</summary>
+    void SetTotal(long total)
+    {
+    }
 }
 
 /// <summary>
@@ -67,12 +72,19 @@ public static class TransferProgress
     private sealed class Bar(ProgressTask task) : IProgressReporter
     {
         public void Report(long done) => task.Value = done;
+
+        public void SetTotal(long total)
+        {
+            task.MaxValue = Math.Max(1, total);
+            task.IsIndeterminate = false;
+        }
     }
 
     /// <summary>Plain progress lines for a log or a pipe: few enough to read, often enough to see it moving.</summary>
-    private sealed class PlainLines(TextWriter error, string label, long? total, bool bytes, TimeProvider time) : IProgressReporter
+    private sealed class PlainLines(TextWriter error, string label, long? initialTotal, bool bytes, TimeProvider time) : IProgressReporter
     {
         private readonly Lock _gate = new();
+        private long? _total = initialTotal;
         private long _started = time.GetTimestamp();
         private long _lastLine = time.GetTimestamp();
         private int _lastTenth;
@@ -83,7 +95,7 @@ public static class TransferProgress
             lock (_gate)
             {
                 _done = done;
-                var tenth = total is > 0 ? (int)Math.Min(10, done * 10 / total.Value) : 0;
+                var tenth = _total is > 0 ? (int)Math.Min(10, done * 10 / _total.Value) : 0;
                 if (tenth > _lastTenth || time.GetElapsedTime(_lastLine) >= PlainInterval)
                 {
                     _lastTenth = Math.Max(_lastTenth, tenth);
@@ -91,6 +103,14 @@ public static class TransferProgress
                     error.WriteLine(Describe(done));
                     error.Flush();
                 }
+            }
+        }
+
+        public void SetTotal(long value)
+        {
+            lock (_gate)
+            {
+                _total = value;
             }
         }
 
@@ -112,13 +132,13 @@ public static class TransferProgress
         private string Describe(long done)
         {
             var amount = bytes ? CliOutput.Bytes(done) : done.ToString(CultureInfo.InvariantCulture);
-            if (total is not > 0)
+            if (_total is not > 0)
             {
                 return $"{label}: {amount}";
             }
 
-            var of = bytes ? CliOutput.Bytes(total.Value) : total.Value.ToString(CultureInfo.InvariantCulture);
-            return $"{label}: {amount} of {of} ({(done * 100 / total.Value).ToString(CultureInfo.InvariantCulture)}%)";
+            var of = bytes ? CliOutput.Bytes(_total.Value) : _total.Value.ToString(CultureInfo.InvariantCulture);
+            return $"{label}: {amount} of {of} ({(done * 100 / _total.Value).ToString(CultureInfo.InvariantCulture)}%)";
         }
     }
 }

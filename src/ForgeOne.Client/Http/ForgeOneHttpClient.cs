@@ -49,7 +49,9 @@ public sealed partial class ForgeOneHttpClient : IForgeOneClient
     /// <summary>The edge's base address.</summary>
     public Uri BaseAddress => _http.BaseAddress!;
 
-    private static JsonTypeInfo<T> Type<T>() => (JsonTypeInfo<T>)ApiJsonContext.Default.GetTypeInfo(typeof(T))!;
+    // The backup API's shapes have their own source-generated context.
+    private static JsonTypeInfo<T> Type<T>() =>
+        (JsonTypeInfo<T>?)ApiJsonContext.Default.GetTypeInfo(typeof(T)) ?? (JsonTypeInfo<T>)BackupApiJsonContext.Default.GetTypeInfo(typeof(T))!;
 
     private static string Escape(string value) => Uri.EscapeDataString(value);
 
