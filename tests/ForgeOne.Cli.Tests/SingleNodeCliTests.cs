@@ -25,7 +25,7 @@ public sealed partial class SingleNodeCliTests(NodeFixture node)
         var lines = run.Lines;
         Assert.Equal(2, lines.Length);
         Assert.Matches(MemberLine, lines[0]);
-        Assert.Contains("| [edge, storage] | up | reachable |", lines[0], StringComparison.Ordinal);
+        Assert.Contains("| [edge, region-default, storage] | up | reachable |", lines[0], StringComparison.Ordinal);
         Assert.Equal("Count: 1 nodes", lines[1]);
 
         var json = await Forgeone.InProcessAsync(["cluster", "show", "--json"], node.AdminEnvironment);
@@ -46,7 +46,7 @@ public sealed partial class SingleNodeCliTests(NodeFixture node)
 
         var status = await Forgeone.InProcessAsync(["cluster", "status"], node.AdminEnvironment);
         Assert.True(status.ExitCode == 0, status.ToString());
-        Assert.StartsWith(leader.Lines[0] + " | [edge, storage] | up | reachable | ", status.Lines[0], StringComparison.Ordinal);
+        Assert.StartsWith(leader.Lines[0] + " | [edge, region-default, storage] | up | reachable | ", status.Lines[0], StringComparison.Ordinal);
         Assert.Equal($"Leader: {leader.Lines[0]}", status.Lines[1]);
 
         var json = await Forgeone.InProcessAsync(["cluster", "leader", "--json"], node.AdminEnvironment);
@@ -178,7 +178,14 @@ public sealed partial class SingleNodeCliTests(NodeFixture node)
     public async Task Events_PublishThenSubscribeFromTheBeginning()
     {
         var topic = "cli.events." + Guid.NewGuid().ToString("N")[..8];
-        Assert.Equal(0, (await Forgeone.InProcessAsync(["events", "publish", topic, "payload one", "--priority", "High"], node.AdminEnvironment)).ExitCode);
+        var created = await Forgeone.InProcessAsync(["events", "create-topic", topic, "--retention", "7d", "--json"], node.AdminEnvironment);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Equal(7 * 86400, JsonSerializer.Deserialize(created.Stdout, ApiJsonContext.Default.TopicView)!.RetentionSeconds);
+        Assert.Contains(topic, (await Forgeone.InProcessAsync(["events", "topics", "--quiet"], node.AdminEnvironment)).Lines);
+        var again = await Forgeone.InProcessAsync(["events", "create-topic", topic], node.AdminEnvironment);
+        Assert.Equal(ExitCodes.Failed, again.ExitCode);
+        var published = await Forgeone.InProcessAsync(["events", "publish", topic, "payload one", "--priority", "High"], node.AdminEnvironment);
+        Assert.True(published.ExitCode == 0, published.ToString());
 
         // A subscription runs until interrupted: stop it once the event arrived (JSON Lines on stdout).
         using var cancel = new CancellationTokenSource();
