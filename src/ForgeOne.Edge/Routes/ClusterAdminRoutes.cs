@@ -13,7 +13,6 @@ using ForgeOne.Common.Api;
 using ForgeOne.Edge.Auth;
 using ForgeOne.Edge.Http;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
