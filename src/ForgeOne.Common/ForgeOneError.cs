@@ -7,6 +7,37 @@ namespace ForgeOne.Common;
 /// </summary>
 public sealed record ForgeOneError(string Code, string Message)
 {
+    /// <summary>Keys of <see cref="Details"/> that name where stored damage is.</summary>
+    public const string StoreDetail = "store";
+
+    /// <inheritdoc cref="StoreDetail"/>
+    public const string TableDetail = "table";
+
+    /// <inheritdoc cref="StoreDetail"/>
+    public const string KeyDetail = "key";
+
+    /// <summary>
+    /// Machine-readable facts about the error (for <c>crypto.tampered</c> and
+    /// <c>storage.corrupt_record</c>: <c>store</c>, <c>table</c> and <c>key</c> in hex), or null.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Details { get; init; }
+
+    /// <summary>This error with <c>store</c>, <c>table</c> and <c>key</c> details; a message that does not name them yet gains them.</summary>
+    public ForgeOneError At(string store, string table, string keyHex)
+    {
+        var where = $"store {store}, table '{table}', key {keyHex}";
+        return this with
+        {
+            Message = Message.Contains(keyHex, StringComparison.Ordinal) && Message.Contains(store, StringComparison.Ordinal) ? Message : $"{where}: {Message}",
+            Details = new Dictionary<string, string>(Details ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            {
+                [StoreDetail] = store,
+                [TableDetail] = table,
+                [KeyDetail] = keyHex,
+            },
+        };
+    }
+
     public override string ToString() => $"{Code}: {Message}";
 }
 
@@ -111,8 +142,14 @@ public static class ErrorCodes
     public const string CryptoInvalidKeyState = "crypto.invalid_key_state";
 
     // audit.*
+    /// <summary>A shard's audit chain does not verify (a record deleted, reordered, altered, or cut off below its sealed head): the shard refuses writes.</summary>
     public const string AuditChainBroken = "audit.chain_broken";
+    /// <summary>A seal, or a shard head offered for sealing, is not a valid continuation of the seals before it.</summary>
     public const string AuditSealInvalid = "audit.seal_invalid";
+    /// <summary>The cluster has seals but the audit signing key that made them is missing.</summary>
+    public const string AuditSigningKeyMissing = "audit.signing_key_missing";
+    /// <summary>The audit signing key is not the key the cluster's seals were signed with.</summary>
+    public const string AuditSigningKeyMismatch = "audit.signing_key_mismatch";
     /// <summary>An encoded audit record or seal has an unknown version byte or is malformed.</summary>
     public const string AuditUnknownFormat = "audit.unknown_format";
 

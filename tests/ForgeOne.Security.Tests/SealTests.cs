@@ -50,7 +50,9 @@ public sealed class SealTests : IDisposable
     public void Verify_DetectsForgedSignature()
     {
         using var mallory = AuditSigner.Generate();
-        var forged = mallory.CreateSeal(null, _t0, [Head("logs-0001", 1)]);
+        // Signed by another key but claiming ours: the key id alone would give it away otherwise.
+        var forged = mallory.CreateSeal(null, _t0, [Head("logs-0001", 1)]) with { KeyId = _signer.KeyId };
+        forged = forged with { Signature = mallory.Sign(SealCodec.SignatureInput(forged)) };
 
         var result = _verifier.Verify(forged);
 

@@ -8,22 +8,27 @@ namespace ForgeOne.Security;
 /// Builds one shard's audit chain. Pure and not thread-safe: the shard actor owns one and
 /// appends from its message handler. <c>Append</c> advances the head; if the write
 /// transaction holding the record aborts, <see cref="Reset"/> puts the head back.
+/// With a <see cref="IAuditSubjectSealer"/> the chain writes format-2 records (the part of a
+/// resource that names data is sealed); without one, format-1 records (whole resource in
+/// plaintext), which shards no longer write.
 /// </summary>
 public sealed class AuditChain
 {
     private static readonly byte[] GenesisLabel = Encoding.ASCII.GetBytes("forgeone.audit.genesis.v1\0");
+    private readonly IAuditSubjectSealer? _sealer;
 
     /// <summary>A new, empty chain for <paramref name="chainId"/> (head = genesis).</summary>
-    public AuditChain(string chainId)
-        : this(Genesis(chainId))
+    public AuditChain(string chainId, IAuditSubjectSealer? sealer = null)
+        : this(Genesis(chainId), sealer)
     {
     }
 
     /// <summary>Resumes a chain from its persisted head (the last record's seq and hash).</summary>
-    public AuditChain(ChainHead head)
+    public AuditChain(ChainHead head, IAuditSubjectSealer? sealer = null)
     {
         ArgumentNullException.ThrowIfNull(head);
         Head = head;
+        _sealer = sealer;
     }
 
     /// <summary>Current head.</summary>
@@ -55,9 +60,19 @@ public sealed class AuditChain
         var utc = new DateTimeOffset(time.UtcTicks, TimeSpan.Zero);
         var seq = Head.Seq + 1;
         var detailHash = SHA256.HashData(detail);
-        var prev = Head.Hash;
-        var hash = AuditRecordCodec.ComputeHash(seq, utc, principal, action, resource, outcome, detailHash, prev);
-        return new AuditRecord(seq, utc, principal, action, resource, outcome, detailHash, prev, hash);
+        var record = new AuditRecord(seq, utc, principal, action, resource, outcome, detailHash, Head.Hash, new byte[AuditRecordCodec.HashLength]);
+        if (_sealer is not null)
+        {
+            var (scope, subject) = AuditResource.Split(resource);
+            record = record with
+            {
+                Resource = scope,
+                Format = AuditRecordCodec.FormatV2,
+                Subject = subject is null ? null : _sealer.Seal(seq, subject),
+            };
+        }
+
+        return record with { Hash = AuditRecordCodec.ComputeHash(record) };
     }
 
     /// <summary>Computes the next record and advances the head to it.</summary>

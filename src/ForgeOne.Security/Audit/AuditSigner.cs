@@ -27,11 +27,35 @@ public sealed class AuditSigner : IDisposable
         }
 
         _key = key;
-        PublicKeyFingerprint = SealCodec.Fingerprint(key.ExportSubjectPublicKeyInfo());
+        KeyId = SealCodec.KeyIdOf(key.ExportSubjectPublicKeyInfo());
+        PublicKeyFingerprint = Convert.ToHexStringLower(KeyId);
     }
 
     /// <summary>First 16 bytes of SHA-256(SubjectPublicKeyInfo), hex: identifies the key in logs and evidence.</summary>
     public string PublicKeyFingerprint { get; }
+
+    /// <summary>The key id every seal it signs carries (<see cref="PublicKeyFingerprint"/> as bytes).</summary>
+    public byte[] KeyId { get; }
+
+    /// <summary>True when <paramref name="keysDirectory"/> holds a signing key file.</summary>
+    public static bool Exists(string keysDirectory) => File.Exists(Path.Combine(Path.GetFullPath(keysDirectory), KeyFileName));
+
+    /// <summary>
+    /// Loads <c>audit-signing.key</c>, which must exist: a cluster that has seals never gets a new
+    /// key silently (seals made under it would not verify with the key auditors hold). Missing:
+    /// <c>audit.signing_key_missing</c>.
+    /// </summary>
+    public static AuditSigner Load(string keysDirectory, string? dataRoot = null, ILogger? logger = null)
+    {
+        var directory = KeyFiles.PrepareDirectory(keysDirectory, dataRoot);
+        var path = Path.Combine(directory, KeyFileName);
+        if (!File.Exists(path))
+        {
+            throw new ForgeOneException(ErrorCodes.AuditSigningKeyMissing, $"the audit signing key '{path}' is missing; restore it from its backup (a new key would not verify the seals already written)");
+        }
+
+        return LoadOrCreate(keysDirectory, dataRoot, logger);
+    }
 
     /// <summary>Loads <c>audit-signing.key</c> from <paramref name="keysDirectory"/>, creating it (0600) on first use.</summary>
     public static AuditSigner LoadOrCreate(string keysDirectory, string? dataRoot = null, ILogger? logger = null)
@@ -104,26 +128,43 @@ public sealed class AuditSigner : IDisposable
     }
 
     /// <summary>
-    /// Makes the seal that follows <paramref name="previous"/> (null for seal 1): heads are sorted by
-    /// shard id, the Merkle root and previous-seal hash computed, and the result signed.
+    /// Makes the (format 2) seal that follows <paramref name="previous"/> (null for seal 1): heads,
+    /// incarnations and failures are sorted by shard id, the Merkle root and previous-seal hash
+    /// computed, the key id set and the result signed.
     /// </summary>
-    public Seal CreateSeal(Seal? previous, DateTimeOffset time, IEnumerable<ChainHead> heads)
+    /// <param name="previous">The last seal written, or null.</param>
+    /// <param name="time">Sealing time.</param>
+    /// <param name="heads">The heads sealed (one per shard).</param>
+    /// <param name="failed">Shards left out, with the reason.</param>
+    /// <param name="newIncarnations">Shards among <paramref name="heads"/> that start a new incarnation (authorized rewind).</param>
+    public Seal CreateSeal(Seal? previous, DateTimeOffset time, IEnumerable<ChainHead> heads, IEnumerable<SealedShardFailure>? failed = null, IEnumerable<string>? newIncarnations = null)
     {
         ArgumentNullException.ThrowIfNull(heads);
         var sorted = heads.OrderBy(h => h.ShardId, StringComparer.Ordinal).ToArray();
-        for (var i = 1; i < sorted.Length; i++)
+        var failures = (failed ?? []).OrderBy(f => f.ShardId, StringComparer.Ordinal).ToArray();
+        var incarnations = (newIncarnations ?? []).Order(StringComparer.Ordinal).ToArray();
+        string[] ids = [.. sorted.Select(h => h.ShardId), .. failures.Select(f => f.ShardId)];
+        if (ids.Distinct(StringComparer.Ordinal).Count() != ids.Length)
         {
-            if (sorted[i].ShardId == sorted[i - 1].ShardId)
-            {
-                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"two heads for shard {sorted[i].ShardId} in one seal");
-            }
+            throw new ForgeOneException(ErrorCodes.InvalidArgument, "a shard appears twice in one seal (as two heads, or as a head and a failure)");
+        }
+
+        if (incarnations.Distinct(StringComparer.Ordinal).Count() != incarnations.Length || incarnations.Any(id => !sorted.Any(h => h.ShardId == id)))
+        {
+            throw new ForgeOneException(ErrorCodes.InvalidArgument, "every new incarnation names one sealed head, once");
         }
 
         var number = previous is null ? 1 : previous.Number + 1;
         var prevHash = previous is null ? SealCodec.NoPreviousSeal : SealCodec.Hash(previous);
         var utc = new DateTimeOffset(time.UtcTicks, TimeSpan.Zero);
-        var root = SealCodec.MerkleRoot(sorted);
-        return new Seal(number, utc, sorted, root, prevHash, Sign(SealCodec.SignatureInput(number, utc, sorted, root, prevHash)));
+        var unsigned = new Seal(number, utc, sorted, SealCodec.MerkleRoot(sorted), prevHash, [])
+        {
+            Format = SealCodec.FormatV2,
+            KeyId = KeyId,
+            NewIncarnations = incarnations,
+            Failed = failures,
+        };
+        return unsigned with { Signature = Sign(SealCodec.SignatureInput(unsigned)) };
     }
 
     /// <summary>Signs arbitrary bytes (P1363 format); exposed for evidence bundles.</summary>

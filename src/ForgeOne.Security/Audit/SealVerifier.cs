@@ -32,6 +32,9 @@ public enum SealFailure
 
     /// <summary>A shard chain failed verification against the seal (see the inner chain result).</summary>
     ChainInvalid = 8,
+
+    /// <summary>The seal names another signing key than the verifier's (its key id differs).</summary>
+    WrongKey = 9,
 }
 
 /// <summary>Outcome of seal verification.</summary>
@@ -71,7 +74,12 @@ public sealed class SealVerifier : IDisposable
             _key.Dispose();
             throw new ForgeOneException(ErrorCodes.CryptoKeyUnavailable, "the audit public key is not a valid EC public key PEM");
         }
+
+        KeyId = SealCodec.KeyIdOf(_key.ExportSubjectPublicKeyInfo());
     }
+
+    /// <summary>The id of the public key (what format-2 seals carry).</summary>
+    public byte[] KeyId { get; }
 
     /// <summary>Checks one seal: signature, head order and Merkle root.</summary>
     public SealVerification Verify(Seal seal)
@@ -93,17 +101,25 @@ public sealed class SealVerifier : IDisposable
             signatureOk = seal.Signature.Length == 64 && _key.VerifyData(input, seal.Signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
 
+        if (seal.KeyId is { } keyId && !keyId.AsSpan().SequenceEqual(KeyId))
+        {
+            return new SealVerification(SealFailure.WrongKey, seal.Number,
+                $"seal {seal.Number} was signed by key {seal.KeyIdHex}, not by this verifier's key {Convert.ToHexStringLower(KeyId)}");
+        }
+
         if (!signatureOk)
         {
             return new SealVerification(SealFailure.BadSignature, seal.Number, $"seal {seal.Number} signature does not verify under the audit public key: forged or modified");
         }
 
-        for (var i = 1; i < seal.Heads.Count; i++)
+        if (!StrictlySorted(seal.Heads.Select(h => h.ShardId)) || !StrictlySorted(seal.NewIncarnations) || !StrictlySorted(seal.Failed.Select(f => f.ShardId)))
         {
-            if (string.CompareOrdinal(seal.Heads[i - 1].ShardId, seal.Heads[i].ShardId) >= 0)
-            {
-                return new SealVerification(SealFailure.MalformedHeads, seal.Number, $"seal {seal.Number} heads are not strictly sorted by shard id at position {i}");
-            }
+            return new SealVerification(SealFailure.MalformedHeads, seal.Number, $"seal {seal.Number} heads, incarnations or failures are not strictly sorted by shard id");
+        }
+
+        if (seal.NewIncarnations.Any(id => seal.HeadOf(id) is null) || seal.Failed.Any(f => seal.HeadOf(f.ShardId) is not null))
+        {
+            return new SealVerification(SealFailure.MalformedHeads, seal.Number, $"seal {seal.Number} names a new incarnation without a head, or a failed shard with one");
         }
 
         if (!SealCodec.MerkleRoot(seal.Heads).AsSpan().SequenceEqual(seal.MerkleRoot))
@@ -160,7 +176,9 @@ public sealed class SealVerifier : IDisposable
 
             foreach (var h in seal.Heads)
             {
-                if (heads.TryGetValue(h.ShardId, out var before) && (h.Seq < before.Seq || (h.Seq == before.Seq && !h.Hash.AsSpan().SequenceEqual(before.Hash))))
+                // A new incarnation (a restore, recorded and signed) may start anywhere.
+                var rewound = seal.NewIncarnations.Contains(h.ShardId, StringComparer.Ordinal);
+                if (!rewound && heads.TryGetValue(h.ShardId, out var before) && (h.Seq < before.Seq || (h.Seq == before.Seq && !h.Hash.AsSpan().SequenceEqual(before.Hash))))
                 {
                     return new SealVerification(SealFailure.HeadRegressed, seal.Number,
                         $"seal {seal.Number}: shard {h.ShardId} head {h.Seq} is behind or forks from {before.Seq} in an earlier seal (chain truncated or rewritten)", h.ShardId);
@@ -206,4 +224,20 @@ public sealed class SealVerifier : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _key.Dispose();
+
+    private static bool StrictlySorted(IEnumerable<string> ids)
+    {
+        string? previous = null;
+        foreach (var id in ids)
+        {
+            if (previous is not null && string.CompareOrdinal(previous, id) >= 0)
+            {
+                return false;
+            }
+
+            previous = id;
+        }
+
+        return true;
+    }
 }
