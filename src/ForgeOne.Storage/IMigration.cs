@@ -34,8 +34,19 @@ public static class ShardSchema
     /// <summary>The version of a file created before any migration existed.</summary>
     public const int BaseVersion = 1;
 
-    /// <summary>The built-in migrations, in order. Empty today: the current schema is <see cref="BaseVersion"/>.</summary>
+    /// <summary>
+    /// The newest schema this code reads. Version 2 authenticates what is stored unencrypted
+    /// (index entries, <c>shard_meta</c>, <c>schema_history</c>) with the shard's record MAC; that
+    /// step needs the shard's keys, so the cluster layer runs it through
+    /// <see cref="ShardStore.Migrate"/> once they are loaded, not at open.
+    /// </summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The built-in migrations that run at open (those that need no keys), in order. Empty today.</summary>
     public static IReadOnlyList<IMigration> BuiltInMigrations { get; } = [];
+
+    /// <summary>The newest version a store opened with <paramref name="migrations"/> accepts: what they reach, or <see cref="CurrentVersion"/>.</summary>
+    public static int KnownVersion(IReadOnlyList<IMigration> migrations) => Math.Max(TargetVersion(migrations), CurrentVersion);
 
     /// <summary>The version a store reaches after running <paramref name="migrations"/> (validated to be a contiguous chain).</summary>
     public static int TargetVersion(IReadOnlyList<IMigration> migrations)

@@ -61,11 +61,31 @@ public interface IShardStore : IDisposable
     IntegrityReport CheckIntegrity();
 
     /// <summary>
+    /// The deep mode: the same walk, and every record whose envelope verified is also handed to
+    /// <paramref name="deep"/> (which holds the shard's keys: it authenticates ciphertexts, index
+    /// entries and the audit chain). Null is the plain walk.
+    /// </summary>
+    IntegrityReport CheckIntegrity(IRecordCheck? deep);
+
+    /// <summary>
     /// Records <paramref name="nodeAddress"/> as owner at <paramref name="epoch"/>. A claim
     /// with a lower epoch than the recorded one, or the same epoch by another node, throws
     /// <see cref="Common.ForgeOneException"/> with <see cref="Common.ErrorCodes.StorageStaleOwner"/>.
     /// </summary>
     void ClaimOwnership(string nodeAddress, long epoch);
+}
+
+/// <summary>
+/// Checks that need the shard's keys, run by <see cref="IShardStore.CheckIntegrity(IRecordCheck)"/>
+/// inside its read transaction.
+/// </summary>
+public interface IRecordCheck
+{
+    /// <summary>Checks one record (its envelope already verified); returns what is wrong, or null.</summary>
+    IntegrityError? Check(IReadTransaction txn, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload);
+
+    /// <summary>Checks that span records (the audit chain), after the walk.</summary>
+    IEnumerable<IntegrityError> Finish(IReadTransaction txn);
 }
 
 /// <summary>Reads inside a transaction. Every returned array is a copy owned by the caller.</summary>

@@ -14,7 +14,7 @@ public sealed record TableIntegrity(string Table, long Records, long CorruptReco
 public sealed record IntegrityError(string Table, string? KeyHex, string Code, string Message);
 
 /// <summary>
-/// The result of <see cref="IShardStore.CheckIntegrity"/>: per-table counts and the first
+/// The result of <see cref="IShardStore.CheckIntegrity()"/>: per-table counts and the first
 /// <see cref="MaxErrors"/> errors (counts stay exact beyond that).
 /// </summary>
 public sealed record IntegrityReport(string FilePath, IReadOnlyList<TableIntegrity> Tables, IReadOnlyList<IntegrityError> Errors)

@@ -103,6 +103,24 @@ public static class RecordEnvelope
         return stored[HeaderSize..];
     }
 
+    /// <summary>As <see cref="Unwrap(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, the error naming the store too and carrying <c>store</c>, <c>table</c> and <c>key</c> details.</summary>
+    public static ReadOnlySpan<byte> Unwrap(string store, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored)
+    {
+        if (Verify(key, stored) is { } problem)
+        {
+            Throw(store, table, key.ToArray(), problem);
+        }
+
+        return stored[HeaderSize..];
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Throw(string store, string table, byte[] key, (string Code, string Reason) problem)
+    {
+        var hex = KeyCodec.ToHex(key);
+        throw new ForgeOneException(new ForgeOneError(problem.Code, $"store {store}, table '{table}', key {hex}: {problem.Reason}").At(store, table, hex));
+    }
+
     private static uint Checksum(byte format, ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload) =>
         format == XxHash32Format
             ? XxHash32.HashToUInt32(payload, unchecked((int)XxHash32.HashToUInt32(key)))

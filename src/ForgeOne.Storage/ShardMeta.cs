@@ -24,22 +24,26 @@ public sealed record ShardMeta(ShardKind Kind, int ShardNumber, int ShardCount, 
     /// <summary>The key of the single meta record inside <c>shard_meta</c>.</summary>
     public static ReadOnlySpan<byte> Key => "meta"u8;
 
-    // Encoding version of this record's own payload (inside the envelope).
+    // Encoding versions of this record's own payload (inside the envelope): 2 = 1 plus a
+    // trailing record MAC (written once the shard's keys are attached to the store).
     private const byte EncodingVersion = 1;
+    private const byte TaggedEncodingVersion = 2;
 
     /// <summary>
     /// Hand-written binary payload, so no CLR type names reach the disk:
     /// <code>
-    ///   u8 encoding(1) | u8 kind | i32 number | i32 count | i32 schema | u8 format
+    ///   u8 encoding(1|2) | u8 kind | i32 number | i32 count | i32 schema | u8 format
     ///   | u8 hasOwner | [i64 epoch | u16 addressLength | utf8 address]   (little-endian)
+    ///   | encoding 2: tag (record MAC over every byte before it, table shard_meta, key "meta")
     /// </code>
     /// </summary>
-    public byte[] Encode()
+    public byte[] Encode(IRecordAuthenticator? mac = null)
     {
         var address = Owner is null ? [] : Encoding.UTF8.GetBytes(Owner.NodeAddress);
-        var buffer = new byte[1 + 1 + 4 + 4 + 4 + 1 + 1 + (Owner is null ? 0 : 8 + 2 + address.Length)];
+        var length = 1 + 1 + 4 + 4 + 4 + 1 + 1 + (Owner is null ? 0 : 8 + 2 + address.Length);
+        var buffer = new byte[length + (mac?.TagLength ?? 0)];
         var span = buffer.AsSpan();
-        span[0] = EncodingVersion;
+        span[0] = mac is null ? EncodingVersion : TaggedEncodingVersion;
         span[1] = (byte)Kind;
         BinaryPrimitives.WriteInt32LittleEndian(span[2..], ShardNumber);
         BinaryPrimitives.WriteInt32LittleEndian(span[6..], ShardCount);
@@ -53,10 +57,18 @@ public sealed record ShardMeta(ShardKind Kind, int ShardNumber, int ShardCount, 
             address.CopyTo(span[26..]);
         }
 
+        mac?.Compute(Tables.ShardMeta, Key, span[..length], span[length..]);
         return buffer;
     }
 
-    /// <summary>Decodes <see cref="Encode"/>'s output; a malformed payload is a corrupt file.</summary>
+    /// <summary>True when the payload carries a record MAC (encoding 2).</summary>
+    public static bool IsTagged(ReadOnlySpan<byte> payload) => payload.Length > 0 && payload[0] == TaggedEncodingVersion;
+
+    /// <summary>True when a tagged payload's MAC verifies under <paramref name="mac"/>.</summary>
+    public static bool VerifyTag(ReadOnlySpan<byte> payload, IRecordAuthenticator mac) =>
+        IsTagged(payload) && payload.Length > mac.TagLength && mac.Verify(Tables.ShardMeta, Key, payload[..^mac.TagLength], payload[^mac.TagLength..]);
+
+    /// <summary>Decodes <see cref="Encode"/>'s output (the tag, if any, is not checked here); a malformed payload is a corrupt file.</summary>
     public static ShardMeta Decode(ReadOnlySpan<byte> payload)
     {
         if (payload.Length < 16)
@@ -64,9 +76,9 @@ public sealed record ShardMeta(ShardKind Kind, int ShardNumber, int ShardCount, 
             throw Corrupt($"shard_meta record is {payload.Length} bytes, too short");
         }
 
-        if (payload[0] != EncodingVersion)
+        if (payload[0] is not (EncodingVersion or TaggedEncodingVersion))
         {
-            throw new ForgeOneException(ErrorCodes.StorageUnknownFormat, $"shard_meta encoding {payload[0]} is unknown (this code reads {EncodingVersion})");
+            throw new ForgeOneException(ErrorCodes.StorageUnknownFormat, $"shard_meta encoding {payload[0]} is unknown (this code reads {EncodingVersion} and {TaggedEncodingVersion})");
         }
 
         var kind = (ShardKind)payload[1];

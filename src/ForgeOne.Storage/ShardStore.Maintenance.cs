@@ -47,9 +47,12 @@ public sealed partial class ShardStore
     }
 
     /// <inheritdoc />
-    public IntegrityReport CheckIntegrity() => Read(reader => CheckIntegrity(((ReadTransaction)reader).Txn));
+    public IntegrityReport CheckIntegrity() => CheckIntegrity(null);
 
-    private IntegrityReport CheckIntegrity(LightningTransaction txn)
+    /// <inheritdoc />
+    public IntegrityReport CheckIntegrity(IRecordCheck? deep) => Read(reader => CheckIntegrity(reader, ((ReadTransaction)reader).Txn, deep));
+
+    private IntegrityReport CheckIntegrity(IReadTransaction reader, LightningTransaction txn, IRecordCheck? deep)
     {
         var tables = new List<TableIntegrity>();
         var errors = new List<IntegrityError>();
@@ -75,6 +78,11 @@ public sealed partial class ShardStore
                     {
                         corrupt++;
                         Report(new IntegrityError(name, KeyCodec.ToHex(key.AsSpan()), problem.Code, problem.Reason));
+                    }
+                    else if (deep?.Check(reader, name, key.AsSpan(), value.AsSpan()[RecordEnvelope.HeaderSize..]) is { } finding)
+                    {
+                        corrupt++;
+                        Report(finding);
                     }
 
                     (rc, key, value) = cursor.Next();
@@ -109,6 +117,24 @@ public sealed partial class ShardStore
         catch (ForgeOneException e)
         {
             Report(new IntegrityError(Tables.ShardMeta, KeyCodec.ToHex(ShardMeta.Key), e.Code, e.Message));
+        }
+
+        // With the record MAC attached, the store's own records must verify too.
+        if (_mac is { } mac)
+        {
+            try
+            {
+                UseAuthenticator(mac);
+            }
+            catch (ForgeOneException e)
+            {
+                Report(new IntegrityError(e.Error.Details?[ForgeOneError.TableDetail] ?? Tables.ShardMeta, e.Error.Details?[ForgeOneError.KeyDetail], e.Code, e.Message));
+            }
+        }
+
+        foreach (var finding in deep?.Finish(reader) ?? [])
+        {
+            Report(finding);
         }
 
         return new IntegrityReport(FilePath, tables, errors);

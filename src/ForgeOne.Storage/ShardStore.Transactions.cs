@@ -213,7 +213,7 @@ public sealed partial class ShardStore
             }
 
             LmdbErrors.ThrowOnError(rc, $"reading '{table}' in {Store.FilePath}");
-            return RecordEnvelope.Unwrap(table, key, value.AsSpan()).ToArray();
+            return RecordEnvelope.Unwrap(Store.Name, table, key, value.AsSpan()).ToArray();
         }
 
         public bool TryGet(string table, ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
@@ -227,7 +227,7 @@ public sealed partial class ShardStore
             }
 
             LmdbErrors.ThrowOnError(rc, $"reading '{table}' in {Store.FilePath}");
-            value = RecordEnvelope.Unwrap(table, key, stored.AsSpan());
+            value = RecordEnvelope.Unwrap(Store.Name, table, key, stored.AsSpan());
             return true;
         }
 
@@ -283,7 +283,7 @@ public sealed partial class ShardStore
             var inRange = reverse
                 ? fromInclusive.Length == 0 || k.SequenceCompareTo(fromInclusive) >= 0
                 : toExclusive.Length == 0 || k.SequenceCompareTo(toExclusive) < 0;
-            return inRange ? (k.ToArray(), RecordEnvelope.Unwrap(table, k, value.AsSpan()).ToArray()) : (null, null);
+            return inRange ? (k.ToArray(), RecordEnvelope.Unwrap(Store.Name, table, k, value.AsSpan()).ToArray()) : (null, null);
         }
 
         public long CountRange(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive)
@@ -357,7 +357,7 @@ public sealed partial class ShardStore
         public bool MapFull { get; private set; }
 
         // Internal writes (shard_meta, schema_history) pass through the store-managed guard.
-        public bool AllowStoreManagedTables { get; init; }
+        public bool AllowStoreManagedTables { get; set; }
 
         /// <summary>Materialized: write callbacks put and delete between the steps of a scan.</summary>
         public override IEnumerable<KeyValuePair<byte[], byte[]>> Scan(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive, bool reverse = false, int limit = int.MaxValue) =>

@@ -34,6 +34,7 @@ public sealed partial class ShardStore : IShardStore
     private ShardMeta _meta = null!;
     private long _commitCount;
     private int _disposed;
+    private IRecordAuthenticator? _mac;
 
     static ShardStore()
     {
@@ -52,6 +53,9 @@ public sealed partial class ShardStore : IShardStore
 
     /// <inheritdoc />
     public string FilePath { get; }
+
+    /// <summary>The store's name in errors (<see cref="ShardStoreOptions.StoreName"/>).</summary>
+    public string Name => _options.StoreName ?? $"{_options.Kind.FolderName()}-{_options.ShardNumber:D4}";
 
     /// <inheritdoc />
     public long CommitCount => Interlocked.Read(ref _commitCount);

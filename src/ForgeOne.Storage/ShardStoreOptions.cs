@@ -24,6 +24,12 @@ public sealed record ShardStoreOptions(string DataRoot, ShardKind Kind, int Shar
     /// </summary>
     public bool NoSync { get; init; }
 
+    /// <summary>
+    /// The store's name in errors and findings (<c>store</c> detail), e.g. <c>logs-0003</c> or
+    /// <c>logs-0003@eu</c> for a residency zone's shard; default <c>{kind}-{n:D4}</c>.
+    /// </summary>
+    public string? StoreName { get; init; }
+
     /// <summary>Clock for <c>schema_history</c> timestamps.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

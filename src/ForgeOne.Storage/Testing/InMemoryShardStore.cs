@@ -110,7 +110,12 @@ public sealed class InMemoryShardStore : IShardStore
     public void HotCopy(string destinationPath) => throw new NotSupportedException("InMemoryShardStore has no file to copy");
 
     /// <inheritdoc />
-    public IntegrityReport CheckIntegrity()
+    public IntegrityReport CheckIntegrity() => CheckIntegrity(null);
+
+    /// <inheritdoc />
+    public IntegrityReport CheckIntegrity(IRecordCheck? deep) => Read(reader => CheckIntegrity(reader, deep));
+
+    private IntegrityReport CheckIntegrity(IReadTransaction reader, IRecordCheck? deep)
     {
         var snapshot = Volatile.Read(ref _committed);
         var tables = new List<TableIntegrity>();
@@ -120,12 +125,15 @@ public sealed class InMemoryShardStore : IShardStore
             long corrupt = 0;
             foreach (var (key, stored) in snapshot[name])
             {
-                if (RecordEnvelope.Verify(key, stored) is { } problem)
+                var error = RecordEnvelope.Verify(key, stored) is { } problem
+                    ? new IntegrityError(name, KeyCodec.ToHex(key), problem.Code, problem.Reason)
+                    : deep?.Check(reader, name, key, stored.AsSpan(RecordEnvelope.HeaderSize));
+                if (error is not null)
                 {
                     corrupt++;
                     if (errors.Count < IntegrityReport.MaxErrors)
                     {
-                        errors.Add(new IntegrityError(name, KeyCodec.ToHex(key), problem.Code, problem.Reason));
+                        errors.Add(error);
                     }
                 }
             }
@@ -133,6 +141,7 @@ public sealed class InMemoryShardStore : IShardStore
             tables.Add(new TableIntegrity(name, snapshot[name].Count, corrupt));
         }
 
+        errors.AddRange((deep?.Finish(reader) ?? []).Take(IntegrityReport.MaxErrors - errors.Count));
         return new IntegrityReport(FilePath, tables, errors);
     }
 
