@@ -111,6 +111,28 @@ public interface IShardSecurity : IDisposable
     /// <summary>Keyed HMAC of a topic for index keys, so index keys never hold plaintext topics. Thread-safe.</summary>
     byte[] BlindIndex(string topic);
 
+    /// <summary>
+    /// The shard's record MAC: index entries and other stored values that are not encrypted
+    /// carry its tag (<see cref="ForgeOne.Storage.TaggedValue"/>). Derived from the keyring's index
+    /// key, which never rotates. Thread-safe.
+    /// </summary>
+    IRecordAuthenticator Mac { get; }
+
+    /// <summary>The shard's store id, bound into every ciphertext (e.g. <c>logs-0003</c>; zone shards share their number's id).</summary>
+    string StoreId { get; }
+
+    /// <summary>
+    /// The shard's audit chain id as seals name it: the store id, or <c>{store id}@{zone}</c> for a
+    /// residency zone's shard (so the two shard 3s of logs are two chains in one seal).
+    /// </summary>
+    string ChainId { get; }
+
+    /// <summary>The head of an empty chain (seq 0, the genesis hash of <see cref="StoreId"/>) under <see cref="ChainId"/>.</summary>
+    ChainHead Genesis { get; }
+
+    /// <summary>The plaintext resource of an audit record (format 2: scope + decrypted subject; format 1: as stored). For evidence and operators.</summary>
+    string RevealAuditResource(AuditRecord record);
+
     /// <summary>The committed audit chain head.</summary>
     AuditPosition AuditHead { get; }
 
@@ -131,5 +153,10 @@ public interface IShardSecurity : IDisposable
 public interface IShardSecurityFactory
 {
     /// <summary>Loads or creates the shard's keyring and reads its audit head; throws crypto.key_unavailable when the KEK is missing or wrong.</summary>
-    IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber);
+    /// <param name="store">The shard's open store.</param>
+    /// <param name="kind">Its kind.</param>
+    /// <param name="shardNumber">Its number.</param>
+    /// <param name="zone">Its residency zone, or null (default region).</param>
+    /// <param name="create">False for offline checks: a missing keyring is an error, nothing is written.</param>
+    IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber, string? zone = null, bool create = true);
 }

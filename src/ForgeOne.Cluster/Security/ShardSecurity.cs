@@ -26,50 +26,74 @@ public sealed class ShardSecurityFactory : IShardSecurityFactory
         _rotation = rotation ?? RotationPolicy.Default;
     }
 
+    /// <summary>The store id of shard <paramref name="n"/> of <paramref name="kind"/>, e.g. <c>logs-0003</c>.</summary>
+    public static string StoreIdOf(ShardKind kind, int n) => $"{kind.FolderName()}-{n:D4}";
+
+    /// <summary>The audit chain id (as seals name it) of a shard: its store id, with <c>@{zone}</c> for a residency zone's shard.</summary>
+    public static string ChainIdOf(ShardKind kind, int n, string? zone) => zone is null ? StoreIdOf(kind, n) : $"{StoreIdOf(kind, n)}@{zone}";
+
     /// <inheritdoc />
-    public IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber) =>
-        ShardSecurity.Open(store, $"{kind.FolderName()}-{shardNumber:D4}", _kek, _policy, _time, _rotation);
+    public IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber, string? zone = null, bool create = true) =>
+        ShardSecurity.Open(store, StoreIdOf(kind, shardNumber), ChainIdOf(kind, shardNumber, zone), _kek, _policy, _time, _rotation, create);
 }
 
 /// <summary>The security state of one open shard (see <see cref="IShardSecurity"/>).</summary>
-internal sealed class ShardSecurity : IShardSecurity
+internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
 {
     private static readonly byte[] KeyringKey = "keyring"u8.ToArray();
 
-    private readonly string _storeId;
     private readonly IKekProvider _kek;
     private readonly IAccessPolicy _policy;
     private readonly TimeProvider _time;
     private readonly RotationPolicy _rotation;
+    private readonly MacAdapter _mac;
 
     // Ciphers of replaced keyrings stay alive until close: a read task may still be using one.
     private readonly List<State> _retired = [];
     private volatile State _state;
     private ChainHead _head;
 
-    private ShardSecurity(string storeId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation, Keyring keyring, ChainHead head)
+    private ShardSecurity(string storeId, string chainId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation, Keyring keyring, ChainHead head)
     {
-        _storeId = storeId;
+        StoreId = storeId;
+        ChainId = chainId;
         _kek = kek;
         _policy = policy;
         _time = time;
         _rotation = rotation;
         _state = new State(keyring);
+        _mac = new MacAdapter(new RecordMac(keyring));
         _head = head;
+        Genesis = AuditChain.Genesis(storeId) with { ShardId = chainId };
     }
 
-    public static ShardSecurity Open(IShardStore store, string storeId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation)
+    public string StoreId { get; }
+
+    public string ChainId { get; }
+
+    public ChainHead Genesis { get; }
+
+    public IRecordAuthenticator Mac => _mac;
+
+    public static ShardSecurity Open(IShardStore store, string storeId, string chainId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation, bool create = true)
     {
         var (wrapped, last) = store.Read(txn => (txn.Get(Tables.Keys, KeyringKey), txn.Last(Tables.Audit) is { } k ? txn.Get(Tables.Audit, k) : null));
-        var head = last is null ? AuditChain.Genesis(storeId) : AuditRecordCodec.Decode(last).HeadFor(storeId);
+        var genesis = AuditChain.Genesis(storeId) with { ShardId = chainId };
+        var head = last is null ? genesis : AuditRecordCodec.Decode(last).HeadFor(chainId);
         if (wrapped is not null)
         {
             // Throws crypto.* (wrong or missing KEK): the shard must refuse to open.
-            return new ShardSecurity(storeId, kek, policy, time, rotation, Keyring.Load(wrapped, kek), head);
+            return new ShardSecurity(storeId, chainId, kek, policy, time, rotation, Keyring.Load(wrapped, kek), head);
+        }
+
+        if (!create)
+        {
+            throw new ForgeOneException(ErrorCodes.CryptoKeyUnavailable, $"{store.FilePath} has no keyring");
         }
 
         var created = Keyring.Create(storeId, kek, time);
-        var chain = new AuditChain(head);
+        var security = new ShardSecurity(storeId, chainId, kek, policy, time, rotation, created.Keyring, head);
+        var chain = new AuditChain(head, security);
         store.Write(txn =>
         {
             chain.Reset(head);
@@ -82,7 +106,8 @@ internal sealed class ShardSecurity : IShardSecurity
 
             return 0;
         });
-        return new ShardSecurity(storeId, kek, policy, time, rotation, created.Keyring, chain.Head);
+        security._head = chain.Head;
+        return security;
     }
 
     public AuditPosition AuditHead => new(_head.Seq, _head.Hash);
@@ -90,40 +115,81 @@ internal sealed class ShardSecurity : IShardSecurity
     public AccessDecision Authorize(Caller caller, string permission, ShardResource resource) => _policy.Authorize(caller, permission, resource);
 
     public byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
-        _state.Cipher.Encrypt(plaintext, new RecordContext(_storeId, table, key));
+        _state.Cipher.Encrypt(plaintext, new RecordContext(StoreId, table, key));
 
     public int Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext, Span<byte> destination) =>
-        _state.Cipher.Encrypt(plaintext, destination, new RecordContext(_storeId, table, key));
+        _state.Cipher.Encrypt(plaintext, destination, new RecordContext(StoreId, table, key));
 
-    public byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext) =>
-        _state.Cipher.Decrypt(ciphertext, new RecordContext(_storeId, table, key));
+    public byte[] Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext)
+    {
+        try
+        {
+            return _state.Cipher.Decrypt(ciphertext, new RecordContext(StoreId, table, key));
+        }
+        catch (ForgeOneException e)
+        {
+            throw Located(e, table, key);
+        }
+    }
 
-    public int Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, Span<byte> destination) =>
-        _state.Cipher.Decrypt(ciphertext, destination, new RecordContext(_storeId, table, key));
+    public int Decrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    {
+        try
+        {
+            return _state.Cipher.Decrypt(ciphertext, destination, new RecordContext(StoreId, table, key));
+        }
+        catch (ForgeOneException e)
+        {
+            throw Located(e, table, key);
+        }
+    }
 
     public byte[] EncryptField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
-        _state.Fields.Encrypt(cls, plaintext, new RecordContext(_storeId, table, key));
+        _state.Fields.Encrypt(cls, plaintext, new RecordContext(StoreId, table, key));
 
     public byte[]? RevealField(FieldClass cls, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> ciphertext, IReadOnlySet<FieldClass> readable)
     {
         ArgumentNullException.ThrowIfNull(readable);
-        var named = FieldCipher.ReadClass(ciphertext);
-        if (named != cls)
+        try
         {
-            // A field of another class in this slot means a confused or forged record: refusing
-            // keeps a reader allowed class A from reading class B through A's slot.
-            throw new ForgeOneException(ErrorCodes.CryptoTampered, $"field ciphertext in a {cls.Name()} slot of {table} names class {named.Name()}");
-        }
+            var named = FieldCipher.ReadClass(ciphertext);
+            if (named != cls)
+            {
+                // A field of another class in this slot means a confused or forged record: refusing
+                // keeps a reader allowed class A from reading class B through A's slot.
+                throw new ForgeOneException(ErrorCodes.CryptoTampered, $"field ciphertext in a {cls.Name()} slot of {table} names class {named.Name()}");
+            }
 
-        var state = _state;
-        return readable.Contains(cls) ? state.Fields.Decrypt(ciphertext, new RecordContext(_storeId, table, key)) : null;
+            var state = _state;
+            return readable.Contains(cls) ? state.Fields.Decrypt(ciphertext, new RecordContext(StoreId, table, key)) : null;
+        }
+        catch (ForgeOneException e)
+        {
+            throw Located(e, table, key);
+        }
     }
 
     public byte[] BlindIndex(string topic) => _state.Index.Token(topic);
 
-    public IAuditAppender BeginAudit() => new Appender(new AuditChain(_head), _storeId);
+    public IAuditAppender BeginAudit() => new Appender(new AuditChain(_head, this), ChainId);
 
     public void CommitAudit(IAuditAppender appender) => _head = ((Appender)appender).Chain.Head;
+
+    /// <summary>Seals an audit subject: its blind token (purpose <c>audit-subject</c>) and its ciphertext bound to (store, <c>audit</c>, seq).</summary>
+    public SealedAuditSubject Seal(long seq, string subject)
+    {
+        var state = _state;
+        var plain = System.Text.Encoding.UTF8.GetBytes(subject);
+        return new SealedAuditSubject(state.AuditIndex.Token(subject), state.Cipher.Encrypt(plain, new RecordContext(StoreId, Tables.Audit, KeyCodec.UInt64((ulong)seq))));
+    }
+
+    public string RevealAuditResource(AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.Subject is { } subject
+            ? record.Resource + System.Text.Encoding.UTF8.GetString(Decrypt(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), subject.Ciphertext))
+            : record.Resource;
+    }
 
     public (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Caller caller, string reason, bool onlyIfDue)
     {
@@ -137,7 +203,7 @@ internal sealed class ShardSecurity : IShardSecurity
         var appender = store.Write(txn =>
         {
             // A fresh appender per attempt: Write re-runs this after growing the map.
-            var attempt = new Appender(new AuditChain(_head), _storeId);
+            var attempt = new Appender(new AuditChain(_head, this), ChainId);
             txn.Put(Tables.Keys, KeyringKey, change.Keyring.Serialize(_kek));
             foreach (var e in change.Events)
             {
@@ -161,6 +227,11 @@ internal sealed class ShardSecurity : IShardSecurity
         }
     }
 
+    // A crypto failure names where the ciphertext is (store, table, key): the operator looks
+    // there, and the node reports the finding once per record.
+    private ForgeOneException Located(ForgeOneException e, string table, ReadOnlySpan<byte> key) =>
+        e.Error.Details is not null ? e : new ForgeOneException(e.Error.At(ChainId, table, KeyCodec.ToHex(key)), e);
+
     // Keyring, ciphers and blind index swap together as one immutable value. The field cipher
     // shares the record cipher's usage counters: field encryptions count against the data key.
     private sealed class State : IDisposable
@@ -171,6 +242,7 @@ internal sealed class ShardSecurity : IShardSecurity
             Cipher = new RecordCipher(keyring);
             Fields = new FieldCipher(keyring, Cipher.Usage);
             Index = new BlindIndex(keyring);
+            AuditIndex = new BlindIndex(keyring, "audit-subject");
         }
 
         public Keyring Keyring { get; }
@@ -181,11 +253,22 @@ internal sealed class ShardSecurity : IShardSecurity
 
         public BlindIndex Index { get; }
 
+        public BlindIndex AuditIndex { get; }
+
         public void Dispose()
         {
             Cipher.Dispose();
             Fields.Dispose();
         }
+    }
+
+    private sealed class MacAdapter(RecordMac mac) : IRecordAuthenticator
+    {
+        public int TagLength => RecordMac.TagLength;
+
+        public void Compute(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, Span<byte> tag) => mac.Compute(table, key, value, tag);
+
+        public bool Verify(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> tag) => mac.Verify(table, key, value, tag);
     }
 
     /// <summary>

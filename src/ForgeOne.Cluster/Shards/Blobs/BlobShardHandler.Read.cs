@@ -101,7 +101,9 @@ public sealed partial class BlobShardHandler
         }
 
         var readable = Readable(context, find.Caller, null);
-        var keys = txn.Scan(Tables.BlobIndex, from, PrefixEnd(prefix), limit: find.Limit + 1).Select(kv => kv.Key).ToList();
+        var keys = txn.Scan(Tables.BlobIndex, from, PrefixEnd(prefix), limit: find.Limit + 1)
+            .Select(kv => IndexEntries.Verify(context.Security, Tables.BlobIndex, kv.Key, kv.Value) ? kv.Key : throw IndexEntries.Tampered(context.Security, Tables.BlobIndex, kv.Key))
+            .ToList();
         var blobs = new List<BlobMetadata>(Math.Min(keys.Count, find.Limit));
         var cursors = new List<string>(blobs.Capacity);
         foreach (var key in keys.Take(find.Limit))

@@ -155,8 +155,8 @@ public sealed partial class BlobShardHandler
         var key = RecordKeys.Primary(id);
         txn.Put(Tables.BlobMetadata, key, context.Security.Encrypt(Tables.BlobMetadata, key, done.Encode()));
         txn.Delete(Tables.BlobIndex, BlobUpload.Key(id));
-        txn.Put(Tables.BlobIndex, RecordKeys.BlobNameIndex(upload.NameToken, id), []);
-        txn.Put(Tables.BlobIndex, RecordKeys.BlobContentTypeIndex(upload.ContentTypeToken, id), []);
+        IndexEntries.Put(txn, context.Security, Tables.BlobIndex, RecordKeys.BlobNameIndex(upload.NameToken, id), []);
+        IndexEntries.Put(txn, context.Security, Tables.BlobIndex, RecordKeys.BlobContentTypeIndex(upload.ContentTypeToken, id), []);
 
         // Dropping the cached hash before the commit is safe: if the commit fails, a retried
         // completion rebuilds it from the committed chunks.
@@ -287,9 +287,9 @@ public sealed partial class BlobShardHandler
         }
     }
 
-    private static byte[] NameToken(ShardContext context, string name) => Token(context, "blob-name\0" + name);
+    internal static byte[] NameToken(ShardContext context, string name) => Token(context, "blob-name\0" + name);
 
-    private static byte[] ContentTypeToken(ShardContext context, string contentType) => Token(context, "blob-content-type\0" + contentType);
+    internal static byte[] ContentTypeToken(ShardContext context, string contentType) => Token(context, "blob-content-type\0" + contentType);
 
     // The shard's blind index is keyed per shard; a purpose prefix keeps name, content-type and
     // topic tokens in separate spaces so equal strings of different kinds never share a token.

@@ -126,12 +126,16 @@ public sealed partial class EventShardHandler
     {
         var seq = SeqToken(context, topic);
         var from = after is { } a ? After(RecordKeys.TopicIndex(seq, a.AssignedAt, a)) : PrefixStart(seq);
-        var keys = txn.Scan(Tables.EventIndex, from, PrefixEnd(seq), limit: limit).ToList();
+        var keys = IndexScan(txn, context, from, PrefixEnd(seq), limit: limit);
         var events = new EventRecord[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
             var (_, id) = RecordKeys.ParseTopicIndex(keys[i].Key);
             events[i] = Load(txn, context, id, readable) ?? throw Dangling(id);
+            if (events[i].Topic != topic)
+            {
+                throw Mismatch(context, keys[i].Key, $"it is filed under another topic than event {id}'s");
+            }
         }
 
         return (events, keys.Count < limit);
@@ -141,7 +145,7 @@ public sealed partial class EventShardHandler
     internal static RecordId? Tail(IReadTransaction txn, ShardContext context, string topic)
     {
         var seq = SeqToken(context, topic);
-        var last = txn.Scan(Tables.EventIndex, PrefixStart(seq), PrefixEnd(seq), reverse: true, limit: 1).ToList();
+        var last = IndexScan(txn, context, PrefixStart(seq), PrefixEnd(seq), reverse: true, limit: 1);
         return last.Count == 0 ? null : RecordKeys.ParseTopicIndex(last[0].Key).Id;
     }
 
@@ -195,7 +199,7 @@ public sealed partial class EventShardHandler
             // topic is visited (even with nothing left to delete) so the counts do not depend on
             // the order of the blind tokens.
             var remaining = sweep.MaxEntries - deleted;
-            var keys = txn.Scan(Tables.EventIndex, range.From, range.Until, limit: remaining + 1).Select(kv => kv.Key).ToList();
+            var keys = IndexScan(txn, context, range.From, range.Until, limit: remaining + 1).Select(kv => kv.Key).ToList();
             var seq = SeqToken(context, topic.Name);
             foreach (var batch in planner.Batches(key, keys.Take(remaining), policy, now))
             {
@@ -244,8 +248,8 @@ public sealed partial class EventShardHandler
 
         // The index value is the priority, so a priority filter skips events without decrypting them.
         ReadOnlySpan<byte> priority = [(byte)input.Priority];
-        txn.Put(Tables.EventIndex, RecordKeys.TopicIndex(token, input.Timestamp, id), priority);
-        txn.Put(Tables.EventIndex, RecordKeys.TopicIndex(seq, id.AssignedAt, id), priority);
+        IndexEntries.Put(txn, security, Tables.EventIndex, RecordKeys.TopicIndex(token, input.Timestamp, id), priority);
+        IndexEntries.Put(txn, security, Tables.EventIndex, RecordKeys.TopicIndex(seq, id.AssignedAt, id), priority);
         return id;
     }
 
@@ -298,17 +302,23 @@ public sealed partial class EventShardHandler
         var full = false;
         while (!full)
         {
-            var keys = txn.Scan(Tables.EventIndex, from, until, limit: chunk).ToList();
-            foreach (var (key, value) in keys)
+            var keys = IndexScan(txn, context, from, until, limit: chunk);
+            foreach (var (key, priority) in keys)
             {
                 lastKey = key;
-                if (q.MinPriority is { } min && (value.Length != 1 || value[0] < (byte)min))
+                if (q.MinPriority is { } min && priority < (byte)min)
                 {
                     continue;
                 }
 
-                var (_, id) = RecordKeys.ParseTopicIndex(key);
-                events.Add(Load(txn, context, id, readable) ?? throw Dangling(id));
+                var (timestamp, id) = RecordKeys.ParseTopicIndex(key);
+                var loaded = Load(txn, context, id, readable) ?? throw Dangling(id);
+                if (loaded.Topic != q.Topic || loaded.Timestamp.ToUnixTimeMilliseconds() != timestamp.ToUnixTimeMilliseconds() || (byte)loaded.Priority != priority)
+                {
+                    throw Mismatch(context, key, $"it does not describe event {id} (topic, time or priority differ)");
+                }
+
+                events.Add(loaded);
                 if (events.Count == q.Limit)
                 {
                     full = true;
@@ -403,9 +413,9 @@ public sealed partial class EventShardHandler
             _ => [FieldClass.EventPayload.Name(), FieldClass.EventMetadata.Name()],
         };
 
-    private static byte[] TopicToken(ShardContext context, string topic) => context.Security.BlindIndex(topic);
+    internal static byte[] TopicToken(ShardContext context, string topic) => context.Security.BlindIndex(topic);
 
-    private static byte[] SeqToken(ShardContext context, string topic) => context.Security.BlindIndex("seq:" + topic);
+    internal static byte[] SeqToken(ShardContext context, string topic) => context.Security.BlindIndex("seq:" + topic);
 
     private static byte[] TopicKey(ShardContext context, string topic) => TopicToken(context, topic);
 
@@ -447,4 +457,29 @@ public sealed partial class EventShardHandler
 
     private static ForgeOneException Dangling(RecordId id) =>
         new(ErrorCodes.StorageCorruptRecord, $"event_index names {id} but events has no such event.");
+
+    private static ForgeOneException Mismatch(ShardContext context, byte[] indexKey, string why) =>
+        new(new ForgeOneError(ErrorCodes.StorageCorruptRecord, $"event_index entry {KeyCodec.ToHex(indexKey)}: {why}").At(context.Security.ChainId, Tables.EventIndex, KeyCodec.ToHex(indexKey)));
+
+    /// <summary>
+    /// Event index entries in a range with their priority byte, each entry's record MAC verified
+    /// (<c>crypto.tampered</c> naming the entry otherwise). Materialized: the callers delete or
+    /// load records while they go.
+    /// </summary>
+    internal static List<(byte[] Key, byte Priority)> IndexScan(IReadTransaction txn, ShardContext context, byte[] from, byte[] until, bool reverse = false, int limit = int.MaxValue)
+    {
+        var entries = new List<(byte[] Key, byte Priority)>();
+        foreach (var (key, value) in txn.Scan(Tables.EventIndex, from, until, reverse, limit))
+        {
+            var priority = IndexEntries.Open(context.Security, Tables.EventIndex, key, value);
+            if (priority.Length != 1)
+            {
+                throw IndexEntries.Tampered(context.Security, Tables.EventIndex, key);
+            }
+
+            entries.Add((key, priority[0]));
+        }
+
+        return entries;
+    }
 }

@@ -86,7 +86,7 @@ public sealed partial class LogShardHandler
         {
             // "now": the topic's newest entry; an empty topic checkpoints its very beginning (0).
             position = default;
-            foreach (var (indexKey, _) in txn.Scan(Tables.LogIndex, TopicStart(token), TopicEnd(token), reverse: true, limit: 1))
+            foreach (var indexKey in IndexKeys(txn, context, TopicStart(token), TopicEnd(token), reverse: true, limit: 1))
             {
                 position = RecordKeys.ParseTopicIndex(indexKey).Id;
             }
@@ -141,7 +141,7 @@ public sealed partial class LogShardHandler
         {
             var markerKey = MarkerKey(token, context, replay.Marker!);
             var indexKey = txn.Get(Tables.Checkpoints, markerKey) is { } value ? context.Security.Decrypt(Tables.Checkpoints, markerKey, value) : null;
-            if (indexKey is null || txn.Get(Tables.LogIndex, indexKey) is null)
+            if (indexKey is null || txn.Get(Tables.LogIndex, indexKey) is not { } entry || !IndexEntries.Verify(context.Security, Tables.LogIndex, indexKey, entry))
             {
                 throw new ForgeOneException(ErrorCodes.NotFound, $"Topic '{replay.Topic}' has no entry with checkpoint marker '{replay.Marker}' (never written, or swept by retention).");
             }
@@ -158,7 +158,7 @@ public sealed partial class LogShardHandler
         var entries = new List<LogEntry>(Math.Min(replay.Limit, 1024));
         byte[]? last = null;
         var more = false;
-        foreach (var (indexKey, _) in txn.Scan(Tables.LogIndex, from, end))
+        foreach (var indexKey in IndexKeys(txn, context, from, end))
         {
             if (entries.Count == replay.Limit)
             {
@@ -211,7 +211,7 @@ public sealed partial class LogShardHandler
                 continue;
             }
 
-            var keys = txn.Scan(Tables.LogIndex, range.From, range.Until, limit: budget + 1).Select(kv => kv.Key).ToList();
+            var keys = IndexKeys(txn, context, range.From, range.Until, limit: budget + 1).ToList();
             var batch = new RetentionPlanner(budget).Batches(token, keys, policy, now).FirstOrDefault() ?? [];
             foreach (var expired in batch)
             {

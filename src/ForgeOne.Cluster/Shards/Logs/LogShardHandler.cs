@@ -171,6 +171,8 @@ public sealed partial class LogShardHandler : IShardHandler
             case CountLogs count:
                 {
                     var token = Token(context, count.Topic);
+                    // Counted from the keys alone (no value read): a count reveals nothing and acts on
+                    // nothing, and the scrubber checks every entry's record MAC.
                     return new LogCount(count.Topic, txn.CountRange(Tables.LogIndex, RecordKeys.TopicIndexFrom(token, count.From), RecordKeys.TopicIndexUntil(token, count.To)));
                 }
 
@@ -240,7 +242,7 @@ public sealed partial class LogShardHandler : IShardHandler
             hash);
         PutEncrypted(txn, Tables.Logs, key, stored.Encode(), security);
         var indexKey = RecordKeys.TopicIndex(token, input.Timestamp, id);
-        txn.Put(Tables.LogIndex, indexKey, []);
+        IndexEntries.Put(txn, security, Tables.LogIndex, indexKey, []);
         if (input.CheckpointMarker is not null)
         {
             var markerKey = MarkerKey(token, context, input.CheckpointMarker);
@@ -341,7 +343,7 @@ public sealed partial class LogShardHandler : IShardHandler
 
         // The index is read as the page fills (Scan streams), so a page costs O(page) memory and,
         // with a continuation, O(log n) to find its start: paging through a topic is linear.
-        foreach (var (indexKey, _) in txn.Scan(Tables.LogIndex, from, until))
+        foreach (var indexKey in IndexKeys(txn, context, from, until))
         {
             if (entries.Count == q.Limit || scanned == MaxScanPerPage || bytes >= MaxPageBytes)
             {
@@ -365,14 +367,35 @@ public sealed partial class LogShardHandler : IShardHandler
 
     private static (byte[] Key, StoredLogEntry Entry) LoadIndexed(IReadTransaction txn, byte[] indexKey, ShardContext context)
     {
-        var (_, id) = RecordKeys.ParseTopicIndex(indexKey);
+        var (timestamp, id) = RecordKeys.ParseTopicIndex(indexKey);
         var key = RecordKeys.Primary(id);
         var stored = LoadStored(txn, key, context)
-            ?? throw new ForgeOneException(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.");
+            ?? throw new ForgeOneException(new ForgeOneError(ErrorCodes.StorageCorruptRecord, $"log_index names {id} but logs has no such entry.").At(context.Security.ChainId, Tables.LogIndex, KeyCodec.ToHex(indexKey)));
+        if (IndexMismatch(indexKey, timestamp, stored, context) is { } mismatch)
+        {
+            throw new ForgeOneException(new ForgeOneError(ErrorCodes.StorageCorruptRecord, $"log_index entry does not match log {id}: {mismatch}").At(context.Security.ChainId, Tables.LogIndex, KeyCodec.ToHex(indexKey)));
+        }
+
         return (key, stored);
     }
 
-    private static byte[] Token(ShardContext context, string topic) => context.Security.BlindIndex(topic);
+    /// <summary>Why a (tag-verified) index entry does not describe the entry it points at, or null.</summary>
+    internal static string? IndexMismatch(ReadOnlySpan<byte> indexKey, DateTimeOffset timestamp, StoredLogEntry stored, ShardContext context) =>
+        stored.Timestamp.ToUnixTimeMilliseconds() != timestamp.ToUnixTimeMilliseconds() ? $"its time is {timestamp:O}, the entry's {stored.Timestamp:O}"
+        : !indexKey[..RecordKeys.TokenLength].SequenceEqual(Token(context, stored.Topic)) ? "it is filed under another topic"
+        : null;
+
+    /// <summary>Keys of the topic index in a range, each entry's record MAC verified (<c>crypto.tampered</c> otherwise).</summary>
+    private static IEnumerable<byte[]> IndexKeys(IReadTransaction txn, ShardContext context, byte[] from, byte[] until, bool reverse = false, int limit = int.MaxValue)
+    {
+        foreach (var (key, value) in txn.Scan(Tables.LogIndex, from, until, reverse, limit))
+        {
+            IndexEntries.Open(context.Security, Tables.LogIndex, key, value);
+            yield return key;
+        }
+    }
+
+    internal static byte[] Token(ShardContext context, string topic) => context.Security.BlindIndex(topic);
 
     // Keyed by the shard's blind-index key under a name no topic can have (topics are validated:
     // no control characters), so tokens are unforgeable without any new key material.

@@ -136,7 +136,7 @@ public sealed class RequestLedger
 
         var outcome = new RequestOutcome(batchTime, ticket.Fingerprint, [.. ids]);
         txn.Put(Tables.Requests, ticket.Key, _security.Encrypt(Tables.Requests, ticket.Key, outcome.Encode()));
-        txn.Put(Tables.RequestExpiry, RequestKeys.Expiry(batchTime, ticket.Key), []);
+        IndexEntries.Put(txn, _security, Tables.RequestExpiry, RequestKeys.Expiry(batchTime, ticket.Key), []);
     }
 
     /// <summary>
@@ -147,8 +147,16 @@ public sealed class RequestLedger
     {
         ArgumentNullException.ThrowIfNull(txn);
         var pruned = 0;
-        foreach (var (key, _) in txn.Scan(Tables.RequestExpiry, [], RequestKeys.ExpiryUntil(batchTime - Window), limit: max))
+        foreach (var (key, value) in txn.Scan(Tables.RequestExpiry, [], RequestKeys.ExpiryUntil(batchTime - Window), limit: max))
         {
+            // An entry without a valid record MAC was not written by this shard: never let it
+            // delete an outcome. It stays for the scrubber to report (throwing here would fail
+            // every write of the shard's group commit).
+            if (!IndexEntries.Verify(_security, Tables.RequestExpiry, key, value))
+            {
+                continue;
+            }
+
             txn.Delete(Tables.RequestExpiry, key);
             txn.Delete(Tables.Requests, RequestKeys.LedgerKeyOf(key));
             pruned++;
