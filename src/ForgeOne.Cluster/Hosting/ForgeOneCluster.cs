@@ -175,7 +175,7 @@ public sealed class ForgeOneCluster
             }
         }
 
-        var shardRegions = new ShardRegions(regions, counts);
+        var shardRegions = new ShardRegions(regions, counts) { Zones = zoned };
         var time = host?.Time ?? TimeProvider.System;
         if (storage)
         {

@@ -33,10 +33,62 @@ public static class ShardProtocol
 
         /// <inheritdoc />
         public int? ShardNumber => Shard;
+
+        /// <summary>The seq the sealer sealed last for this chain: the reply carries the stored hash of that record (<see cref="AuditHead.HashAtSince"/>).</summary>
+        public long? Since { get; init; }
     }
 
     /// <summary>A shard's committed audit chain head.</summary>
-    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash) : IForgeOneMessage;
+    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash) : IForgeOneMessage
+    {
+        /// <summary>The chain id seals name (<c>logs-0003</c>, <c>logs-0003@eu</c>).</summary>
+        public string Chain { get; init; } = $"{Kind.FolderName()}-{Shard:D4}";
+
+        /// <summary>The stored hash of the record at <see cref="GetAuditHead.Since"/>, or null (no such record, or nothing asked).</summary>
+        public byte[]? HashAtSince { get; init; }
+
+        /// <summary>Why the shard's chain is broken (it refuses writes), or null.</summary>
+        public ForgeOneError? Broken { get; init; }
+    }
+
+    /// <summary>
+    /// From the sealer after it signed a seal naming this shard as a new incarnation: the shard
+    /// checks the seal (signature, and that it names the shard's current head), records the rewind
+    /// in its chain and resumes writes. Internal. Reply: <see cref="IncarnationAccepted"/> or <see cref="ShardFailed"/>.
+    /// </summary>
+    /// <param name="Kind">The shard kind.</param>
+    /// <param name="Shard">The shard number.</param>
+    /// <param name="Seal">The encoded seal (<c>SealCodec</c>).</param>
+    /// <param name="Principal">Who authorized the rewind.</param>
+    /// <param name="Reason">Why (e.g. <c>restored from backup 42</c>).</param>
+    public sealed record AcceptIncarnation(ShardKind Kind, int Shard, byte[] Seal, string Principal, string Reason) : IShardControl
+    {
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>The shard runs its new incarnation; its head is now the audit record of the rewind.</summary>
+    public sealed record IncarnationAccepted(ShardKind Kind, int Shard, string Chain, long SealNumber, long Sequence) : IForgeOneMessage;
+
+    /// <summary>Runs a whole scrub pass over the shard now (besides the background one). Reply: <see cref="ScrubReport"/> or <see cref="ShardFailed"/>.</summary>
+    public sealed record ScrubNow(ShardKind Kind, int Shard) : IShardControl
+    {
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>What one scrub pass found (every finding is also logged once, counted and audited by the node).</summary>
+    /// <param name="Chain">The shard's chain id.</param>
+    /// <param name="Records">Records verified.</param>
+    /// <param name="Bytes">Bytes read.</param>
+    /// <param name="Findings">The damage found, each naming store, table, key (and seq for audit).</param>
+    public sealed record ScrubReport(string Chain, long Records, long Bytes, Integrity.IntegrityFinding[] Findings) : IForgeOneMessage;
 
     /// <summary>Tells a shard to rotate its data key. Reply: <see cref="KeyRotated"/> or <see cref="ShardFailed"/>.</summary>
     public sealed record RotateKey(ShardKind Kind, int Shard, Caller Caller, string Reason, bool OnlyIfDue) : IShardControl

@@ -16,8 +16,29 @@ public static class SealerProtocol
         }
     }
 
-    /// <summary>A seal was written.</summary>
-    public sealed record SealDone(long Number, DateTimeOffset Time, int Heads, string Node) : IForgeOneMessage;
+    /// <summary>A seal was written, or (<see cref="Written"/> false) no head moved since seal <paramref name="Number"/>.</summary>
+    public sealed record SealDone(long Number, DateTimeOffset Time, int Heads, string Node) : IForgeOneMessage
+    {
+        /// <summary>False when nothing moved since the last seal, which is then what <see cref="Number"/> names.</summary>
+        public bool Written { get; init; } = true;
+
+        /// <summary>Shards the seal left out, and why (<c>audit.seal_invalid</c>, <c>audit.chain_broken</c>, <c>cluster.unavailable</c>).</summary>
+        public ForgeOne.Security.SealedShardFailure[] Failed { get; init; } = [];
+    }
+
+    /// <summary>
+    /// Records an authorized rewind: each named chain (or every chain when empty) starts a new
+    /// incarnation at its current head, which the next seal signs as such; the open check and
+    /// the sealer accept it instead of calling it tampering. For restores (<c>backup:admin</c>).
+    /// Reply: <see cref="IncarnationStarted"/> or <see cref="SealFailed"/>.
+    /// </summary>
+    /// <param name="Caller">Who authorizes it (audited).</param>
+    /// <param name="Chains">Chain ids (<c>logs-0003</c>, <c>logs-0003@eu</c>); empty for the whole data root.</param>
+    /// <param name="Reason">Why (audited), e.g. <c>restored backup 2026-11-30T02:00Z</c>.</param>
+    public sealed record StartIncarnation(Caller Caller, string[] Chains, string Reason) : IForgeOneMessage;
+
+    /// <summary>The seal that started the new incarnations, and the chains it names.</summary>
+    public sealed record IncarnationStarted(long SealNumber, string[] Chains, string[] Accepted) : IForgeOneMessage;
 
     /// <summary>Sealing failed this round (e.g. a shard did not answer); nothing was written.</summary>
     public sealed record SealFailed(ForgeOneError Error) : IFailureReply;

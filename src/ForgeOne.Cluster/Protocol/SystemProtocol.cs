@@ -22,6 +22,29 @@ public static class SystemProtocol
         public int? ShardNumber => 0;
     }
 
+    /// <summary>
+    /// Records an integrity event in the system store's audit chain: a tamper finding on some
+    /// shard (<c>audit.chain_broken</c>, <c>crypto.tampered</c>, <c>audit.seal_invalid</c>, ...) or
+    /// an authorized rewind (<c>audit.incarnation</c>). The record is the whole effect: action =
+    /// <paramref name="Action"/>, resource = <paramref name="Resource"/> (e.g.
+    /// <c>integrity/logs-0003/audit/0000000000000005/Deleted</c>), detail = <paramref name="Detail"/>.
+    /// Sent by the node itself (<c>system:write</c>). Reply: <see cref="IntegrityEventRecorded"/>.
+    /// </summary>
+    public sealed record RecordIntegrityEvent(Caller Caller, string Action, string Resource, string Detail) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>The integrity event is in the system store's audit chain.</summary>
+    public sealed record IntegrityEventRecorded(string Action, string Resource) : IForgeOneMessage;
+
     /// <summary>The counts match (or were just recorded, <paramref name="Recorded"/>).</summary>
     public sealed record ShardCountsAccepted(int Logs, int Events, int Blobs, bool Recorded) : IForgeOneMessage;
 

@@ -28,6 +28,11 @@ public sealed partial class SystemShardHandler : IShardHandler
     /// <inheritdoc />
     public Admission Admit(IShardOperation operation, ShardContext context)
     {
+        if (operation is RecordIntegrityEvent integrity)
+        {
+            return AdmitIntegrityEvent(integrity, context);
+        }
+
         var (action, error) = operation switch
         {
             RecordShardCounts c => ("system.shard_counts", c.Logs < 1 || c.Events < 1 || c.Blobs < 1 || Math.Max(c.Logs, Math.Max(c.Events, c.Blobs)) > RecordId.MaxShards
@@ -63,11 +68,30 @@ public sealed partial class SystemShardHandler : IShardHandler
         return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
     }
 
+    // The event is the audit record itself: its action and resource are the finding's, not
+    // the shard's generic ones, and only the node (system:write) records them.
+    private static Admission AdmitIntegrityEvent(RecordIntegrityEvent e, ShardContext context)
+    {
+        var valid = e.Action is { Length: > 0 and <= 100 } && e.Resource is { Length: > 0 and <= 1000 } && e.Detail is { Length: <= 10_000 }
+            && !e.Action.Any(char.IsControl) && !e.Resource.Any(char.IsControl);
+        if (!valid)
+        {
+            return Admission.Reject("system.integrity_event", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, "An integrity event has an action (1..100), a resource (1..1000) and a detail (0..10000 characters), no control characters."));
+        }
+
+        var decision = e.Caller is null
+            ? new AccessDecision(false, "no principal")
+            : context.Security.Authorize(e.Caller, AdminPermission, new ShardResource("system", null, null, null));
+        return decision.Allowed ? Admission.Allow(e.Action, e.Resource, e.Detail) : Admission.Deny(e.Action, e.Resource, decision.Reason);
+    }
+
     /// <inheritdoc />
     public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context)
     {
         switch (command)
         {
+            case RecordIntegrityEvent e:
+                return new IntegrityEventRecorded(e.Action, e.Resource);
             case RecordShardCounts counts:
                 {
                     var stored = Get(txn, ShardCountsKey, context);
