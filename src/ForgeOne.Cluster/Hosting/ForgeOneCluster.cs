@@ -4,7 +4,9 @@ using Akka.Cluster.Tools.Singleton;
 using Akka.Event;
 using Akka.Pattern;
 using ForgeOne.Cluster.Compliance;
+using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Sharding;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Singletons;
@@ -110,6 +112,12 @@ public sealed class ForgeOneCluster
         }
 
         regions[ShardKind.System] = await StartRegion(ShardKind.System).ConfigureAwait(false);
+        if (storage)
+        {
+            // Before any shard opens here: what their open checks find must reach an operator.
+            system.ActorOf(IntegrityReporter.Props(regions[ShardKind.System], self), "integrity-reporter");
+        }
+
         var reply = await regions[ShardKind.System]
             .Ask<object>(new SystemProtocol.RecordShardCounts(Protocol.Caller.System, counts.Logs, counts.Events, counts.Blobs), startupTimeout)
             .ConfigureAwait(false);
@@ -179,7 +187,8 @@ public sealed class ForgeOneCluster
         var time = host?.Time ?? TimeProvider.System;
         if (storage)
         {
-            StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, time, options.Singletons.SealInterval));
+            ISealStore[] sealStores = host!.Seals is { } seals ? [seals] : [];
+            StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, sealStores, new PolicyAccess(), time, options.Singletons.SealInterval));
             StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
             var services = (backup ?? BackupHosting.Disabled(options.KeysDirectoryFull)).Services(options, shardRegions, zoned, signer!, time);
             StartSingleton(system, "backup", BackupCoordinator.Props(backup is null ? services with { Targets = [] } : services));

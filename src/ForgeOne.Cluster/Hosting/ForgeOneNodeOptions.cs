@@ -68,6 +68,12 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Singleton schedules.</summary>
     public SingletonOptions Singletons { get; set; } = new();
 
+    /// <summary>Seals outside the data root.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
+    /// <summary>The background scrubber.</summary>
+    public ScrubberOptions Scrubber { get; set; } = new();
+
     /// <summary>Journal and snapshot store of the singletons.</summary>
     public PersistenceOptions Persistence { get; set; } = new();
 
@@ -184,6 +190,11 @@ public sealed class ForgeOneNodeOptions
         errors.AddRange(ShardCounts.Validate());
         errors.AddRange(Shards.Validate());
         errors.AddRange(Singletons.Validate());
+        errors.AddRange(Scrubber.Validate());
+        if (IsStorage && !string.IsNullOrWhiteSpace(DataRoot) && (string.IsNullOrWhiteSpace(Audit.SealsFile) || IsInside(Audit.SealsFileFull, DataRootFull)))
+        {
+            errors.Add($"ForgeOne:Audit:SealsFile '{Audit.SealsFile}' must be set and outside ForgeOne:DataRoot '{DataRootFull}': deleting the data root's seal journal must not delete this copy.");
+        }
         errors.AddRange(Persistence.Validate());
         errors.AddRange(Backup.Validate(Full(DataRoot), Full(KeysDirectory)));
         errors.AddRange(Failure.Validate());
@@ -356,11 +367,52 @@ public sealed class ShardOptions
     }
 }
 
+/// <summary>Where seals are kept outside the data root.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>
+    /// The append-only seals file: every seal is appended here besides the sealer's journal
+    /// (which lives in the data root), and shards read their last sealed head from it when they
+    /// open. Must be outside <see cref="ForgeOneNodeOptions.DataRoot"/>; every storage node must see
+    /// the same file.
+    /// </summary>
+    public string SealsFile { get; set; } = "./seals/audit-seals.log";
+
+    /// <summary>Absolute seals file path.</summary>
+    public string SealsFileFull => Path.GetFullPath(SealsFile);
+}
+
+/// <summary>The background scrubber every shard runs.</summary>
+public sealed class ScrubberOptions
+{
+    /// <summary>Whether shards scrub in the background (a scrub on demand works either way).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Bytes per second the scrubbers of one node read together, in MB (10^6 bytes).</summary>
+    public double RateMBps { get; set; } = 4;
+
+    /// <summary>A shard starts a new pass this long after the previous one started (or at once when the pass took longer).</summary>
+    public TimeSpan PassInterval { get; set; } = TimeSpan.FromDays(1);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (RateMBps is <= 0 or > 10_000 || double.IsNaN(RateMBps))
+        {
+            yield return $"ForgeOne:Scrubber:RateMBps {RateMBps} must be above 0 and at most 10000.";
+        }
+
+        if (PassInterval < TimeSpan.FromMilliseconds(100))
+        {
+            yield return $"ForgeOne:Scrubber:PassInterval {PassInterval} must be at least 100ms.";
+        }
+    }
+}
+
 /// <summary>Singleton schedules.</summary>
 public sealed class SingletonOptions
 {
-    /// <summary>How often the audit sealer seals every shard's chain head.</summary>
-    public TimeSpan SealInterval { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>How often the audit sealer seals every shard's chain head (a seal is written only when some head moved).</summary>
+    public TimeSpan SealInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often the key rotation coordinator checks the rotation policy.</summary>
     public TimeSpan RotationCheckInterval { get; set; } = TimeSpan.FromHours(1);

@@ -1,7 +1,9 @@
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Shards;
@@ -41,6 +43,18 @@ public sealed record ShardHost(
     /// </summary>
     public Func<ShardStoreOptions, IShardStore> OpenStore { get; init; } = ShardStore.Open;
 
+    /// <summary>Where the shards read their last sealed head when they open (the seals file outside the data root), or null.</summary>
+    public ISealStore? Seals { get; init; }
+
+    /// <summary>The audit public key that checks those seals (a seal that does not verify is not an anchor).</summary>
+    public SealVerifier? SealKey { get; init; }
+
+    /// <summary>The background scrubber's settings.</summary>
+    public ScrubberOptions Scrubber { get; init; } = new();
+
+    /// <summary>The node's scrub budget, shared by all its shards (see <see cref="ScrubberOptions.RateMBps"/>).</summary>
+    public ScrubThrottle ScrubThrottle { get; init; } = new(4_000_000, TimeProvider.System);
+
     /// <summary>The host of zone <paramref name="zone"/>'s shards: same settings, the zone's folder.</summary>
     public ShardHost ForZone(string zone) => this with { Zone = zone };
 
@@ -48,6 +62,6 @@ public sealed record ShardHost(
     public ShardStoreOptions StoreOptions(ShardKind kind, int n)
     {
         var active = Layout.ActivePath;
-        return new(Zone is null ? active : Path.Combine(active, "zones", Zone), kind, n, Counts.Of(kind)) { NoSync = Options.NoSync, Time = Time };
+        return new(Zone is null ? active : Path.Combine(active, "zones", Zone), kind, n, Counts.Of(kind)) { NoSync = Options.NoSync, Time = Time, StoreName = ShardSecurityFactory.ChainIdOf(kind, n, Zone) };
     }
 }

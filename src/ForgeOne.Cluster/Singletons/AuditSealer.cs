@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.SealerProtocol;
@@ -9,34 +11,63 @@ using static ForgeOne.Cluster.Protocol.SealerProtocol;
 namespace ForgeOne.Cluster.Singletons;
 
 /// <summary>
-/// Cluster singleton that seals the audit chains (DESIGN.md §6): every interval it collects
-/// every shard's committed chain head, builds a Seal (Merkle root over the heads, previous
-/// seal hash, time), signs it with the audit key and persists it. The seal history is the
-/// journal, so a new incarnation on another node recovers the last seal and continues at
-/// number + 1: fail-over leaves no gap. A round where a shard does not answer writes nothing
-/// (a seal covers every shard or none) and is retried at the next tick.
+/// Cluster singleton that seals the audit chains: every interval it asks every shard (residency
+/// zones included) for its committed chain head and whether that head extends the one it
+/// sealed last (<see cref="SealRound"/>), and when some head moved signs a seal over the heads
+/// that do, naming the shards it leaves out and why. The seal is persisted in the journal and
+/// appended to every seal store outside the data root.
 /// </summary>
+/// <remarks>
+/// <code>
+///   recovery: journal replay -> catch up with the seal stores (SealCatchUp) -> key check
+///       | ok                                             | fork / foreign key
+///       v                                                v
+///   Sealing: Tick / SealNow / StartIncarnation      Refusing: every request answered SealFailed,
+///     -> GetAuditHead (Since = last sealed seq)       the reason logged once
+///     -> SealRound.Plan -> sign -> journal -> stores
+///     -> AcceptIncarnation to rewound shards
+/// </code>
+/// A new incarnation on another node recovers the journal and continues at number + 1.
+/// </remarks>
 public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
 {
     /// <summary>Persistence id of the single sealer.</summary>
     public const string Id = "forgeone-audit-sealer";
 
     private const int KeepInMemory = 10_000;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ShardRegions _regions;
     private readonly AuditSigner _signer;
+    private readonly SealVerifier _verifier;
+    private readonly IReadOnlyList<ISealStore> _stores;
+    private readonly IAccessPolicy _policy;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
+    private readonly SealLedger _ledger = new();
     private readonly List<(long Number, byte[] Encoded)> _history = [];
-    private Seal? _last;
+    private readonly List<Seal> _tail = []; // the same seals decoded, for catching up seal stores
+    private readonly List<Request> _waiting = [];
+    private readonly List<Request> _next = [];
     private bool _sealing;
-    private readonly List<IActorRef> _waiting = [];
+    private bool _ready; // caught up with the seal stores
+    private ForgeOneError? _refusal;
 
     /// <summary>Creates the sealer.</summary>
-    public AuditSealer(ShardRegions regions, AuditSigner signer, TimeProvider time, TimeSpan interval)
+    /// <param name="regions">Every shard region (zones included).</param>
+    /// <param name="signer">The audit signing key.</param>
+    /// <param name="stores">Seal stores outside the data root (each seal is appended to all).</param>
+    /// <param name="policy">Authorizes <see cref="StartIncarnation"/> (<c>backup:admin</c>).</param>
+    /// <param name="time">Clock.</param>
+    /// <param name="interval">How often to seal.</param>
+    public AuditSealer(ShardRegions regions, AuditSigner signer, IReadOnlyList<ISealStore> stores, IAccessPolicy policy, TimeProvider time, TimeSpan interval)
     {
         _regions = regions;
         _signer = signer;
+        _verifier = new SealVerifier(signer.ExportPublicKeyPem());
+        _stores = stores;
+        _policy = policy;
         _time = time;
         _interval = interval;
 
@@ -44,9 +75,12 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         Recover<SealWritten>(e => Apply(e));
         Recover<SnapshotOffer>(_ => { });
 
-        Command<Tick>(_ => StartRound(null));
-        Command<SealNow>(_ => StartRound(Sender));
+        Command<CatchUpNow>(_ => OnCatchUp());
+        Command<Tick>(_ => StartRound(new Request(null, null)));
+        Command<SealNow>(_ => StartRound(new Request(Sender, null)));
+        Command<StartIncarnation>(OnStartIncarnation);
         Command<HeadsCollected>(OnHeads);
+        Command<IncarnationsAccepted>(OnIncarnationsAccepted);
         Command<GetSealHistory>(_ => Sender.Tell(new SealHistory([.. _history.Select(h => h.Number)], [.. _history.Select(h => h.Encoded)])));
         Command<GetAuditPublicKey>(_ => Sender.Tell(new AuditPublicKey(_signer.ExportPublicKeyPem(), _signer.PublicKeyFingerprint)));
     }
@@ -58,82 +92,308 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props of the sealer.</summary>
-    public static Props Props(ShardRegions regions, AuditSigner signer, TimeProvider time, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new AuditSealer(regions, signer, time, interval));
+    public static Props Props(ShardRegions regions, AuditSigner signer, IReadOnlyList<ISealStore> stores, IAccessPolicy policy, TimeProvider time, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new AuditSealer(regions, signer, stores, policy, time, interval));
+
+    /// <inheritdoc />
+    protected override void PostStop()
+    {
+        _verifier.Dispose();
+        base.PostStop();
+    }
 
     private void OnRecovered()
     {
-        _log.Info("Audit sealer recovered on {0}: last seal {1}", Akka.Cluster.Cluster.Get(Context.System).SelfAddress, _last?.Number ?? 0);
+        _log.Info("Audit sealer recovered on {0}: last seal {1}", SelfAddress, _ledger.Last?.Number ?? 0);
+
+        // Catching up may persist seals, which recovery handlers cannot: it is the first command.
+        Self.Tell(CatchUpNow.Instance);
         Timers.StartPeriodicTimer("seal", Tick.Instance, _interval);
+    }
+
+    // The journal and every store end up holding the same history (see SealCatchUp): first the
+    // journal takes what a store has beyond it, then every store what it lacks.
+    private void OnCatchUp()
+    {
+        var adopt = new List<Seal>();
+        foreach (var store in _stores)
+        {
+            var plan = SealCatchUp.Plan([.. _tail, .. adopt], store, _verifier);
+            if (plan.Conflict is { } conflict)
+            {
+                Refuse(conflict);
+                return;
+            }
+
+            if (plan.AdoptIntoJournal.Count > 0)
+            {
+                _log.Warning("The seal journal is behind the seal store {0} by {1} seals (a restored or rolled-back data root): adopting them", store.Name, plan.AdoptIntoJournal.Count);
+                adopt.AddRange(plan.AdoptIntoJournal);
+            }
+        }
+
+        PersistAll(adopt.Select(s => new SealWritten(SealCodec.Encode(s))), Apply);
+        DeferAsync(adopt.Count, _ =>
+        {
+            foreach (var store in _stores)
+            {
+                var plan = SealCatchUp.Plan(_tail, store, _verifier);
+                if (plan.AppendToStore.Count > 0)
+                {
+                    _log.Warning("The seal store {0} lacks {1} seals: appending them", store.Name, plan.AppendToStore.Count);
+                    AppendToStore(store, plan.AppendToStore);
+                }
+            }
+
+            if (_ledger.Last is { } last && _verifier.Verify(last) is { IsValid: false } bad)
+            {
+                // Never sign on with another key than the one the history was signed with.
+                Refuse(new ForgeOneError(ErrorCodes.AuditSigningKeyMismatch,
+                    $"The last seal ({last.Number}) was not signed by this node's audit signing key {_signer.PublicKeyFingerprint}: {bad.Message}. Restore the signing key that made the seals."));
+                return;
+            }
+
+            _ready = true;
+            FinishRound();
+        });
+    }
+
+    private void Refuse(ForgeOneError refusal)
+    {
+        _refusal = refusal;
+        _log.Error("AUDIT SEALER REFUSES TO SEAL on {0}: {1}", SelfAddress, refusal);
+        Context.System.EventStream.Publish(new IntegrityFindingReported(new IntegrityFinding("seals", "seals", null, _ledger.Last?.Number, refusal.Code, "seal history", refusal.Message), "sealer"));
+        _ready = true;
+        FinishRound();
     }
 
     private void Apply(SealWritten e)
     {
         var seal = SealCodec.Decode(e.Encoded);
-        _last = seal;
+        if (_ledger.Last is { } last && seal.Number <= last.Number)
+        {
+            return; // already adopted
+        }
+
+        _ledger.Apply(seal);
         _history.Add((seal.Number, e.Encoded));
+        _tail.Add(seal);
         if (_history.Count > KeepInMemory)
         {
             _history.RemoveAt(0);
+            _tail.RemoveAt(0);
         }
     }
 
-    private void StartRound(IActorRef? requester)
+    private void OnStartIncarnation(StartIncarnation start)
     {
-        if (requester is not null)
+        var decision = start.Caller is null
+            ? new AccessDecision(false, "no principal")
+            : _policy.Authorize(start.Caller, Permissions.BackupAdmin, new ShardResource("audit", null, null, null));
+        if (!decision.Allowed)
         {
-            _waiting.Add(requester);
+            Sender.Tell(new SealFailed(new ForgeOneError(ErrorCodes.Forbidden, decision.Reason)));
+            return;
         }
 
-        if (_sealing)
+        var known = _regions.All().Select(s => ShardSecurityFactory.ChainIdOf(s.Kind, s.Shard, s.Zone)).ToHashSet(StringComparer.Ordinal);
+        var chains = (start.Chains is { Length: > 0 } named ? named : [.. known]).Distinct(StringComparer.Ordinal).ToArray();
+        if (chains.FirstOrDefault(c => !known.Contains(c)) is { } unknown)
         {
+            Sender.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"No shard has the audit chain '{unknown}'.")));
+            return;
+        }
+
+        StartRound(new Request(Sender, new Rewind(chains, start.Caller!.Id, start.Reason ?? "")));
+    }
+
+    private void StartRound(Request request)
+    {
+        if (_refusal is { } refusal)
+        {
+            request.ReplyTo?.Tell(new SealFailed(refusal));
+            return;
+        }
+
+        if (_sealing || !_ready)
+        {
+            // Seen after the running round asked for heads (or before catching up): the next round.
+            _next.Add(request);
             return;
         }
 
         _sealing = true;
-        _regions.AskAll((kind, n) => new ShardProtocol.GetAuditHead(kind, n), TimeSpan.FromSeconds(10))
+        _waiting.Add(request);
+        var ledger = _ledger;
+        _regions.AskEvery(
+                (kind, n, zone) => new ShardProtocol.GetAuditHead(kind, n) { Since = ledger.SealedHead(ShardSecurityFactory.ChainIdOf(kind, n, zone))?.Head.Seq },
+                AskTimeout)
             .PipeTo(Self, success: replies => new HeadsCollected(replies));
     }
 
     private void OnHeads(HeadsCollected collected)
     {
-        _sealing = false;
-        var missing = collected.Replies.Where(r => r.Reply is not ShardProtocol.AuditHead).Select(r => $"{r.Kind.FolderName()}-{r.Shard}").ToArray();
-        if (missing.Length > 0)
+        var requests = _waiting.ToList();
+        _waiting.Clear();
+        var rewinds = requests.Select(r => r.Rewind).OfType<Rewind>().ToList();
+        var rewound = rewinds.SelectMany(r => r.Chains).ToHashSet(StringComparer.Ordinal);
+        var reports = collected.Replies.Select(r => r.Reply is ShardProtocol.AuditHead h
+            ? new HeadReport(h.Chain, new ChainHead(h.Chain, h.Sequence, h.Hash), h.HashAtSince, h.Broken)
+            : new HeadReport(r.ChainId, null, null, null));
+        var plan = SealRound.Plan(_ledger, reports, rewound);
+
+        if (!plan.Moved)
         {
-            var error = new ForgeOneError(ErrorCodes.Unavailable, $"Seal skipped: no audit head from {string.Join(", ", missing.Take(10))}{(missing.Length > 10 ? ", ..." : "")}.");
-            _log.Warning(error.Message);
-            Reply(new SealFailed(error));
+            var last = _ledger.Last!;
+            Reply(requests, new SealDone(last.Number, last.Time, last.Heads.Count, SelfAddress) { Written = false, Failed = [.. last.Failed] });
+            FinishRound();
             return;
         }
 
-        var heads = collected.Replies
-            .Select(r => (ShardProtocol.AuditHead)r.Reply!)
-            .Select(h => new ChainHead($"{h.Kind.FolderName()}-{h.Shard:D4}", h.Sequence, h.Hash))
-            .ToList();
-        var seal = _signer.CreateSeal(_last, _time.GetUtcNow(), heads);
+        var seal = _signer.CreateSeal(_ledger.Last, _time.GetUtcNow(), plan.Heads, plan.Failed, plan.NewIncarnations);
         Persist(new SealWritten(SealCodec.Encode(seal)), e =>
         {
             Apply(e);
-            _log.Info("Audit seal {0} written over {1} shard heads", seal.Number, heads.Count);
-            Reply(new SealDone(seal.Number, seal.Time, heads.Count, Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString()));
+            foreach (var store in _stores)
+            {
+                AppendToStore(store, [seal]);
+            }
+
+            Report(seal);
+            var done = new SealDone(seal.Number, seal.Time, seal.Heads.Count, SelfAddress) { Failed = [.. seal.Failed] };
+            Reply(requests.Where(r => r.Rewind is null), done);
+            if (rewinds.Count > 0)
+            {
+                AcceptIncarnations(seal, requests.Where(r => r.Rewind is not null).ToList());
+            }
+
+            FinishRound();
         });
     }
 
-    private void Reply(object message)
+    private void FinishRound()
     {
-        foreach (var waiting in _waiting)
+        _sealing = false;
+        if (_next.Count > 0)
         {
-            waiting.Tell(message);
+            var next = _next.ToList();
+            _next.Clear();
+            foreach (var request in next)
+            {
+                StartRound(request);
+            }
+        }
+    }
+
+    // Each failure is a finding the node reports once (log, metric, system audit); a seal whose
+    // heads all extended their sealed ones says so at info level.
+    private void Report(Seal seal)
+    {
+        foreach (var f in seal.Failed)
+        {
+            if (f.Code != ErrorCodes.Unavailable)
+            {
+                var finding = new IntegrityFinding(f.ShardId, Storage.Tables.Audit, null, _ledger.SealedHead(f.ShardId)?.Head.Seq, f.Code, "not a continuation", $"seal {seal.Number} leaves out {f.Reason}");
+                Context.System.EventStream.Publish(new IntegrityFindingReported(finding, "sealer"));
+            }
         }
 
-        _waiting.Clear();
+        if (seal.Failed.Count > 0)
+        {
+            _log.Warning("Audit seal {0} written over {1} shard heads; left out: {2}", seal.Number, seal.Heads.Count, string.Join("; ", seal.Failed.Select(f => $"{f.ShardId} ({f.Code}): {f.Reason}")));
+        }
+        else
+        {
+            _log.Info("Audit seal {0} written over {1} shard heads", seal.Number, seal.Heads.Count);
+        }
     }
+
+    private void AcceptIncarnations(Seal seal, List<Request> requests)
+    {
+        var encoded = SealCodec.Encode(seal);
+        var self = Self;
+        var asks = seal.NewIncarnations.Select(async chain =>
+        {
+            var target = _regions.Find(chain);
+            var rewind = requests.Select(r => r.Rewind!).First(r => r.Chains.Contains(chain, StringComparer.Ordinal));
+            try
+            {
+                var reply = await target!.Value.Region.Ask<object>(new ShardProtocol.AcceptIncarnation(target.Value.Kind, target.Value.Shard, encoded, rewind.Principal, rewind.Reason), AskTimeout).ConfigureAwait(false);
+                return (chain, reply as ShardProtocol.IncarnationAccepted);
+            }
+            catch (Exception)
+            {
+                return (chain, (ShardProtocol.IncarnationAccepted?)null);
+            }
+        });
+        Task.WhenAll(asks).PipeTo(self, success: accepted => new IncarnationsAccepted(seal, [.. requests], accepted));
+    }
+
+    private void OnIncarnationsAccepted(IncarnationsAccepted done)
+    {
+        var accepted = done.Accepted.Where(a => a.Reply is not null).Select(a => a.Chain).ToArray();
+        foreach (var rewind in done.Requests.Select(r => r.Rewind!).DistinctBy(r => r))
+        {
+            Context.System.EventStream.Publish(new IntegrityEventReported(
+                "audit.incarnation",
+                $"integrity/seal/{done.Seal.Number}",
+                $"by={rewind.Principal} reason={rewind.Reason} chains={string.Join(',', rewind.Chains)} accepted={string.Join(',', accepted.Intersect(rewind.Chains))}"));
+        }
+
+        var pending = done.Accepted.Where(a => a.Reply is null).Select(a => a.Chain).ToArray();
+        if (pending.Length > 0)
+        {
+            // The seal stands; each of these shards takes it up when it next opens.
+            _log.Warning("Seal {0} started new incarnations; not yet taken up by {1} (they will at their next open)", done.Seal.Number, string.Join(", ", pending));
+        }
+
+        foreach (var request in done.Requests)
+        {
+            request.ReplyTo?.Tell(new IncarnationStarted(done.Seal.Number, request.Rewind!.Chains, [.. accepted.Intersect(request.Rewind.Chains)]));
+        }
+    }
+
+    private void AppendToStore(ISealStore store, IEnumerable<Seal> seals)
+    {
+        try
+        {
+            foreach (var seal in seals)
+            {
+                store.Append(seal);
+            }
+        }
+        catch (Exception e)
+        {
+            // The journal holds the seal; the store is caught up at the sealer's next start.
+            _log.Error(e, "Could not append to the seal store {0}: {1}", store.Name, e.Message);
+        }
+    }
+
+    private static void Reply(IEnumerable<Request> requests, object message)
+    {
+        foreach (var request in requests)
+        {
+            request.ReplyTo?.Tell(message);
+        }
+    }
+
+    private string SelfAddress => Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
 
     private sealed class Tick
     {
         public static readonly Tick Instance = new();
     }
 
-    private sealed record HeadsCollected(IReadOnlyList<(ShardKind Kind, int Shard, object? Reply)> Replies);
+    private sealed class CatchUpNow
+    {
+        public static readonly CatchUpNow Instance = new();
+    }
+
+    private sealed record Rewind(string[] Chains, string Principal, string Reason);
+
+    private sealed record Request(IActorRef? ReplyTo, Rewind? Rewind);
+
+    private sealed record HeadsCollected(IReadOnlyList<ShardReply> Replies);
+
+    private sealed record IncarnationsAccepted(Seal Seal, Request[] Requests, (string Chain, ShardProtocol.IncarnationAccepted? Reply)[] Accepted);
 }
