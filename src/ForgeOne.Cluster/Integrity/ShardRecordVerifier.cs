@@ -50,13 +50,23 @@ public sealed class ShardRecordVerifier : IRecordCheck
         Incarnation = incarnation;
     }
 
+    /// <summary>
+    /// False for a file still at schema 1 (before the authenticating migration): its index entries
+    /// may be untagged; they are checked against their records instead.
+    /// </summary>
+    public bool Authenticated { get; init; } = true;
+
     /// <summary>The sealed head the chain is checked against.</summary>
     public ChainAnchor? Anchor { get; }
 
     /// <summary>Where the chain check starts (null: the genesis).</summary>
     public ChainHead? Incarnation { get; }
 
-    private string Store => _context.Security.ChainId;
+    /// <summary>The shard's chain id (the <c>store</c> of its findings).</summary>
+    public string Store => _context.Security.ChainId;
+
+    /// <summary>The shard's genesis head.</summary>
+    public ChainHead Genesis => _context.Security.Genesis;
 
     /// <inheritdoc />
     IntegrityError? IRecordCheck.Check(IReadTransaction txn, string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> payload) =>
@@ -135,9 +145,9 @@ public sealed class ShardRecordVerifier : IRecordCheck
     }
 
     private IntegrityFinding? CheckTagged(IReadTransaction txn, string table, byte[] key, ReadOnlySpan<byte> payload) =>
-        TaggedValue.TryOpen(_context.Security.Mac, table, key, payload, out var value)
-            ? CrossCheck(txn, table, key, value)
-            : IntegrityFinding.FromError(Store, table, KeyCodec.ToHex(key), IndexEntries.Tampered(_context.Security, table, key).Error) with { Kind = "bad record MAC" };
+        TaggedValue.TryOpen(_context.Security.Mac, table, key, payload, out var value) ? CrossCheck(txn, table, key, value)
+        : !Authenticated ? CrossCheck(txn, table, key, payload)
+        : IntegrityFinding.FromError(Store, table, KeyCodec.ToHex(key), IndexEntries.Tampered(_context.Security, table, key).Error) with { Kind = "bad record MAC" };
 
     private IntegrityFinding? CheckKeysEntry(IReadTransaction txn, byte[] key, ReadOnlySpan<byte> payload)
     {
