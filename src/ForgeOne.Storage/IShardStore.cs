@@ -67,6 +67,30 @@ public interface IShardStore : IDisposable
     /// </summary>
     IntegrityReport CheckIntegrity(IRecordCheck? deep);
 
+    /// <summary>The store's name in errors and findings (e.g. <c>logs-0003</c>).</summary>
+    string Name { get; }
+
+    /// <summary>The record MAC attached by <see cref="UseAuthenticator"/>, or null.</summary>
+    IRecordAuthenticator? Authenticator { get; }
+
+    /// <summary>
+    /// Attaches the shard's record MAC (its keys are in the file, so they are loaded after open):
+    /// verifies the tags of <c>shard_meta</c> and <c>schema_history</c> (<c>crypto.tampered</c> naming
+    /// the table and key when one does not verify, or is missing in an authenticated file) and
+    /// tags every later write of them.
+    /// </summary>
+    void UseAuthenticator(IRecordAuthenticator mac);
+
+    /// <summary>
+    /// Runs one schema step that needs the shard's keys, in one transaction with its
+    /// <c>schema_history</c> row, the new version in <c>shard_meta</c> and <paramref name="record"/>
+    /// (the caller's audit record). False when the file is already past it.
+    /// </summary>
+    bool Migrate(IMigration migration, Action<IWriteTransaction, AppliedMigration>? record = null);
+
+    /// <summary>Re-tags <c>shard_meta</c> and every <c>schema_history</c> row inside <paramref name="txn"/> (the authenticating migration).</summary>
+    void TagStoreRecords(IWriteTransaction txn);
+
     /// <summary>
     /// Records <paramref name="nodeAddress"/> as owner at <paramref name="epoch"/>. A claim
     /// with a lower epoch than the recorded one, or the same epoch by another node, throws

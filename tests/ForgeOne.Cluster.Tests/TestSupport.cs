@@ -98,6 +98,18 @@ public sealed class HookedStore(ForgeOne.Storage.IShardStore inner) : ForgeOne.S
 
     public ForgeOne.Storage.IntegrityReport CheckIntegrity() => Inner.CheckIntegrity();
 
+    public ForgeOne.Storage.IntegrityReport CheckIntegrity(ForgeOne.Storage.IRecordCheck? deep) => Inner.CheckIntegrity(deep);
+
+    public string Name => Inner.Name;
+
+    public ForgeOne.Storage.IRecordAuthenticator? Authenticator => Inner.Authenticator;
+
+    public void UseAuthenticator(ForgeOne.Storage.IRecordAuthenticator mac) => Inner.UseAuthenticator(mac);
+
+    public bool Migrate(ForgeOne.Storage.IMigration migration, Action<ForgeOne.Storage.IWriteTransaction, ForgeOne.Storage.AppliedMigration>? record = null) => Inner.Migrate(migration, record);
+
+    public void TagStoreRecords(ForgeOne.Storage.IWriteTransaction txn) => Inner.TagStoreRecords(txn);
+
     public void ClaimOwnership(string nodeAddress, long epoch) => Inner.ClaimOwnership(nodeAddress, epoch);
 
     public void Dispose() => Inner.Dispose();
@@ -119,6 +131,18 @@ public sealed class SharedStore(ForgeOne.Storage.IShardStore inner) : ForgeOne.S
     public void HotCopy(string destinationPath) => inner.HotCopy(destinationPath);
 
     public ForgeOne.Storage.IntegrityReport CheckIntegrity() => inner.CheckIntegrity();
+
+    public ForgeOne.Storage.IntegrityReport CheckIntegrity(ForgeOne.Storage.IRecordCheck? deep) => inner.CheckIntegrity(deep);
+
+    public string Name => inner.Name;
+
+    public ForgeOne.Storage.IRecordAuthenticator? Authenticator => inner.Authenticator;
+
+    public void UseAuthenticator(ForgeOne.Storage.IRecordAuthenticator mac) => inner.UseAuthenticator(mac);
+
+    public bool Migrate(ForgeOne.Storage.IMigration migration, Action<ForgeOne.Storage.IWriteTransaction, ForgeOne.Storage.AppliedMigration>? record = null) => inner.Migrate(migration, record);
+
+    public void TagStoreRecords(ForgeOne.Storage.IWriteTransaction txn) => inner.TagStoreRecords(txn);
 
     public void ClaimOwnership(string nodeAddress, long epoch) => inner.ClaimOwnership(nodeAddress, epoch);
 

@@ -22,11 +22,11 @@ namespace ForgeOne.Cluster.Integrity;
 /// </summary>
 public sealed class AuthenticateRecordsMigration : IMigration
 {
-    private readonly ShardStore _store;
+    private readonly IShardStore _store;
     private readonly ShardContext _context;
 
     /// <summary>The step for one open shard; its store must have the shard's MAC attached.</summary>
-    public AuthenticateRecordsMigration(ShardStore store, ShardContext context)
+    public AuthenticateRecordsMigration(IShardStore store, ShardContext context)
     {
         _store = store;
         _context = context;

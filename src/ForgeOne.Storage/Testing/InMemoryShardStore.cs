@@ -170,6 +170,47 @@ public sealed class InMemoryShardStore : IShardStore
         }
     }
 
+    /// <inheritdoc />
+    public string Name => $"{_meta.Kind.FolderName()}-{_meta.ShardNumber:D4}";
+
+    /// <inheritdoc />
+    public IRecordAuthenticator? Authenticator { get; private set; }
+
+    /// <inheritdoc />
+    /// <remarks>In memory nobody edits the records behind the store's back: the MAC is only attached.</remarks>
+    public void UseAuthenticator(IRecordAuthenticator mac) => Authenticator = mac ?? throw new ArgumentNullException(nameof(mac));
+
+    /// <inheritdoc />
+    public bool Migrate(IMigration migration, Action<IWriteTransaction, AppliedMigration>? record = null)
+    {
+        ArgumentNullException.ThrowIfNull(migration);
+        if (_meta.SchemaVersion != migration.FromVersion)
+        {
+            return false;
+        }
+
+        var applied = new AppliedMigration(migration.FromVersion, migration.ToVersion, migration.Description, DateTimeOffset.UtcNow);
+        Write(txn =>
+        {
+            migration.Apply(txn);
+            record?.Invoke(txn, applied);
+            return 0;
+        });
+        lock (_writeLock)
+        {
+            var migrated = _meta with { SchemaVersion = migration.ToVersion };
+            Volatile.Write(ref _committed, WithMetaRow(_committed, migrated));
+            Volatile.Write(ref _meta, migrated);
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void TagStoreRecords(IWriteTransaction txn)
+    {
+    }
+
     /// <summary>Flips one payload bit of a stored record so the next read fails its checksum (tests only).</summary>
     public void CorruptValueForTest(string table, ReadOnlySpan<byte> key)
     {
