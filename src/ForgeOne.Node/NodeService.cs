@@ -52,7 +52,11 @@ internal sealed partial class NodeService : IHostedService
                 RefuseDataWithoutItsKeys();
                 Directory.CreateDirectory(_options.DataRootFull);
                 var kek = new FileKekProvider(_options.KeysDirectoryFull, _options.DataRootFull);
-                _signer = AuditSigner.LoadOrCreate(_options.KeysDirectoryFull, _options.DataRootFull);
+
+                // The seals file outside the data root says whether this cluster has sealed: then
+                // its signing key must be there (never silently replaced by a new one).
+                var seals = SealLogFile.OutsideDataRoot(_options.Audit.SealsFileFull, _options.DataRootFull);
+                _signer = AuditSigner.LoadFor(seals, _options.KeysDirectoryFull, _options.DataRootFull);
                 var policy = new PolicyAccess();
                 host = new ShardHost(
                     _options.DataRootFull,
@@ -64,7 +68,7 @@ internal sealed partial class NodeService : IHostedService
                     Limits.Default)
                 {
                     Backup = BackupHosting.Writer(_options, kek, TimeProvider.System),
-                };
+                }.WithTamperEvidence(seals, _signer, _options.Scrubber);
                 backup = new BackupHosting(kek, _options.KeysDirectoryFull, policy);
             }
 

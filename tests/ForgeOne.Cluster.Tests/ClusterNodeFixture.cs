@@ -65,11 +65,18 @@ public sealed class InProcessNode
         // The test's own settings win over the fast defaults.
         var config = ConfigurationFactory.ParseString(extraHocon).WithFallback(ConfigurationFactory.ParseString(FastTestHocon)).WithFallback(ClusterConfig.Build(options));
         var system = ActorSystem.Create(options.ClusterName, config);
+        if (options.Audit.SealsFile == new AuditOptions().SealsFile)
+        {
+            // Beside the test's data root, never the working directory every test shares.
+            options.Audit.SealsFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.DataRoot))!, "seals", "audit-seals.log");
+        }
+
+        var seals = SealLogFile.OutsideDataRoot(options.Audit.SealsFileFull, options.DataRoot);
+        var signer = AuditSigner.LoadFor(seals, options.KeysDirectory, options.DataRoot);
         var host = TestHosts.Create(options.DataRoot, options.KeysDirectory, options.ShardCounts.ToCounts()) with { Time = time ?? TimeProvider.System };
         var kek = new FileKekProvider(options.KeysDirectory, options.DataRoot);
-        host = host with { Backup = BackupHosting.Writer(options, kek, host.Time) };
+        host = (host with { Backup = BackupHosting.Writer(options, kek, host.Time) }).WithTamperEvidence(seals, signer, options.Scrubber);
         host = tuneHost?.Invoke(host) ?? host;
-        var signer = AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot);
         var backup = new BackupHosting(kek, options.KeysDirectoryFull, new ForgeOne.Cluster.Security.PolicyAccess());
         var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(30), backup);
         return new InProcessNode(system, cluster, options);

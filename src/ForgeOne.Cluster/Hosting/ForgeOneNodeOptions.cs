@@ -316,10 +316,33 @@ public sealed class ShardOptions
     public bool NoSync { get; set; }
 
     /// <summary>
-    /// Longest a read's audit record waits for a group commit (DESIGN.md §6 "bounded delay"):
-    /// reads arriving within it share one audit commit. Zero commits each burst at once.
+    /// Longest a read's audit record waits for a group commit (the bounded delay): reads arriving
+    /// within it share one audit commit. Zero commits each burst at once.
     /// </summary>
     public TimeSpan ReadAuditDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// <c>bounded</c> (default): a read answers at once and its audit record commits within
+    /// <see cref="ReadAuditDelay"/>. <c>sync</c>: a read answers only after its audit record
+    /// committed, so no answered read can lack its record even if the node dies right after.
+    /// </summary>
+    public string ReadAuditMode { get; set; } = BoundedReadAudit;
+
+    /// <summary>
+    /// An explicit operator override: a shard whose audit chain failed its check keeps serving
+    /// reads (still audited). Writes stay refused with <c>audit.chain_broken</c> either way.
+    /// Default false: a broken shard refuses reads too.
+    /// </summary>
+    public bool AllowReadsOnBrokenChain { get; set; }
+
+    /// <summary>The <see cref="ReadAuditMode"/> value of the bounded-delay mode.</summary>
+    public const string BoundedReadAudit = "bounded";
+
+    /// <summary>The <see cref="ReadAuditMode"/> value of the synchronous mode.</summary>
+    public const string SyncReadAudit = "sync";
+
+    /// <summary>True in the synchronous read-audit mode.</summary>
+    public bool SyncReadAudits => ReadAuditMode == SyncReadAudit;
 
     /// <summary>
     /// How long a log or events shard remembers the outcome of a write that carried a client
@@ -330,6 +353,11 @@ public sealed class ShardOptions
 
     internal IEnumerable<string> Validate()
     {
+        if (ReadAuditMode is not (BoundedReadAudit or SyncReadAudit))
+        {
+            yield return $"ForgeOne:Shards:ReadAuditMode '{ReadAuditMode}' must be {BoundedReadAudit} or {SyncReadAudit}.";
+        }
+
         if (IdempotencyWindow < TimeSpan.FromMinutes(1) || IdempotencyWindow > TimeSpan.FromDays(7))
         {
             yield return $"ForgeOne:Shards:IdempotencyWindow {IdempotencyWindow} must be 1 minute..7 days.";

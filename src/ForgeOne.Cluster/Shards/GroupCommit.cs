@@ -221,6 +221,11 @@ public sealed class GroupCommit<TReplyTo>
             {
                 var committed = transact(txn => ApplyAll(batch, auditsNow, txn));
                 transactions++;
+                foreach (var audit in auditsNow)
+                {
+                    audit.Committed?.Invoke();
+                }
+
                 for (var i = 0; i < segment.Count; i++)
                 {
                     results[segment[i]] = committed[i];
@@ -482,7 +487,15 @@ public sealed class PendingCommand<TReplyTo>
 /// <param name="Admission">Action, resource and detail.</param>
 /// <param name="Outcome">Success, Denied or Failed.</param>
 /// <param name="Time">When it happened (not when it commits).</param>
-public sealed record QueuedAudit(string Principal, Admission Admission, AuditOutcome Outcome, DateTimeOffset Time);
+public sealed record QueuedAudit(string Principal, Admission Admission, AuditOutcome Outcome, DateTimeOffset Time)
+{
+    /// <summary>
+    /// Runs once the record's transaction committed (on the committing thread): a read in the
+    /// synchronous read-audit mode sends its reply here, so no read is answered before its record
+    /// is durable. A record that goes back to the queue runs it when it finally commits.
+    /// </summary>
+    public Action? Committed { get; init; }
+}
 
 /// <summary>One transaction's worth of work from <see cref="GroupCommit{TReplyTo}.NextGroup"/>.</summary>
 /// <typeparam name="TReplyTo">Where replies go.</typeparam>

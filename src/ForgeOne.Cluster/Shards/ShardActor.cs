@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Sharding;
@@ -223,10 +224,13 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         var store = _host.OpenStore(_host.StoreOptions(_kind, _shard));
         _store = store;
         _epoch = (store.Meta.Owner?.Epoch ?? 0) + 1;
+        _security = _host.Security.Open(store, _kind, _shard, _host.Zone);
+
+        // Keys first: the store's own records are checked (and later written) under the record
+        // MAC, older files are migrated to it, and only then is the file claimed.
+        _persistedHighWaterMark = AuthenticateStore(store, _security);
         store.ClaimOwnership(_nodeAddress, _epoch);
-        _security = _host.Security.Open(store, _kind, _shard);
-        var hwm = store.Read(txn => txn.Get(Tables.Keys, HighWaterMarkKey));
-        _persistedHighWaterMark = hwm is { Length: 8 } ? new RecordId(BinaryPrimitives.ReadUInt64BigEndian(hwm)) : default;
+        CheckChainAtOpen(store, _security);
         var ids = new RecordIdGenerator(_shard, _clock, _persistedHighWaterMark);
         _context = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), _security, ids, _clock, _host.Limits) { Zone = _host.Zone };
         _requests = Tables.For(_kind).Contains(Tables.Requests) ? new RequestLedger(_security, _host.Options.IdempotencyWindow) : null;
@@ -235,11 +239,13 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             // A new name per open: after a restore's suspend the previous stream actor may still be stopping.
             _stream = Context.ActorOf(streams.StreamProps(_context, Self), $"stream-{++_opens}");
         }
+
+        StartScrubber();
     }
 
-    // Kept in the keys table beside the keyring: both are per-shard state that must never go
-    // backwards when the shard moves (shard_meta is written only by the store itself).
-    private static ReadOnlySpan<byte> HighWaterMarkKey => "id_high_water_mark"u8;
+    // Kept in the keys table beside the keyring (with the record MAC): both are per-shard state
+    // that must never go backwards when the shard moves (shard_meta is written only by the store).
+    private static ReadOnlySpan<byte> HighWaterMarkKey => ShardRecordVerifier.HighWaterMarkKey;
 
     private void Active()
     {
@@ -281,19 +287,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         });
         Receive<Prepared>(OnPrepared);
         Receive<ShardProtocol.GetShardStats>(_ => Sender.Tell(Stats()));
-        Receive<ShardProtocol.GetAuditHead>(_ =>
-        {
-            // The sealer wants a head that includes everything acknowledged so far.
-            CommitBuffered();
-            if (_security is null)
-            {
-                Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));
-                return;
-            }
-
-            var head = _security.AuditHead;
-            Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash));
-        });
+        Receive<ShardProtocol.GetAuditHead>(OnGetAuditHead);
+        Receive<ShardProtocol.AcceptIncarnation>(OnAcceptIncarnation);
+        Receive<ShardProtocol.ScrubNow>(_ => OnScrubNow());
+        Receive<ScrubTick>(_ => OnScrubTick());
+        Receive<ScrubSliceDone>(OnScrubSliceDone);
+        Receive<ScrubPassDone>(OnScrubPassDone);
         Receive<ShardProtocol.RotateKey>(OnRotate);
         Receive<ShardProtocol.HandOff>(_ => HandOff());
         BackupReceives();
@@ -369,6 +368,13 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
 
     private void OnCommand(IShardCommand command, ReplyTo replyTo)
     {
+        if (_chainBroken is { } broken)
+        {
+            // Nothing is appended to a broken chain: the refusal is the break's, reported once.
+            replyTo.Tell(_handler.Fail(broken), Self);
+            return;
+        }
+
         var admission = Admit(command, replyTo);
         if (!admission.Admitted)
         {
@@ -547,6 +553,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
 
     private void OnQuery(IShardQuery query)
     {
+        if (_chainBroken is { } broken && !_host.Options.AllowReadsOnBrokenChain)
+        {
+            Sender.Tell(_handler.Fail(broken));
+            return;
+        }
+
         var admission = Admit(query, ReplyTo.Actor(Sender));
         if (!admission.Admitted)
         {
@@ -569,6 +581,9 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         var sender = Sender;
         var self = Self;
         var completed = _completedReads;
+        var events = Context.System.EventStream;
+        var chain = ChainId;
+        var sync = _host.Options.SyncReadAudits;
         Interlocked.Increment(ref _tasksInFlight);
         _ = Task.Run(() =>
         {
@@ -581,6 +596,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                 }
                 catch (ForgeOneException e)
                 {
+                    ReportReadDamage(events, chain, e.Error);
                     reply = handler.Fail(e.Error);
                 }
                 catch (Exception e)
@@ -588,13 +604,24 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                     reply = handler.Fail(new ForgeOneError(ErrorCodes.StorageIo, e.Message));
                 }
 
-                completed.Enqueue(new QueuedAudit(query.Caller.Id, admission, ReadOutcome(reply), admittedAt));
+                if (reply is IFailureReply { Error: var failure })
+                {
+                    // Handlers that answer damage with a failure reply instead of throwing.
+                    ReportReadDamage(events, chain, failure);
+                }
+
+                // Synchronous mode: the reply waits for the record's commit (QueuedAudit.Committed).
+                var audit = new QueuedAudit(query.Caller.Id, admission, ReadOutcome(reply), admittedAt) { Committed = sync ? () => sender.Tell(reply, self) : null };
+                completed.Enqueue(audit);
                 if (Interlocked.Exchange(ref _drainSignalled, 1) == 0)
                 {
                     self.Tell(DrainReadAudits.Instance, ActorRefs.NoSender);
                 }
 
-                sender.Tell(reply, self);
+                if (!sync)
+                {
+                    sender.Tell(reply, self);
+                }
             }
             finally
             {
@@ -634,6 +661,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         if (_stream is null)
         {
             Sender.Tell(_handler.Fail(new ForgeOneError(ErrorCodes.InvalidArgument, $"{_kind.FolderName()} shards serve no streams.")));
+            return;
+        }
+
+        if (_chainBroken is { } broken && !_host.Options.AllowReadsOnBrokenChain)
+        {
+            Sender.Tell(_handler.Fail(broken));
             return;
         }
 
@@ -707,7 +740,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
     private void ScheduleAuditFlush()
     {
         var delay = _host.Options.ReadAuditDelay;
-        if (delay <= TimeSpan.Zero)
+        if (delay <= TimeSpan.Zero || _host.Options.SyncReadAudits)
         {
             ScheduleFlush();
         }
@@ -781,7 +814,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             {
                 Span<byte> hwm = stackalloc byte[8];
                 BinaryPrimitives.WriteUInt64BigEndian(hwm, context.Ids.HighWaterMark.Value);
-                txn.Put(Tables.Keys, HighWaterMarkKey, hwm);
+                IndexEntries.Put(txn, security, Tables.Keys, HighWaterMarkKey, hwm);
             }
 
             return results;
@@ -875,6 +908,11 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                 return 0;
             });
             security.CommitAudit(appender!);
+            foreach (var audit in audits)
+            {
+                audit.Committed?.Invoke();
+            }
+
             _log.Warning("Shard {0}-{1}: {2} audit records committed after the fence", _kind.FolderName(), _shard, audits.Count);
         }
         catch (Exception e)
@@ -896,6 +934,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
     private void OnRotate(ShardProtocol.RotateKey rotate)
     {
         CommitBuffered();
+        if (_chainBroken is { } broken)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, broken));
+            return;
+        }
+
         if (_store is null)
         {
             Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));

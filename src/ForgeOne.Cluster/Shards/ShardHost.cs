@@ -55,6 +55,19 @@ public sealed record ShardHost(
     /// <summary>The node's scrub budget, shared by all its shards (see <see cref="ScrubberOptions.RateMBps"/>).</summary>
     public ScrubThrottle ScrubThrottle { get; init; } = new(4_000_000, TimeProvider.System);
 
+    /// <summary>
+    /// This host with tamper evidence on: shards anchor their open check in <paramref name="seals"/>
+    /// (checked with <paramref name="signer"/>'s public key) and scrub as <paramref name="scrubber"/> says.
+    /// </summary>
+    public ShardHost WithTamperEvidence(ISealStore seals, AuditSigner signer, ScrubberOptions scrubber) =>
+        this with
+        {
+            Seals = seals,
+            SealKey = new SealVerifier(signer.ExportPublicKeyPem()),
+            Scrubber = scrubber,
+            ScrubThrottle = new ScrubThrottle(scrubber.RateMBps * 1_000_000, Time),
+        };
+
     /// <summary>The host of zone <paramref name="zone"/>'s shards: same settings, the zone's folder.</summary>
     public ShardHost ForZone(string zone) => this with { Zone = zone };
 

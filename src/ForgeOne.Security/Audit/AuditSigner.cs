@@ -97,6 +97,31 @@ public sealed class AuditSigner : IDisposable
         }
     }
 
+    /// <summary>
+    /// The signing key for a cluster whose seals are (also) in <paramref name="seals"/>: when the
+    /// store holds seals the key must exist (<c>audit.signing_key_missing</c>) and be the one that
+    /// signed the newest of them (<c>audit.signing_key_mismatch</c>); a key is created only for a
+    /// cluster that has never sealed.
+    /// </summary>
+    public static AuditSigner LoadFor(ISealStore? seals, string keysDirectory, string? dataRoot = null, ILogger? logger = null)
+    {
+        var latest = seals?.Latest();
+        if (latest is null)
+        {
+            return LoadOrCreate(keysDirectory, dataRoot, logger);
+        }
+
+        var signer = Load(keysDirectory, dataRoot, logger);
+        if (latest.KeyId is { } keyId && !keyId.AsSpan().SequenceEqual(signer.KeyId))
+        {
+            signer.Dispose();
+            throw new ForgeOneException(ErrorCodes.AuditSigningKeyMismatch,
+                $"the audit signing key in '{keysDirectory}' ({signer.PublicKeyFingerprint}) did not sign the cluster's seals (seal {latest.Number} in {seals!.Name} names key {latest.KeyIdHex}); restore the key that did");
+        }
+
+        return signer;
+    }
+
     /// <summary>A signer from a PKCS#8 (or SEC1) private key PEM.</summary>
     public static AuditSigner FromPem(string privateKeyPem)
     {
