@@ -271,10 +271,13 @@ public sealed class ShardActorSpec : TestKit, IDisposable
 
         // The file is closed: this process can open it again (LMDB must never be open twice in
         // one process), claim it with a higher epoch and write to it.
+        // (With the shard's keys: an authenticated file takes only tagged shard_meta writes.)
         using (var store = ShardStore.Open(host.StoreOptions(ShardKind.Logs, 0)))
+        using (var security = host.Security.Open(store, ShardKind.Logs, 0))
         {
             var epoch = store.Meta.Owner!.Epoch;
             Assert.Equal("test-node", store.Meta.Owner.NodeAddress);
+            store.UseAuthenticator(security.Mac);
             store.ClaimOwnership("other-node", epoch + 1);
             Assert.NotNull(store.Read(txn => txn.Get(Tables.Logs, KeyCodec.UInt64(id.Value))));
         }
