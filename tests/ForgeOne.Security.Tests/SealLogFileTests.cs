@@ -112,3 +112,40 @@ public sealed class SealLogFileTests : IDisposable
         Assert.Equal(created.KeyId, loaded.KeyId);
     }
 }
+
+public sealed class SigningKeyForSealsTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "forgeone-signing-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void LoadFor_ACusterWithSeals_RefusesAMissingKey_AndAnotherKey_NeverCreatingOne()
+    {
+        var keys = Path.Combine(_dir, "keys");
+        var seals = new SealLogFile(Path.Combine(_dir, "seals", "audit-seals.log"));
+        using (var first = AuditSigner.LoadFor(seals, keys))
+        {
+            seals.Append(first.CreateSeal(null, DateTimeOffset.UnixEpoch, [new ChainHead("logs-0000", 1, new byte[32])]));
+        }
+
+        File.Delete(Path.Combine(keys, AuditSigner.KeyFileName));
+        Assert.Equal(ErrorCodes.AuditSigningKeyMissing, Assert.Throws<ForgeOneException>(() => AuditSigner.LoadFor(seals, keys)).Code);
+        Assert.False(AuditSigner.Exists(keys));
+
+        // A key that appeared from elsewhere did not sign these seals.
+        using (AuditSigner.LoadOrCreate(keys))
+        {
+        }
+
+        var mismatch = Assert.Throws<ForgeOneException>(() => AuditSigner.LoadFor(seals, keys));
+        Assert.Equal(ErrorCodes.AuditSigningKeyMismatch, mismatch.Code);
+        Assert.Contains("seal 1", mismatch.Message, StringComparison.Ordinal);
+    }
+}
