@@ -254,7 +254,7 @@ public sealed partial class ShardStore
             var returned = 0;
             while (rc == MDBResultCode.Success)
             {
-                var (k, v) = Copy(table, key, value, fromInclusive, toExclusive, reverse);
+                var (k, v) = Copy(Store.Name, table, key, value, fromInclusive, toExclusive, reverse);
                 if (k is null)
                 {
                     break;
@@ -277,13 +277,13 @@ public sealed partial class ShardStore
         }
 
         // Spans cannot live across a yield: the range check and the copies happen here.
-        private static (byte[]? Key, byte[]? Value) Copy(string table, MDBValue key, MDBValue value, byte[] fromInclusive, byte[] toExclusive, bool reverse)
+        private static (byte[]? Key, byte[]? Value) Copy(string store, string table, MDBValue key, MDBValue value, byte[] fromInclusive, byte[] toExclusive, bool reverse)
         {
             var k = key.AsSpan();
             var inRange = reverse
                 ? fromInclusive.Length == 0 || k.SequenceCompareTo(fromInclusive) >= 0
                 : toExclusive.Length == 0 || k.SequenceCompareTo(toExclusive) < 0;
-            return inRange ? (k.ToArray(), RecordEnvelope.Unwrap(Store.Name, table, k, value.AsSpan()).ToArray()) : (null, null);
+            return inRange ? (k.ToArray(), RecordEnvelope.Unwrap(store, table, k, value.AsSpan()).ToArray()) : (null, null);
         }
 
         public long CountRange(string table, ReadOnlySpan<byte> fromInclusive, ReadOnlySpan<byte> toExclusive)

@@ -44,7 +44,7 @@ public sealed class AuthenticateMigrationSpec : TestKit, IDisposable
         ExpectTerminated(shard, Wait);
     }
 
-    private string FilePath => ShardStore.PathFor(_root.DataRoot, ShardKind.Logs, 0);
+    private string FilePath => ShardStore.PathFor(_host.StoreOptions(ShardKind.Logs, 0).DataRoot, ShardKind.Logs, 0);
 
     /// <summary>Writes three entries with today's code, then rewrites the file into the schema-1 format.</summary>
     private List<RecordId> WriteSchemaOneFile()

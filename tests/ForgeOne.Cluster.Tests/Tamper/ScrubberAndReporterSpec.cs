@@ -41,7 +41,7 @@ public sealed class ScrubberAndReporterSpec : TestKit, IDisposable
         ExpectTerminated(shard, Wait);
 
         var key = RecordKeys.Primary(id);
-        using (var env = new LightningEnvironment(ShardStore.PathFor(_root.DataRoot, ShardKind.Logs, 0), new EnvironmentConfiguration { MaxDatabases = 32, MapSize = 256L << 20 }))
+        using (var env = new LightningEnvironment(ShardStore.PathFor(host.StoreOptions(ShardKind.Logs, 0).DataRoot, ShardKind.Logs, 0), new EnvironmentConfiguration { MaxDatabases = 32, MapSize = 256L << 20 }))
         {
             env.Open(EnvironmentOpenFlags.NoSubDir);
             using var txn = env.BeginTransaction();

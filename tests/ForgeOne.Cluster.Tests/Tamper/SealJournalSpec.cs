@@ -71,7 +71,7 @@ public sealed class SealJournalSpec : IAsyncLifetime
         // In one process the SQLite driver keeps pooled connections to the deleted file; a node
         // process starting on this data root would have none.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.EnumerateFiles(_root.DataRoot, "singletons.db*"))
+        foreach (var file in Directory.EnumerateFiles(_root.DataRoot, "singletons.db*", SearchOption.AllDirectories))
         {
             File.Delete(file);
         }

@@ -112,7 +112,7 @@ public sealed class TamperClusterSpec : IAsyncLifetime
 
         // The attacker, with the cluster stopped, cuts the victim's last (sealed) audit record.
         await StopAll();
-        var path = ShardStore.PathFor(_root.DataRoot, ShardKind.Logs, appended.Id.Shard);
+        var path = ShardStore.PathFor(TestHosts.Create(_root.DataRoot, _root.KeysDirectory).StoreOptions(ShardKind.Logs, 0).DataRoot, ShardKind.Logs, appended.Id.Shard);
         using (var env = new LightningEnvironment(path, new EnvironmentConfiguration { MaxDatabases = 32, MapSize = 256L << 20 }))
         {
             env.Open(EnvironmentOpenFlags.NoSubDir);

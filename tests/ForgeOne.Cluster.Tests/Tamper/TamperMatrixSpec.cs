@@ -111,7 +111,7 @@ public sealed class TamperMatrixSpec : TestKit, IDisposable
     /// <summary>Edits the closed shard file the way an attacker would: a raw LightningDB write transaction.</summary>
     private void Raw(Action<LightningTransaction, Func<string, LightningDatabase>> edit)
     {
-        var path = ShardStore.PathFor(_root.DataRoot, ShardKind.Logs, 0);
+        var path = ShardStore.PathFor(_host.StoreOptions(ShardKind.Logs, 0).DataRoot, ShardKind.Logs, 0);
         using var env = new LightningEnvironment(path, new EnvironmentConfiguration { MaxDatabases = 32, MapSize = 256L << 20 });
         env.Open(EnvironmentOpenFlags.NoSubDir);
         using var txn = env.BeginTransaction();
