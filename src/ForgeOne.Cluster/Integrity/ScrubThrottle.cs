@@ -12,6 +12,7 @@ public sealed class ScrubThrottle
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
     private DateTimeOffset _free;
+    private long _charged;
 
     /// <summary>A budget of <paramref name="bytesPerSecond"/>.</summary>
     public ScrubThrottle(double bytesPerSecond, TimeProvider time)
@@ -25,9 +26,13 @@ public sealed class ScrubThrottle
     /// <summary>Bytes per second.</summary>
     public double BytesPerSecond => _bytesPerSecond;
 
+    /// <summary>Bytes charged so far (what the node's scrubbers read).</summary>
+    public long BytesCharged => Interlocked.Read(ref _charged);
+
     /// <summary>Charges <paramref name="bytes"/> just read; returns how long to wait before reading more.</summary>
     public TimeSpan Reserve(long bytes)
     {
+        Interlocked.Add(ref _charged, bytes);
         var now = _time.GetUtcNow();
         lock (_lock)
         {
