@@ -5,7 +5,13 @@ namespace ForgeOne.Common;
 /// edge and the CLI branch on it); <see cref="Message"/> is for people and may change.
 /// Messages never carry secret material.
 /// </summary>
-public sealed record ForgeOneError(string Code, string Message)
+/// <param name="Code">One of <see cref="ErrorCodes"/>.</param>
+/// <param name="Message">What happened, for people.</param>
+/// <param name="Details">
+/// Machine-readable facts about the error (for <c>crypto.tampered</c> and
+/// <c>storage.corrupt_record</c>: <c>store</c>, <c>table</c> and <c>key</c> in hex), or null.
+/// </param>
+public sealed record ForgeOneError(string Code, string Message, IReadOnlyDictionary<string, string>? Details = null)
 {
     /// <summary>Keys of <see cref="Details"/> that name where stored damage is.</summary>
     public const string StoreDetail = "store";
@@ -15,12 +21,6 @@ public sealed record ForgeOneError(string Code, string Message)
 
     /// <inheritdoc cref="StoreDetail"/>
     public const string KeyDetail = "key";
-
-    /// <summary>
-    /// Machine-readable facts about the error (for <c>crypto.tampered</c> and
-    /// <c>storage.corrupt_record</c>: <c>store</c>, <c>table</c> and <c>key</c> in hex), or null.
-    /// </summary>
-    public IReadOnlyDictionary<string, string>? Details { get; init; }
 
     /// <summary>This error with <c>store</c>, <c>table</c> and <c>key</c> details; a message that does not name them yet gains them.</summary>
     public ForgeOneError At(string store, string table, string keyHex)
