@@ -42,10 +42,10 @@ public sealed class SerializationTests : IAsyncLifetime
         ["range"] = new LogRange("t", []),
         ["failed"] = new LogFailed(new ForgeOneError(ErrorCodes.Forbidden, "no")),
         ["stats"] = new ShardProtocol.ShardStats(ShardKind.Logs, 1, 2, 3, 4, "/f", "node"),
-        ["head"] = new ShardProtocol.AuditHead(ShardKind.Logs, 1, 2, new byte[32]),
+        ["head"] = new ShardProtocol.AuditHead(ShardKind.Logs, 1, 2, new byte[32], "logs-0001"),
         ["handoff"] = ShardProtocol.HandOff.Instance,
         ["counts"] = new SystemProtocol.RecordShardCounts(Caller.System, 1, 2, 3),
-        ["seal-done"] = new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 3, "n"),
+        ["seal-done"] = new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 3, "n", []),
         ["seal-history"] = new SealerProtocol.SealHistory([1, 2], [[1], [2]]),
         ["rotate"] = new ShardProtocol.RotateKey(ShardKind.Events, 0, Caller.System, "r", true),
         ["backup"] = new BackupProtocol.BackupSchedule(TimeSpan.FromDays(7), TimeSpan.FromHours(1), TimeSpan.FromDays(91), DateTimeOffset.UnixEpoch, "x", "n", null, DateTimeOffset.UnixEpoch),
@@ -79,7 +79,7 @@ public sealed class SerializationTests : IAsyncLifetime
     public void Wire_RefusesManifestsOutsideTheAllowList()
     {
         var serializer = (ForgeOneWireSerializer)_system.Serialization.FindSerializerForType(typeof(IForgeOneMessage));
-        var bytes = serializer.ToBinary(new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 1, "n"));
+        var bytes = serializer.ToBinary(new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 1, "n", []));
         var refused = Assert.Throws<WireFormatException>(() => serializer.FromBinary(bytes, typeof(FileInfo).FullName!));
         _output.WriteLine(refused.Message);
         Assert.Equal(ErrorCodes.WireUnknownType, refused.Error.Code);

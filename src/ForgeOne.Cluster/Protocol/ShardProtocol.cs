@@ -26,30 +26,27 @@ public static class ShardProtocol
     public sealed record ShardStats(ShardKind Kind, int Shard, long CommitCount, long CommandsApplied, long AuditSequence, string FilePath, string Node) : IForgeOneMessage;
 
     /// <summary>Asks for the shard's audit chain head (for the sealer). Reply: <see cref="AuditHead"/>.</summary>
-    public sealed record GetAuditHead(ShardKind Kind, int Shard) : IShardControl
+    /// <param name="Kind">The shard kind.</param>
+    /// <param name="Shard">The shard number.</param>
+    /// <param name="Since">The seq the sealer sealed last for this chain: the reply carries the stored hash of that record (<see cref="AuditHead.HashAtSince"/>).</param>
+    public sealed record GetAuditHead(ShardKind Kind, int Shard, long? Since = null) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
 
         /// <inheritdoc />
         public int? ShardNumber => Shard;
-
-        /// <summary>The seq the sealer sealed last for this chain: the reply carries the stored hash of that record (<see cref="AuditHead.HashAtSince"/>).</summary>
-        public long? Since { get; init; }
     }
 
     /// <summary>A shard's committed audit chain head.</summary>
-    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash) : IForgeOneMessage
-    {
-        /// <summary>The chain id seals name (<c>logs-0003</c>, <c>logs-0003@eu</c>).</summary>
-        public string Chain { get; init; } = $"{Kind.FolderName()}-{Shard:D4}";
-
-        /// <summary>The stored hash of the record at <see cref="GetAuditHead.Since"/>, or null (no such record, or nothing asked).</summary>
-        public byte[]? HashAtSince { get; init; }
-
-        /// <summary>Why the shard's chain is broken (it refuses writes), or null.</summary>
-        public ForgeOneError? Broken { get; init; }
-    }
+    /// <param name="Kind">The shard kind.</param>
+    /// <param name="Shard">The shard number.</param>
+    /// <param name="Sequence">The head's seq.</param>
+    /// <param name="Hash">The head's hash.</param>
+    /// <param name="Chain">The chain id seals name (<c>logs-0003</c>, <c>logs-0003@eu</c>).</param>
+    /// <param name="HashAtSince">The stored hash of the record at <see cref="GetAuditHead.Since"/>, or null (no such record, or nothing asked).</param>
+    /// <param name="Broken">Why the shard's chain is broken (it refuses writes), or null.</param>
+    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash, string Chain, byte[]? HashAtSince = null, ForgeOneError? Broken = null) : IForgeOneMessage;
 
     /// <summary>
     /// From the sealer after it signed a seal naming this shard as a new incarnation: the shard

@@ -200,7 +200,7 @@ public sealed partial class ShardActor
             hashAtSince = _store.Read(txn => AuditChainCheck.Records(txn, since).FirstOrDefault() is { } r && r.Seq == since ? AuditRecordCodec.ComputeHash(r) : null);
         }
 
-        Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash) { Chain = ChainId, HashAtSince = hashAtSince, Broken = _chainBroken });
+        Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash, ChainId, hashAtSince, _chainBroken));
     }
 
     private void OnAcceptIncarnation(ShardProtocol.AcceptIncarnation accept)
