@@ -1,6 +1,8 @@
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Integrity;
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Node;
 
@@ -91,6 +93,17 @@ internal static class OfflineCommand
                             flags.GetValueOrDefault("--backup"), before, Environment.UserName, TimeProvider.System);
                         await Console.Out.WriteLineAsync($"Backup {result.Chain[^1]} (chain {string.Join(" -> ", result.Chain)}) restored and verified into data-root version {version.Name} "
                             + $"(incarnation {version.Info.Incarnation}), now active: {result.Shards.Count} shards, {result.Bytes:N0} bytes in {result.Elapsed.TotalSeconds:F1} s.");
+
+                        // The rewind is authorized in the seals file, or the shards' open checks call it a truncation.
+                        var seals = SealLogFile.OutsideDataRoot(options.Audit.SealsFileFull, options.DataRootFull);
+                        using (var signer = AuditSigner.Load(options.KeysDirectoryFull, options.DataRootFull))
+                        {
+                            var seal = OfflineIncarnation.Record(seals, signer, result.Shards, TimeProvider.System.GetUtcNow());
+                            await Console.Out.WriteLineAsync(seal is null
+                                ? $"The seals file {seals.Path} holds no seal: nothing to accept."
+                                : $"Seal {seal.Number} appended to {seals.Path}: {seal.NewIncarnations.Count} chains start a new incarnation at their restored heads.");
+                        }
+
                         foreach (var warning in result.Warnings)
                         {
                             await Console.Out.WriteLineAsync("  warning: " + warning);

@@ -184,6 +184,7 @@ public sealed class ForgeOneCluster
         }
 
         var shardRegions = new ShardRegions(regions, counts) { Zones = zoned };
+        ForgeOneCluster? started = null;
         var time = host?.Time ?? TimeProvider.System;
         if (storage)
         {
@@ -191,6 +192,12 @@ public sealed class ForgeOneCluster
             StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, sealStores, new PolicyAccess(), time, options.Singletons.SealInterval));
             StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
             var services = (backup ?? BackupHosting.Disabled(options.KeysDirectoryFull)).Services(options, shardRegions, zoned, signer!, time);
+            if (services.Incarnations is NoIncarnationRecords)
+            {
+                // A restore's rewind is sealed by this cluster's sealer (resolved when a restore runs).
+                services = services with { Incarnations = new SealedRestoreIncarnations(() => started!.Sealer) };
+            }
+
             StartSingleton(system, "backup", BackupCoordinator.Props(backup is null ? services with { Targets = [] } : services));
             // Retention: the default region and every zone's region of each swept kind (logs, events).
             var sweepTargets = RetentionSweeper.SweptKinds
@@ -202,12 +209,13 @@ public sealed class ForgeOneCluster
             system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
         }
 
-        return new ForgeOneCluster(system, shardRegions, storage)
+        started = new ForgeOneCluster(system, shardRegions, storage)
         {
             ZoneRegions = zoned,
             Residency = residency,
             ResidencyDirectory = directory,
         };
+        return started;
     }
 
     /// <summary>Regions of the residency zones, by kind and zone.</summary>

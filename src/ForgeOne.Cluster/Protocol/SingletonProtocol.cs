@@ -16,15 +16,14 @@ public static class SealerProtocol
         }
     }
 
-    /// <summary>A seal was written, or (<see cref="Written"/> false) no head moved since seal <paramref name="Number"/>.</summary>
-    public sealed record SealDone(long Number, DateTimeOffset Time, int Heads, string Node) : IForgeOneMessage
-    {
-        /// <summary>False when nothing moved since the last seal, which is then what <see cref="Number"/> names.</summary>
-        public bool Written { get; init; } = true;
-
-        /// <summary>Shards the seal left out, and why (<c>audit.seal_invalid</c>, <c>audit.chain_broken</c>, <c>cluster.unavailable</c>).</summary>
-        public ForgeOne.Security.SealedShardFailure[] Failed { get; init; } = [];
-    }
+    /// <summary>A seal was written, or (<paramref name="Written"/> false) no head moved since seal <paramref name="Number"/>.</summary>
+    /// <param name="Number">The seal written (or the last one, when none was).</param>
+    /// <param name="Time">Its time.</param>
+    /// <param name="Heads">How many chain heads it signs.</param>
+    /// <param name="Node">The node the sealer runs on.</param>
+    /// <param name="Failed">Shards the seal left out, and why (<c>audit.seal_invalid</c>, <c>audit.chain_broken</c>, <c>cluster.unavailable</c>).</param>
+    /// <param name="Written">False when nothing moved since the last seal, which is then what <paramref name="Number"/> names.</param>
+    public sealed record SealDone(long Number, DateTimeOffset Time, int Heads, string Node, ForgeOne.Security.SealedShardFailure[] Failed, bool Written = true) : IForgeOneMessage;
 
     /// <summary>
     /// Records an authorized rewind: each named chain (or every chain when empty) starts a new
@@ -35,7 +34,13 @@ public static class SealerProtocol
     /// <param name="Caller">Who authorizes it (audited).</param>
     /// <param name="Chains">Chain ids (<c>logs-0003</c>, <c>logs-0003@eu</c>); empty for the whole data root.</param>
     /// <param name="Reason">Why (audited), e.g. <c>restored backup 2026-11-30T02:00Z</c>.</param>
-    public sealed record StartIncarnation(Caller Caller, string[] Chains, string Reason) : IForgeOneMessage;
+    /// <param name="Heads">
+    /// The heads the new incarnations start at, one per chain of <paramref name="Chains"/>, when
+    /// they are not the shards' current heads: a restore names the heads it verified before the
+    /// shards open the restored files (they take the seal up when they open). Null: the shards'
+    /// current heads, and each shard records the rewind at once.
+    /// </param>
+    public sealed record StartIncarnation(Caller Caller, string[] Chains, string Reason, ForgeOne.Security.ChainHead[]? Heads = null) : IForgeOneMessage;
 
     /// <summary>The seal that started the new incarnations, and the chains it names.</summary>
     public sealed record IncarnationStarted(long SealNumber, string[] Chains, string[] Accepted) : IForgeOneMessage;

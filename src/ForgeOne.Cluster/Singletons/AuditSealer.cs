@@ -204,7 +204,15 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        StartRound(new Request(Sender, new Rewind(chains, start.Caller!.Id, start.Reason ?? "")));
+        if (start.Heads is { } given
+            && (given.Length != chains.Length || given.Select(h => h.ShardId).Order(StringComparer.Ordinal).SequenceEqual(chains.Order(StringComparer.Ordinal), StringComparer.Ordinal) is false
+                || given.Any(h => h.Seq < 0 || h.Hash is not { Length: 32 })))
+        {
+            Sender.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, "The given heads must name each chain of the rewind once, each with a seq and a 32-byte hash.")));
+            return;
+        }
+
+        StartRound(new Request(Sender, new Rewind(chains, start.Caller!.Id, start.Reason ?? "", start.Heads)));
     }
 
     private void StartRound(Request request)
@@ -237,7 +245,11 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         _waiting.Clear();
         var rewinds = requests.Select(r => r.Rewind).OfType<Rewind>().ToList();
         var rewound = rewinds.SelectMany(r => r.Chains).ToHashSet(StringComparer.Ordinal);
-        var reports = collected.Replies.Select(r => r.Reply is ShardProtocol.AuditHead h
+        // A rewind that names its heads (a restore) seals those, not what the (suspended) shards report.
+        var given = rewinds.SelectMany(r => r.Heads ?? []).ToDictionary(h => h.ShardId, StringComparer.Ordinal);
+        var reports = collected.Replies.Select(r => given.TryGetValue(r.ChainId, out var named)
+            ? new HeadReport(r.ChainId, named, null, null)
+            : r.Reply is ShardProtocol.AuditHead h
             ? new HeadReport(h.Chain, new ChainHead(h.Chain, h.Sequence, h.Hash), h.HashAtSince, h.Broken)
             : new HeadReport(r.ChainId, null, null, null));
         var plan = SealRound.Plan(_ledger, reports, rewound);
@@ -245,7 +257,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         if (!plan.Moved)
         {
             var last = _ledger.Last!;
-            Reply(requests, new SealDone(last.Number, last.Time, last.Heads.Count, SelfAddress) { Written = false, Failed = [.. last.Failed] });
+            Reply(requests, new SealDone(last.Number, last.Time, last.Heads.Count, SelfAddress, [.. last.Failed], Written: false));
             FinishRound();
             return;
         }
@@ -260,11 +272,19 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             }
 
             Report(seal);
-            var done = new SealDone(seal.Number, seal.Time, seal.Heads.Count, SelfAddress) { Failed = [.. seal.Failed] };
+            var done = new SealDone(seal.Number, seal.Time, seal.Heads.Count, SelfAddress, [.. seal.Failed]);
             Reply(requests.Where(r => r.Rewind is null), done);
-            if (rewinds.Count > 0)
+            var named = requests.Where(r => r.Rewind is { Heads: not null }).ToList();
+            if (named.Count > 0)
             {
-                AcceptIncarnations(seal, requests.Where(r => r.Rewind is not null).ToList());
+                // The shards take these up when they open the restored files (their open check finds this seal).
+                Recorded(seal, named, []);
+            }
+
+            var current = requests.Where(r => r.Rewind is { Heads: null }).ToList();
+            if (current.Count > 0)
+            {
+                AcceptIncarnations(seal, current);
             }
 
             FinishRound();
@@ -312,7 +332,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     {
         var encoded = SealCodec.Encode(seal);
         var self = Self;
-        var asks = seal.NewIncarnations.Select(async chain =>
+        var asks = requests.SelectMany(r => r.Rewind!.Chains).Distinct(StringComparer.Ordinal).Select(async chain =>
         {
             var target = _regions.Find(chain);
             var rewind = requests.Select(r => r.Rewind!).First(r => r.Chains.Contains(chain, StringComparer.Ordinal));
@@ -332,14 +352,6 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     private void OnIncarnationsAccepted(IncarnationsAccepted done)
     {
         var accepted = done.Accepted.Where(a => a.Reply is not null).Select(a => a.Chain).ToArray();
-        foreach (var rewind in done.Requests.Select(r => r.Rewind!).DistinctBy(r => r))
-        {
-            Context.System.EventStream.Publish(new IntegrityEventReported(
-                "audit.incarnation",
-                $"integrity/seal/{done.Seal.Number}",
-                $"by={rewind.Principal} reason={rewind.Reason} chains={string.Join(',', rewind.Chains)} accepted={string.Join(',', accepted.Intersect(rewind.Chains))}"));
-        }
-
         var pending = done.Accepted.Where(a => a.Reply is null).Select(a => a.Chain).ToArray();
         if (pending.Length > 0)
         {
@@ -347,9 +359,24 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             _log.Warning("Seal {0} started new incarnations; not yet taken up by {1} (they will at their next open)", done.Seal.Number, string.Join(", ", pending));
         }
 
-        foreach (var request in done.Requests)
+        Recorded(done.Seal, done.Requests, accepted);
+    }
+
+    // Each rewind is audited in the system store's chain (audit.incarnation), then answered.
+    private void Recorded(Seal seal, IReadOnlyList<Request> requests, string[] accepted)
+    {
+        foreach (var rewind in requests.Select(r => r.Rewind!).Distinct())
         {
-            request.ReplyTo?.Tell(new IncarnationStarted(done.Seal.Number, request.Rewind!.Chains, [.. accepted.Intersect(request.Rewind.Chains)]));
+            Context.System.EventStream.Publish(new IntegrityEventReported(
+                "audit.incarnation",
+                $"integrity/seal/{seal.Number}",
+                $"by={rewind.Principal} reason={rewind.Reason} chains={string.Join(',', rewind.Chains)} accepted={string.Join(',', accepted.Intersect(rewind.Chains))}"
+                + (rewind.Heads is { } heads ? $" heads={string.Join(',', heads.Select(h => $"{h.ShardId}@{h.Seq}"))}" : "")));
+        }
+
+        foreach (var request in requests)
+        {
+            request.ReplyTo?.Tell(new IncarnationStarted(seal.Number, request.Rewind!.Chains, [.. accepted.Intersect(request.Rewind.Chains)]));
         }
     }
 
@@ -389,7 +416,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         public static readonly CatchUpNow Instance = new();
     }
 
-    private sealed record Rewind(string[] Chains, string Principal, string Reason);
+    private sealed record Rewind(string[] Chains, string Principal, string Reason, ChainHead[]? Heads);
 
     private sealed record Request(IActorRef? ReplyTo, Rewind? Rewind);
 

@@ -228,7 +228,19 @@ public sealed partial class BackupCoordinator
                 return new ShardsSwitched(restore, false, $"shards could not be suspended ({string.Join("; ", notSuspended.Take(10))}); every shard stays on the previous version and {restore.Version} was removed", []);
             }
 
-            services.Incarnations.Record(restore.Id, restore.BackupId, restore.Version!, restore.Incarnation, restore.Result!.Shards, restore.Caller.Id);
+            try
+            {
+                // Signed and in the seals file before any shard opens the restored files.
+                await services.Incarnations.Record(restore.Id, restore.BackupId, restore.Version!, restore.Incarnation, restore.Result!.Shards, restore.Caller).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, restore.Caller)).ConfigureAwait(false);
+                services.Layout.Discard(restore.Version!);
+                var why = e is ForgeOneException fe ? fe.Error.ToString() : e.Message;
+                return new ShardsSwitched(restore, false, $"the new incarnations could not be sealed ({why}); every shard stays on the previous version and {restore.Version} was removed", []);
+            }
+
             services.Layout.Activate(restore.Version!);
             var resumed = await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, restore.Caller)).ConfigureAwait(false);
             var problems = resumed.Where(r => r.Reply is not ShardResumed).Select(r => $"{r.Shard} did not reopen: {Describe(r.Reply)}").ToArray();

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Serialization;
 using ForgeOne.Backup;
+using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
@@ -31,23 +32,23 @@ public sealed record BackupSettings(
 /// <summary>
 /// Records that a restore made the shards start a new incarnation at the restored heads, so
 /// the run-time chain checks (open-time check against the last seal, the sealer's
-/// continuation check) accept the rewind as authorized. The tamper-evidence work provides the
-/// implementation; until then the restore is recorded in the system store's audit chain and in
-/// the coordinator's journal only.
+/// continuation check) accept the rewind as authorized instead of calling it tampering
+/// (<see cref="SealedRestoreIncarnations"/>: a seal naming the restored heads as new incarnations).
 /// </summary>
 public interface IRestoreIncarnations
 {
-    /// <summary>Called after the new version is verified and every shard is suspended, before the switch.</summary>
-    void Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, string by);
+    /// <summary>
+    /// Called after the new version is verified and every shard is suspended, before the switch;
+    /// a failure (thrown <see cref="ForgeOneException"/>) leaves every shard on the previous version.
+    /// </summary>
+    Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Caller caller);
 }
 
-/// <summary>The seam's stand-in until seals learn about incarnations.</summary>
+/// <summary>Nothing recorded: for hosts without a sealer (tests of the coordinator alone).</summary>
 public sealed class NoIncarnationRecords : IRestoreIncarnations
 {
     /// <inheritdoc />
-    public void Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, string by)
-    {
-    }
+    public Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Caller caller) => Task.CompletedTask;
 }
 
 /// <summary>

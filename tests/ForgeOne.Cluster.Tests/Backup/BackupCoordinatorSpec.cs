@@ -2,6 +2,7 @@ using Akka.Actor;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
@@ -84,6 +85,10 @@ public sealed class BackupCoordinatorSpec : IAsyncLifetime
         Assert.Equal(["eu-west", "us-east"], first.Regions);
         Assert.Equal(first.Id, second.Parent);
 
+        // Sealed past the backup: the restored chains are behind these heads.
+        var before = Assert.IsType<SealerProtocol.SealDone>(await _node!.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask));
+        Assert.Empty(before.Failed);
+
         var restore = Assert.IsType<RestoreAccepted>(await Coordinator.Ask<object>(new RestoreBackup(Operator, first.Id), Ask));
         var restored = Assert.IsType<RestoreInfo>(await Coordinator.Ask<object>(new AwaitOperation(Operator, restore.Id), Ask));
         Assert.True(restored.Succeeded, restored.Detail);
@@ -98,6 +103,23 @@ public sealed class BackupCoordinatorSpec : IAsyncLifetime
 
         // The restored version serves writes; the previous one is kept until discarded.
         await Write(topics, 1);
+
+        // The rewind was sealed as authorized: one seal names every restored chain as a new
+        // incarnation at its restored head, and the next seal continues every chain from there.
+        var after = Assert.IsType<SealerProtocol.SealDone>(await _node.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask));
+        Assert.Empty(after.Failed);
+        var seals = new SealLogFile(_node.Options.Audit.SealsFileFull).ReadAll();
+        var rewind = Assert.Single(seals, s => s.NewIncarnations.Count > 0);
+        var sealedBefore = seals.Single(s => s.Number == before.Number);
+        Assert.True(rewind.Number > before.Number);
+        Assert.Equal(sealedBefore.Heads.Select(h => h.ShardId), rewind.Heads.Select(h => h.ShardId));
+        Assert.Equal(rewind.Heads.Select(h => h.ShardId), rewind.NewIncarnations);
+        Assert.Contains(rewind.Heads, h => h.Seq < sealedBefore.HeadOf(h.ShardId)!.Seq);
+        using (var verifier = new SealVerifier(Assert.IsType<SealerProtocol.AuditPublicKey>(await _node.Cluster.Sealer.Ask<object>(SealerProtocol.GetAuditPublicKey.Instance, Ask)).Pem))
+        {
+            Assert.True(verifier.VerifyHistory(seals).IsValid, verifier.VerifyHistory(seals).Message);
+        }
+
         var versions = Assert.IsType<DataVersions>(await Coordinator.Ask<object>(new ListDataVersions(Operator), Ask)).Versions;
         Assert.Equal(["v0", "v1"], versions.Select(v => v.Name));
         Assert.True(versions[1].Active);

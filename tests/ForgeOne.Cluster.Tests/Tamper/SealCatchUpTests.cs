@@ -1,6 +1,9 @@
+using ForgeOne.Backup;
+using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Singletons;
 using ForgeOne.Common;
 using ForgeOne.Security;
+using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Tests.Tamper;
 
@@ -84,5 +87,31 @@ public sealed class SealCatchUpTests : IDisposable
         var plan = SealCatchUp.Plan(journal, File([journal[0], forged]), _verifier);
         Assert.Equal(ErrorCodes.AuditSealInvalid, plan.Conflict!.Code);
         Assert.Empty(plan.AdoptIntoJournal);
+    }
+
+    [Fact]
+    public void OfflineRestore_AppendsASealNamingTheRestoredHeadsAsNewIncarnations_WhichTheJournalAdopts()
+    {
+        var journal = Seals(3, seq: 10); // logs-0000 sealed up to 12
+        var file = File(journal);
+        var hash = System.Security.Cryptography.SHA256.HashData("restored"u8);
+        ShardRestored[] restored = [new(new ShardRef(null, ShardKind.Logs, 0), 7, Convert.ToHexStringLower(hash), 7, 100), new(new ShardRef("eu", ShardKind.Logs, 0), 2, Convert.ToHexStringLower(hash), 2, 10)];
+
+        var seal = OfflineIncarnation.Record(file, _signer, restored, DateTimeOffset.UnixEpoch.AddHours(1));
+
+        Assert.NotNull(seal);
+        Assert.Equal(4, seal.Number);
+        Assert.Equal(["logs-0000", "logs-0000@eu"], seal.NewIncarnations);
+        Assert.Equal(["logs-0000@7", "logs-0000@eu@2"], seal.Heads.Select(h => $"{h.ShardId}@{h.Seq}"));
+        var all = file.ReadAll();
+        Assert.Equal([1L, 2, 3, 4], all.Select(s => s.Number));
+        Assert.True(_verifier.VerifyHistory(all).IsValid, _verifier.VerifyHistory(all).Message);
+        Assert.Equal([4L], SealCatchUp.Plan(journal, file, _verifier).AdoptIntoJournal.Select(s => s.Number));
+
+        // Another key never continues the history; an empty seals file needs nothing accepted.
+        using var other = AuditSigner.Generate();
+        Assert.Equal(ErrorCodes.AuditSigningKeyMismatch, Assert.Throws<ForgeOneException>(() => OfflineIncarnation.Record(file, other, restored, DateTimeOffset.UnixEpoch.AddHours(2))).Code);
+        Assert.Equal(4, file.Latest()!.Number);
+        Assert.Null(OfflineIncarnation.Record(File([]), _signer, restored, DateTimeOffset.UnixEpoch));
     }
 }
