@@ -4,7 +4,7 @@ using ForgeOne.Client;
 using ForgeOne.Common.Model;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Storage;
+using ForgeOne.Common;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 

@@ -3,7 +3,6 @@ using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Singletons;
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Tests.Tamper;
 

@@ -77,7 +77,7 @@ public sealed class SealJournalSpec : IAsyncLifetime
         }
 
         await Start(port);
-        await _node!.Cluster.Region(Storage.ShardKind.Logs).Ask<object>(new LogProtocol.AppendLog(Callers.Writer, "orders", TestHosts.Entry("moves a head")), Ask);
+        await _node!.Cluster.Region(Common.ShardKind.Logs).Ask<object>(new LogProtocol.AppendLog(Callers.Writer, "orders", TestHosts.Entry("moves a head")), Ask);
         var next = await Seal();
         Assert.Equal(2, next.Number);
         var history = await _node.Cluster.Sealer.Ask<SealerProtocol.SealHistory>(SealerProtocol.GetSealHistory.Instance, Ask);
