@@ -38,9 +38,15 @@ public sealed class SystemApiTests(EdgeFixture fx)
         Assert.Empty(heads.Missing);
         Assert.Equal(1 + EdgeFixture.Counts.Logs + EdgeFixture.Counts.Events + EdgeFixture.Counts.Blobs, heads.Heads.Length);
 
+        // The first seal covers whatever moved before; a write moves a head, so the second is a new
+        // seal; with nothing moved since, a third request answers that seal again (200).
+        await (await fx.Admin.PostJsonAsync("/v1/logs/audit.seals", """{"severity":"info","message":"moves a head"}""")).ReadAsync<LogAppended>(HttpStatusCode.Created);
         var sealed1 = await (await fx.Admin.PostAsync("/v1/audit/seals", null)).ReadAsync<SealWritten>(HttpStatusCode.Created);
+        await (await fx.Admin.PostJsonAsync("/v1/logs/audit.seals", """{"severity":"info","message":"moves it again"}""")).ReadAsync<LogAppended>(HttpStatusCode.Created);
         var sealed2 = await (await fx.Admin.PostAsync("/v1/audit/seals", null)).ReadAsync<SealWritten>(HttpStatusCode.Created);
         Assert.Equal(sealed1.Number + 1, sealed2.Number);
+        var again = await (await fx.Admin.PostAsync("/v1/audit/seals", null)).ReadAsync<SealWritten>(HttpStatusCode.OK);
+        Assert.Equal(sealed2.Number, again.Number);
         var seals = await (await fx.Admin.GetAsync("/v1/audit/seals?limit=2")).ReadAsync<SealList>();
         Assert.Equal([sealed1.Number, sealed2.Number], seals.Seals.Select(s => s.Number));
         Assert.Equal(heads.Heads.Length, seals.Seals[1].Heads.Length);

@@ -191,10 +191,11 @@ public sealed class ForgeOneNodeOptions
         errors.AddRange(Shards.Validate());
         errors.AddRange(Singletons.Validate());
         errors.AddRange(Scrubber.Validate());
-        if (IsStorage && !string.IsNullOrWhiteSpace(DataRoot) && (string.IsNullOrWhiteSpace(Audit.SealsFile) || IsInside(Audit.SealsFileFull, DataRootFull)))
+        if (IsStorage && Full(DataRoot) is { } dataRoot && (Full(Audit.SealsFile) is not { } sealsFile || IsInside(sealsFile, dataRoot)))
         {
-            errors.Add($"ForgeOne:Audit:SealsFile '{Audit.SealsFile}' must be set and outside ForgeOne:DataRoot '{DataRootFull}': deleting the data root's seal journal must not delete this copy.");
+            errors.Add($"ForgeOne:Audit:SealsFile '{Audit.SealsFile}' must be a path outside ForgeOne:DataRoot '{dataRoot}': deleting the data root's seal journal must not delete this copy.");
         }
+
         errors.AddRange(Persistence.Validate());
         errors.AddRange(Backup.Validate(Full(DataRoot), Full(KeysDirectory)));
         errors.AddRange(Failure.Validate());

@@ -104,40 +104,38 @@ public sealed class ShardScrubber
         while (bytes < budget)
         {
             var from = _after is null ? [] : After(_after);
-            List<KeyValuePair<byte[], byte[]>> page;
-            byte[]? damaged = null;
+            var seen = 0;
             try
             {
-                page = [.. txn.Scan(table, from, [], limit: Page)];
+                // Streamed from the cursor, and left as soon as the budget is spent: a page of
+                // 1 MiB blob chunks is never held at once.
+                foreach (var (key, value) in txn.Scan(table, from, [], limit: Page))
+                {
+                    seen++;
+                    records++;
+                    bytes += key.Length + value.Length;
+                    if (verifier.CheckRecord(txn, table, key, value) is { } finding)
+                    {
+                        findings.Add(finding);
+                    }
+
+                    _after = key;
+                    if (bytes >= budget)
+                    {
+                        return (records, bytes, false);
+                    }
+                }
             }
             catch (ForgeOneException e) when (e.Error.Details?.GetValueOrDefault(ForgeOneError.KeyDetail) is { } hex && e.Error.Details.GetValueOrDefault(ForgeOneError.TableDetail) == table)
             {
-                // The records before the damaged one, then the damaged one as a finding.
-                damaged = Convert.FromHexString(hex);
-                page = [.. txn.Scan(table, from, damaged)];
+                // The records before the damaged one were checked as they came; the damaged one is a finding.
                 findings.Add(IntegrityFinding.FromError(verifier.Store, table, hex, e.Error));
-            }
-
-            foreach (var (key, value) in page)
-            {
                 records++;
-                bytes += key.Length + value.Length;
-                if (verifier.CheckRecord(txn, table, key, value) is { } finding)
-                {
-                    findings.Add(finding);
-                }
-
-                _after = key;
-            }
-
-            if (damaged is not null)
-            {
-                records++;
-                _after = damaged;
+                _after = Convert.FromHexString(hex);
                 continue;
             }
 
-            if (page.Count < Page)
+            if (seen < Page)
             {
                 return (records, bytes, true);
             }

@@ -131,10 +131,11 @@ internal static class SystemRoutes
             authorization.Require(http.Principal().Caller, Permissions.AuditExport, "audit");
             var c = cluster.Require();
             var done = await cluster.AskActorAsync<SealerProtocol.SealDone>(c.Sealer, SealerProtocol.SealNow.Instance, http.RequestAborted, cluster.RequestTimeout * 2).ConfigureAwait(false);
-            return Results.Json(new SealWritten(done.Number, done.Time, done.Heads), ApiJsonContext.Default.SealWritten, statusCode: StatusCodes.Status201Created);
+            // A seal is written only when some head moved: otherwise the answer is the last seal, 200.
+            return Results.Json(new SealWritten(done.Number, done.Time, done.Heads), ApiJsonContext.Default.SealWritten, statusCode: done.Written ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         })
-            .WithName("SealNow").WithSummary("Seals every shard's audit head now instead of at the next interval (audit:export).")
-            .Produces<SealWritten>(StatusCodes.Status201Created).Problems();
+            .WithName("SealNow").WithSummary("Seals every shard's audit head now instead of at the next interval (audit:export); 200 with the last seal when no head moved since it.")
+            .Produces<SealWritten>(StatusCodes.Status201Created).Produces<SealWritten>(StatusCodes.Status200OK).Problems();
 
         audit.MapGet("/seals/verify", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
