@@ -126,7 +126,7 @@ public static class Cli
                 {
                     // One HTTP client for every via: http scenario, made only when one needs it.
                     var http = new Lazy<ForgeOne.Client.Http.ForgeOneHttpClient>(target.ConnectHttp);
-                    scenarios = run.Scenarios.Select(s => ScenarioCatalog.Create(s, client, LoadIdentity.Default, () => http.Value)).ToArray();
+                    scenarios = run.Scenarios.Select(s => ScenarioCatalog.Create(s, client, target.Identity, () => http.Value)).ToArray();
                 }
                 catch (ScenarioSetupException e)
                 {

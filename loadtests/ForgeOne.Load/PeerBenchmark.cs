@@ -147,7 +147,7 @@ public static class PeerBenchmark
                     var target = await LoadTarget.StartAsync(TargetDefinition.Default, output, cancellationToken).ConfigureAwait(false);
                     var client = await target.ConnectAsync().ConfigureAwait(false);
                     int[] pids = target is ChildNodeTarget node ? [node.Pid] : [];
-                    return (new ForgeOneActorSystem(client, LoadIdentity.Default, inFlight), async () =>
+                    return (new ForgeOneActorSystem(client, target.Identity, inFlight), async () =>
                     {
                         await client.DisposeAsync().ConfigureAwait(false);
                         await target.DisposeAsync().ConfigureAwait(false);

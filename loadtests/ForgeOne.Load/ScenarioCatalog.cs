@@ -8,21 +8,31 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.LoadRunner;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Load;
 
 /// <summary>
-/// Who the load acts as. One place, so a cluster that proves principals (tokens, API keys)
-/// changes only this.
+/// Who the load acts as: the token of a writer+reader of tenant <c>load</c> (the actor client's
+/// own principal), and an admin's for topic set-up. One place, so how the load proves its
+/// principals changes only here.
 /// </summary>
-public sealed record LoadIdentity(Caller Writer, Caller Admin)
+public sealed record LoadIdentity(PrincipalToken Writer, PrincipalToken Admin)
 {
-    /// <summary>A writer+reader of tenant <c>load</c>, and an admin for topic set-up.</summary>
-    public static LoadIdentity Default { get; } = new(
-        new Caller("forgeone-load", ["writer", "reader"], "load", ["*"], 0),
-        new Caller("forgeone-load-admin", ["admin"], null, ["*"], int.MaxValue));
+    /// <summary>
+    /// Tokens minted with the cluster authentication key of <paramref name="keysDirectory"/> (a
+    /// node this runner started, whose keys it holds), valid for an hour.
+    /// </summary>
+    public static LoadIdentity FromKeys(string keysDirectory)
+    {
+        var issuer = new TokenIssuer(AuthenticationKeyring.LoadOrCreate(keysDirectory), TimeProvider.System);
+        PrincipalToken Mint(Principal principal) => issuer.Issue(principal, principal.Id, TokenIssuer.MaxLifetime).Token;
+        return new(
+            Mint(Principal.Of("forgeone-load", ["writer", "reader"], "load", ["*"], 0)),
+            Mint(Principal.Of("forgeone-load-admin", ["admin"], null, ["*"], int.MaxValue)));
+    }
 }
 
 /// <summary>A scenario that cannot be set up (a type needing something the target lacks).</summary>
@@ -95,7 +105,7 @@ public static class ScenarioCatalog
             var topic = topics[ctx.InvocationNumber % topics.Length];
             if (p.Batch == 1)
             {
-                await client.AppendLogAsync(id.Writer, topic, new LogInput(DateTimeOffset.UtcNow, Severity.Info, message), ctx.CancellationToken).ConfigureAwait(false);
+                await client.AppendLogAsync(topic, new LogInput(DateTimeOffset.UtcNow, Severity.Info, message), ctx.CancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -106,7 +116,7 @@ public static class ScenarioCatalog
                     batch[i] = new LogInput(now, Severity.Info, message);
                 }
 
-                await client.AppendLogBatchAsync(id.Writer, topic, batch, ctx.CancellationToken).ConfigureAwait(false);
+                await client.AppendLogBatchAsync(topic, batch, ctx.CancellationToken).ConfigureAwait(false);
             }
 
             return StepResult.Ok((long)p.Batch * p.MessageBytes);
@@ -176,7 +186,7 @@ public static class ScenarioCatalog
         var ids = new List<RecordId>();
         return new Scenario(name, ctx => Guarded(async () =>
             {
-                var entry = await client.GetLogAsync(id.Writer, ids[(int)(ctx.InvocationNumber % ids.Count)], ctx.CancellationToken).ConfigureAwait(false);
+                var entry = await client.GetLogAsync(ids[(int)(ctx.InvocationNumber % ids.Count)], ctx.CancellationToken).ConfigureAwait(false);
                 return StepResult.Ok(entry.Message?.Length ?? 0);
             }))
             .WithInit(_ => Prefill(client, id, topics, p with { Prefill = Math.Max(1, p.Prefill) }, DateTimeOffset.UtcNow - TimeSpan.FromHours(2), ids));
@@ -192,7 +202,7 @@ public static class ScenarioCatalog
             var topic = topics[written / 1000 % topics.Length];
             var count = Math.Min(1000, p.Prefill - written);
             var batch = Enumerable.Range(written, count).Select(i => new LogInput(origin + (step * i), Severity.Info, message)).ToArray();
-            var added = await client.AppendLogBatchAsync(id.Writer, topic, batch).ConfigureAwait(false);
+            var added = await client.AppendLogBatchAsync(topic, batch).ConfigureAwait(false);
             ids?.AddRange(added);
             written += count;
         }
@@ -217,7 +227,7 @@ public static class ScenarioCatalog
                 {
                     var publish = await ctx.StepAsync("publish", async () =>
                     {
-                        await client.PublishAsync(id.Writer, topic, new EventInput(DateTimeOffset.UtcNow, Priority.Normal, payload)).ConfigureAwait(false);
+                        await client.PublishAsync(topic, new EventInput(DateTimeOffset.UtcNow, Priority.Normal, payload)).ConfigureAwait(false);
                         return StepResult.Ok(payload.Length);
                     }).ConfigureAwait(false);
                     if (!publish.IsOk)
@@ -240,7 +250,16 @@ public static class ScenarioCatalog
             {
                 try
                 {
-                    await client.CreateTopicAsync(id.Admin, topic, new TopicSettings()).ConfigureAwait(false);
+                    // Topic creation is an admin's decision; the client's own principal only writes.
+                    switch (await client.Ask(new CreateTopic(id.Admin, topic, new TopicSettings())).ConfigureAwait(false))
+                    {
+                        case TopicCreated:
+                            break;
+                        case IFailureReply failed:
+                            throw new ForgeOneException(failed.Error);
+                        case var other:
+                            throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply {other.GetType().Name}.");
+                    }
                 }
                 catch (ForgeOneException e) when (e.Code == ErrorCodes.Conflict)
                 {
@@ -248,7 +267,7 @@ public static class ScenarioCatalog
                 }
 
                 var consumer = client.System.ActorOf(Props.Create(() => new DeliveryConsumer(waiting, started)));
-                subscription = client.Subscribe(id.Writer, topic, consumer, SubscriptionStart.Now);
+                subscription = client.Subscribe(topic, consumer, SubscriptionStart.Now);
                 await started.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             })
             .WithClean(_ =>
@@ -260,7 +279,7 @@ public static class ScenarioCatalog
 
     private static Scenario BlobTransfer(string name, ScenarioParameters p, ForgeOneActorClient client, LoadIdentity id)
     {
-        var blobs = new BlobClient(client.Cluster.Region(ShardKind.Blobs), client.Cluster.Regions.Counts.Of(ShardKind.Blobs), id.Writer, TimeSpan.FromSeconds(60));
+        var blobs = new BlobClient(client.Cluster.Region(ShardKind.Blobs), client.Cluster.Regions.Counts.Of(ShardKind.Blobs), client.Tokens, TimeSpan.FromSeconds(60));
         var data = new byte[p.Size];
         new Random(42).NextBytes(data);
         return new Scenario(name, ctx => Guarded(async () =>

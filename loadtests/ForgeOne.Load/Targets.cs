@@ -43,12 +43,16 @@ public abstract class LoadTarget : IAsyncDisposable
             : await ChildNodeTarget.StartAsync(definition, counts, log, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Who the load acts as on this target.</summary>
+    public abstract LoadIdentity Identity { get; }
+
     /// <summary>
     /// The single place an actor client is built (authentication, TLS and request options go
-    /// here when the cluster requires them), so every scenario and the peer benchmark connect alike.
+    /// here), so every scenario and the peer benchmark connect alike. The client acts as
+    /// <see cref="Identity"/>'s writer.
     /// </summary>
     public Task<ForgeOneActorClient> ConnectAsync() =>
-        ForgeOneActorClient.ConnectAsync(Seeds, ShardCounts, timeout: TimeSpan.FromSeconds(30));
+        ForgeOneActorClient.ConnectAsync(Seeds, ShardCounts, ClientCredential.FromToken(Identity.Writer), timeout: TimeSpan.FromSeconds(30));
 
     /// <summary>The single place an HTTP client is built; throws <see cref="ScenarioSetupException"/> when the target has no edge or key.</summary>
     public ForgeOneHttpClient ConnectHttp() =>
@@ -78,6 +82,12 @@ internal sealed class ClusterTarget(IReadOnlyList<string> seeds, Uri? http, stri
     public override string? ApiKey => apiKey;
 
     public override string Description => "cluster " + string.Join(", ", seeds);
+
+    // A running cluster's authentication key belongs to its nodes; the runner proves itself
+    // with a key directory it was given access to.
+    public override LoadIdentity Identity => LoadIdentity.FromKeys(
+        Environment.GetEnvironmentVariable("FORGEONE_KEYS_DIRECTORY")
+        ?? throw new ScenarioSetupException("a cluster target needs the cluster's keys directory in FORGEONE_KEYS_DIRECTORY to prove the load's principals"));
 }
 
 /// <summary>
@@ -95,6 +105,7 @@ public sealed class ChildNodeTarget : LoadTarget
     private readonly string _seed;
     private readonly Uri _http;
     private string? _apiKey;
+    private LoadIdentity? _identity;
     private int _disposed;
 
     private ChildNodeTarget(Process process, DirectoryInfo directory, string seed, Uri http)
@@ -122,6 +133,9 @@ public sealed class ChildNodeTarget : LoadTarget
 
     /// <summary>The process id of the node.</summary>
     public int Pid => _process.Id;
+
+    /// <inheritdoc />
+    public override LoadIdentity Identity => _identity ??= LoadIdentity.FromKeys(Path.Combine(_directory.FullName, "keys"));
 
     /// <summary>Starts the node and waits for its readiness line (90 s at most).</summary>
     public static async Task<ChildNodeTarget> StartAsync(TargetDefinition definition, ShardCountOptions counts, TextWriter log, CancellationToken cancellationToken)

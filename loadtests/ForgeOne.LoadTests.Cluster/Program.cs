@@ -1,9 +1,13 @@
 // Single-node log ingest benchmark (issue 4):
 //   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Cluster [-- --seconds 10 --nosync]
 //
-// Path A "sharding": an in-process actor client asks the logs shard region; every request is
-//   validated, authorized, encrypted (AES-256-GCM), indexed (blind topic index) and audited
-//   (one audit record per operation) inside the shard actor's group commit.
+// Path A "sharding": an in-process actor client asks the logs shard region; every request's
+//   principal token is verified (HMAC-SHA256, cached), and it is validated, authorized,
+//   encrypted (AES-256-GCM), indexed (blind topic index) and audited (one audit record per
+//   operation) inside the shard actor's group commit.
+// Path A' "sharding, proof check off": the same on a second node whose shards believe any
+//   well-formed token (ForgeOne:Security:VerifyTokens = false): what the proof check costs.
+//   --proof-check on|off|both picks which of A and A' run (default both).
 // Path B "direct": the same records (StoredLogEntry, RecordCipher, blind index key) written
 //   straight through ShardStore, one transaction per call, one store per shard with the same
 //   shard count, no actors, no validation, no authorization, no audit.
@@ -34,7 +38,7 @@ const int topics = 256;
 var phase = TimeSpan.FromSeconds(seconds);
 var root = Path.Combine(Path.GetTempPath(), "forgeone-bench", Guid.NewGuid().ToString("N"));
 var message = new string('m', 200);
-var writer = new Caller("bench", ["writer"], "acme", ["*"], 0);
+var proofCheck = StringArg("--proof-check", "both");
 var topicNames = Enumerable.Range(0, topics).Select(i => $"bench-topic-{i:D3}").ToArray();
 
 if (args.Contains("--micro"))
@@ -46,37 +50,52 @@ if (args.Contains("--micro"))
 Console.WriteLine($"ForgeOne cluster ingest benchmark: {Environment.ProcessorCount} cores, {shards} log shards, 200-byte messages, fsync {(noSync ? "OFF (--nosync)" : "ON")}, {seconds}s per phase");
 Console.WriteLine($"data: {root}");
 
-// ---- path A: single-node cluster, client = the logs region of the same actor system ----
-var options = new ForgeOneNodeOptions
-{
-    Port = 0,
-    Roles = [ForgeOneNodeOptions.StorageRole],
-    DataRoot = Path.Combine(root, "cluster"),
-    KeysDirectory = Path.Combine(root, "keys"),
-    ShardCounts = new ShardCountOptions { Logs = shards, Events = 1, Blobs = 1 },
-    Shards = new ShardOptions { NoSync = noSync, MaxGroupCommit = 8192 },
-    Singletons = new SingletonOptions { SealInterval = TimeSpan.FromMinutes(10) },
-};
-Directory.CreateDirectory(options.DataRoot);
-var kek = new FileKekProvider(options.KeysDirectoryFull, options.DataRootFull);
-var host = new ShardHost(options.DataRootFull, options.ShardCounts.ToCounts(), options.Shards,
-    new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
-    ShardHandlers.CreateDefault(),
-    TimeProvider.System, Limits.Default);
-var system = ActorSystem.Create(options.ClusterName, ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ClusterConfig.Build(options)));
-using var signer = AuditSigner.LoadOrCreate(options.KeysDirectoryFull, options.DataRootFull);
-var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(60));
-var region = cluster.Region(ShardKind.Logs);
+// ---- path A (and A'): single-node clusters, client = the logs region of the same actor system ----
+var keysDirectory = Path.Combine(root, "keys");
+var kek = new FileKekProvider(keysDirectory, Path.Combine(root, "cluster"));
+var authKeys = AuthenticationKeyring.LoadOrCreate(keysDirectory);
+var writer = new TokenIssuer(authKeys, TimeProvider.System).Issue(Principal.Of("bench", ["writer"], "acme", ["*"], 0), "bench", TimeSpan.FromHours(1)).Token;
 var timeout = TimeSpan.FromSeconds(30);
+var running = new List<ActorSystem>();
 
-LogInput Entry() => new(DateTimeOffset.UtcNow, Severity.Info, message);
-async ValueTask<StepResult> ShardSingle(ScenarioContext ctx)
+async Task<IActorRef> StartNode(string name, bool verifyTokens)
 {
-    var reply = await region.Ask<object>(new AppendLog(writer, topicNames[ctx.InvocationNumber % topics], Entry()), timeout);
-    return reply is LogAppended ? StepResult.Ok(200) : StepResult.Fail((reply as LogFailed)?.Error.Code ?? reply.GetType().Name);
+    var options = new ForgeOneNodeOptions
+    {
+        Port = 0,
+        Roles = [ForgeOneNodeOptions.StorageRole],
+        DataRoot = Path.Combine(root, name),
+        KeysDirectory = keysDirectory,
+        ShardCounts = new ShardCountOptions { Logs = shards, Events = 1, Blobs = 1 },
+        Shards = new ShardOptions { NoSync = noSync, MaxGroupCommit = 8192 },
+        Singletons = new SingletonOptions { SealInterval = TimeSpan.FromMinutes(10) },
+        Security = new SecurityOptions { VerifyTokens = verifyTokens },
+    };
+    Directory.CreateDirectory(options.DataRoot);
+    var system = ActorSystem.Create(options.ClusterName, ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ClusterConfig.Build(options)));
+    running.Add(system);
+    var security = new NodeSecurity(authKeys, TimeProvider.System, name, verifyTokens: options.Security.VerifyTokens);
+    var host = new ShardHost(options.DataRootFull, options.ShardCounts.ToCounts(), options.Shards,
+        new ShardSecurityFactory(kek, security, TimeProvider.System),
+        ShardHandlers.CreateDefault(),
+        TimeProvider.System, Limits.Default);
+    var signer = AuditSigner.LoadOrCreate(options.KeysDirectoryFull, options.DataRootFull);
+    var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(60), security);
+    return cluster.Region(ShardKind.Logs);
 }
 
-async ValueTask<StepResult> ShardBatch(ScenarioContext ctx)
+var verified = proofCheck is "on" or "both" ? await StartNode("cluster", verifyTokens: true) : null;
+var unverified = proofCheck is "off" or "both" ? await StartNode("cluster-unverified", verifyTokens: false) : null;
+var region = verified ?? unverified!;
+
+LogInput Entry() => new(DateTimeOffset.UtcNow, Severity.Info, message);
+Func<ScenarioContext, ValueTask<StepResult>> Single(IActorRef target) => async ctx =>
+{
+    var reply = await target.Ask<object>(new AppendLog(writer, topicNames[ctx.InvocationNumber % topics], Entry()), timeout);
+    return reply is LogAppended ? StepResult.Ok(200) : StepResult.Fail((reply as LogFailed)?.Error.Code ?? reply.GetType().Name);
+};
+
+Func<ScenarioContext, ValueTask<StepResult>> Batch(IActorRef target) => async ctx =>
 {
     var batch = new LogInput[batchSize];
     for (var i = 0; i < batch.Length; i++)
@@ -84,9 +103,11 @@ async ValueTask<StepResult> ShardBatch(ScenarioContext ctx)
         batch[i] = Entry();
     }
 
-    var reply = await region.Ask<object>(new AppendLogBatch(writer, topicNames[ctx.InvocationNumber % topics], batch), timeout);
+    var reply = await target.Ask<object>(new AppendLogBatch(writer, topicNames[ctx.InvocationNumber % topics], batch), timeout);
     return reply is LogBatchAppended ? StepResult.Ok(200 * batchSize) : StepResult.Fail((reply as LogFailed)?.Error.Code ?? reply.GetType().Name);
-}
+};
+var ShardSingle = Single(region);
+var ShardBatch = Batch(region);
 
 // ---- path B: the same records straight through ShardStore + encryption ----
 var direct = Enumerable.Range(0, shards).Select(n => DirectShard.Open(Path.Combine(root, "direct"), n, shards, kek, noSync)).ToArray();
@@ -147,13 +168,23 @@ if (args.Contains("--only-sharding-batch"))
 {
     // For profiling (dotnet-trace): the batch ingest phase alone.
     await Throughput("sharding batch x100", ShardBatch, 64, batchSize);
-    await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    await StopAll();
     return;
 }
 
 await Throughput("sharding single", ShardSingle, 1024, 1);
+if (verified is not null && unverified is not null)
+{
+    await Throughput("sharding single, no proof", Single(unverified), 1024, 1);
+}
+
 await Throughput("direct single", ctx => DirectCall(ctx, 1), shards, 1);
 await Throughput("sharding batch x100", ShardBatch, 64, batchSize);
+if (verified is not null && unverified is not null)
+{
+    await Throughput("sharding batch, no proof", Batch(unverified), 64, batchSize);
+}
+
 await Throughput("direct batch x100", ctx => DirectCall(ctx, batchSize), shards, batchSize);
 
 var singleRate = (int)Math.Max(100, Math.Min(results["sharding single"].EntriesPerSecond, results["direct single"].EntriesPerSecond) / 2);
@@ -183,12 +214,28 @@ foreach (var (name, us) in cpuPerEntry)
     Console.WriteLine($"  {name,-26} {us,6:0.0} us CPU/entry -> ~{Environment.ProcessorCount * 1_000_000 / us,10:N0} entries/s if all {Environment.ProcessorCount} cores were this process's");
 }
 
+if (verified is not null && unverified is not null)
+{
+    Console.WriteLine();
+    Console.WriteLine("Proof check (principal token verified at the shard) on vs off, same run:");
+    Console.WriteLine("| path | proof check on | proof check off | on / off | loss |");
+    Console.WriteLine("|---|---:|---:|---:|---:|");
+    foreach (var (label, on, off) in new[] { ("single entries", "sharding single", "sharding single, no proof"), ("batches of 100", "sharding batch x100", "sharding batch, no proof") })
+    {
+        var ratio = results[on].EntriesPerSecond / results[off].EntriesPerSecond;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {results[on].EntriesPerSecond:N0} | {results[off].EntriesPerSecond:N0} | {ratio:0.00}x | {(1 - ratio) * 100:0.0}% |"));
+    }
+
+    var batchLoss = 1 - (results["sharding batch x100"].EntriesPerSecond / results["sharding batch, no proof"].EntriesPerSecond);
+    Console.WriteLine($"Target (batches): proof check costs <= 15%: {(batchLoss <= 0.15 ? "MET" : "NOT MET")} ({batchLoss * 100:0.0}%)");
+}
+
 var batchThroughput = results["sharding batch x100"].EntriesPerSecond;
 var batchRatio = batchThroughput / results["direct batch x100"].EntriesPerSecond;
 Console.WriteLine();
 Console.WriteLine($"Target (batches): >= 200,000 entries/s through sharding: {(batchThroughput >= 200_000 ? "MET" : "NOT MET")} ({batchThroughput:N0}); >= 0.5x direct: {(batchRatio >= 0.5 ? "MET" : "NOT MET")} ({batchRatio:0.00}x)");
 
-await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+await StopAll();
 foreach (var d in direct)
 {
     d.Dispose();
@@ -248,6 +295,20 @@ try
 }
 catch (IOException)
 {
+}
+
+async Task StopAll()
+{
+    foreach (var system in running)
+    {
+        await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
+}
+
+string StringArg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
 int IntArg(string name, int fallback)
@@ -333,7 +394,8 @@ internal static class MicroCosts
         using (var wireSystem = ActorSystem.Create("micro-wire", "akka.loglevel = WARNING"))
         {
             var wire = new ForgeOneWireSerializer((ExtendedActorSystem)wireSystem);
-            var batch = new AppendLogBatch(new Caller("bench", ["writer"], "acme", ["*"], 0), "t", Enumerable.Range(0, 100).Select(_ => new LogInput(now, Severity.Info, message)).ToArray());
+            var token = new TokenIssuer(AuthenticationKeyring.InMemory(new byte[AuthenticationKeyring.KeyLength]), TimeProvider.System).Issue(Principal.Of("bench", ["writer"], "acme", ["*"], 0), "bench", TimeSpan.FromHours(1)).Token;
+            var batch = new AppendLogBatch(token, "t", Enumerable.Range(0, 100).Select(_ => new LogInput(now, Severity.Info, message)).ToArray());
             var encoded = wire.ToBinary(batch);
             var manifest = wire.Manifest(batch);
             Measure("wire encode AppendLogBatch x100", n / 100, () => wire.ToBinary(batch), 100);

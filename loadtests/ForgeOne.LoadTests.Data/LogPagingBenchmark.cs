@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Shards.Logs;
@@ -24,8 +23,11 @@ internal static class LogPagingBenchmark
 {
     private const int PageSize = 100;
     private const string Topic = "bench.paging";
-    private static readonly Caller Loader = new("bench-writer", ["writer"], "bench", ["*"], 0);
-    private static readonly Caller Reader = new("bench-reader", ["reader"], "bench", ["*"], 0);
+    // The handler is driven directly (no shard actor), so it gets verified principals as the
+    // actor would hand them over; the messages' tokens are never looked at.
+    private static readonly Principal Loader = Principal.Of("bench-writer", ["writer"], "bench", ["*"], 0);
+    private static readonly Principal Reader = Principal.Of("bench-reader", ["reader"], "bench", ["*"], 0);
+    private static readonly PrincipalToken Unchecked = new([]);
 
     public static int Run(string[] args)
     {
@@ -44,7 +46,7 @@ internal static class LogPagingBenchmark
         {
             var time = TimeProvider.System;
             using var store = ShardStore.Open(new ShardStoreOptions(dataRoot, ShardKind.Logs, 0, 1) { NoSync = true, InitialMapSize = 1L << 30 });
-            using var security = new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), new PolicyAccess(), time).Open(store, ShardKind.Logs, 0);
+            using var security = new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), new NodeSecurity(AuthenticationKeyring.LoadOrCreate(Path.Combine(root, "keys"), dataRoot), time, "bench"), time).Open(store, ShardKind.Logs, 0);
             var context = new ShardContext(ShardKind.Logs, 0, 1, security, new RecordIdGenerator(0, time), time, Limits.Default);
             var handler = new LogShardHandler();
             var start = time.GetUtcNow().AddDays(-30);
@@ -65,10 +67,10 @@ internal static class LogPagingBenchmark
             var clock = new Stopwatch();
             do
             {
-                var q = new QueryLogs(Reader, Topic, start.AddDays(-1), start.AddDays(60), Severity.Trace, PageSize, token);
+                var q = new QueryLogs(Unchecked, Topic, start.AddDays(-1), start.AddDays(60), Severity.Trace, PageSize, token);
                 clock.Restart();
-                var admission = handler.Admit(q, context);
-                var reply = admission.Admitted ? store.Read(txn => handler.Read(txn, q, context)) : new LogFailed(admission.Refusal!);
+                var admission = handler.Admit(q, Reader, context);
+                var reply = admission.Admitted ? store.Read(txn => handler.Read(txn, q, Reader, context)) : new LogFailed(admission.Refusal!);
                 clock.Stop();
                 if (reply is not LogPage page)
                 {
@@ -126,8 +128,8 @@ internal static class LogPagingBenchmark
                     inputs[k] = new LogInput(start + TimeSpan.FromTicks(step * i), Severity.Info, $"order {i} accepted for customer {i % 9973} via checkout-service");
                 }
 
-                var batch = new AppendLogBatch(Loader, Topic, inputs);
-                var admission = handler.Admit(batch, context);
+                var batch = new AppendLogBatch(Unchecked, Topic, inputs);
+                var admission = handler.Admit(batch, Loader, context);
                 batches.Add((batch, admission.Admitted ? admission : throw new ForgeOneException(admission.Refusal!)));
             }
 
@@ -136,7 +138,7 @@ internal static class LogPagingBenchmark
                 var audit = security.BeginAudit();
                 foreach (var (batch, admission) in batches)
                 {
-                    handler.Apply(txn, batch, context);
+                    handler.Apply(txn, batch, Loader, context);
                     audit.Append(txn, context.Time.GetUtcNow(), Loader.Id, admission.Action, admission.Resource, AuditOutcome.Success, admission.Detail);
                 }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Shards.Logs;
@@ -21,8 +20,11 @@ namespace ForgeOne.LoadTests.Data;
 /// </summary>
 internal static class LogQueryBenchmark
 {
-    private static readonly Caller Loader = new("bench-writer", ["writer"], "bench", ["*"], 0);
-    private static readonly Caller Reader = new("bench-reader", ["reader"], "bench", ["*"], 0);
+    // The handler is driven directly (no shard actor), so it gets verified principals as the
+    // actor would hand them over; the messages' tokens are never looked at.
+    private static readonly Principal Loader = Principal.Of("bench-writer", ["writer"], "bench", ["*"], 0);
+    private static readonly Principal Reader = Principal.Of("bench-reader", ["reader"], "bench", ["*"], 0);
+    private static readonly PrincipalToken Unchecked = new([]);
     private static readonly TimeSpan Span = TimeSpan.FromDays(30);
 
     public static async Task<int> RunAsync(string[] args)
@@ -40,7 +42,7 @@ internal static class LogQueryBenchmark
         {
             var time = TimeProvider.System;
             using var store = ShardStore.Open(new ShardStoreOptions(dataRoot, ShardKind.Logs, 0, 1) { NoSync = true, InitialMapSize = 1L << 30 });
-            using var security = new ShardSecurityFactory(new FileKekProvider(keys, dataRoot), new PolicyAccess(), time).Open(store, ShardKind.Logs, 0);
+            using var security = new ShardSecurityFactory(new FileKekProvider(keys, dataRoot), new NodeSecurity(AuthenticationKeyring.LoadOrCreate(keys, dataRoot), time, "bench"), time).Open(store, ShardKind.Logs, 0);
             var context = new ShardContext(ShardKind.Logs, 0, 1, security, new RecordIdGenerator(0, time), time, Limits.Default);
             var handler = new LogShardHandler();
             var end = time.GetUtcNow();
@@ -68,14 +70,14 @@ internal static class LogQueryBenchmark
             {
                 var topic = $"bench.topic{Random.Shared.Next(topics)}";
                 var from = start + TimeSpan.FromHours(Random.Shared.Next((int)Span.TotalHours - 1));
-                var q = new QueryLogs(Reader, topic, from, from.AddHours(1), Severity.Trace, Limit: LogShardHandler.MaxRangeLimit);
-                var admission = handler.Admit(q, context);
+                var q = new QueryLogs(Unchecked, topic, from, from.AddHours(1), Severity.Trace, Limit: LogShardHandler.MaxRangeLimit);
+                var admission = handler.Admit(q, Reader, context);
                 if (!admission.Admitted)
                 {
                     return ValueTask.FromResult(StepResult.Fail(admission.Refusal!.Code));
                 }
 
-                var reply = store.Read(txn => handler.Read(txn, q, context));
+                var reply = store.Read(txn => handler.Read(txn, q, Reader, context));
                 if (reply is not LogPage page || page.ContinuationToken is not null)
                 {
                     return ValueTask.FromResult(StepResult.Fail(reply is LogFailed f ? f.Error.Code : "partial page"));
@@ -130,8 +132,8 @@ internal static class LogQueryBenchmark
             {
                 if (perTopic[t] is { } list)
                 {
-                    var batch = new AppendLogBatch(Loader, $"bench.topic{t}", [.. list]);
-                    var admission = handler.Admit(batch, context);
+                    var batch = new AppendLogBatch(Unchecked, $"bench.topic{t}", [.. list]);
+                    var admission = handler.Admit(batch, Loader, context);
                     if (!admission.Admitted)
                     {
                         throw new ForgeOneException(admission.Refusal!);
@@ -146,7 +148,7 @@ internal static class LogQueryBenchmark
                 var audit = security.BeginAudit();
                 foreach (var (batch, admission) in batches)
                 {
-                    handler.Apply(txn, batch, context);
+                    handler.Apply(txn, batch, Loader, context);
                     audit.Append(txn, context.Time.GetUtcNow(), Loader.Id, admission.Action, admission.Resource, AuditOutcome.Success, admission.Detail);
                 }
 

@@ -26,7 +26,7 @@ internal static class PoisonBenchmark
 {
     private const int Senders = 32;
     private const int BatchSize = 100;
-    private static readonly Caller Writer = new("bench-writer", ["writer"], "bench", ["*"], 0);
+    private static readonly Principal WriterPrincipal = Principal.Of("bench-writer", ["writer"], "bench", ["*"], 0);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -45,11 +45,13 @@ internal static class PoisonBenchmark
         var root = Directory.CreateTempSubdirectory("forgeone-poison-").FullName;
         var dataRoot = Path.Combine(root, "data");
         Directory.CreateDirectory(dataRoot);
+        var node = new NodeSecurity(AuthenticationKeyring.LoadOrCreate(Path.Combine(root, "keys"), dataRoot), TimeProvider.System, "bench-node");
+        var writer = node.Issuer.Issue(WriterPrincipal, "bench", TokenIssuer.MaxLifetime).Token;
         var host = new ShardHost(
             dataRoot,
             new ShardCounts(1, 1, 1),
             new ShardOptions(),
-            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), new PolicyAccess(), TimeProvider.System),
+            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), node, TimeProvider.System),
             new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new PoisonedLogs() },
             TimeProvider.System,
             Limits.Default);
@@ -71,7 +73,7 @@ internal static class PoisonBenchmark
                     var poison = poisonEvery > 0 && n % poisonEvery == 0;
                     var now = DateTimeOffset.UtcNow;
                     var entries = Enumerable.Range(0, BatchSize).Select(i => new LogInput(now, Severity.Info, $"order {n}-{i} accepted for customer {i % 97} via checkout-service")).ToArray();
-                    var reply = await shard.Ask<object>(new AppendLogBatch(Writer, poison ? PoisonedLogs.Topic : $"bench.topic{s % 8}", entries), TimeSpan.FromSeconds(60));
+                    var reply = await shard.Ask<object>(new AppendLogBatch(writer, poison ? PoisonedLogs.Topic : $"bench.topic{s % 8}", entries), TimeSpan.FromSeconds(60));
                     if (reply is LogBatchAppended)
                     {
                         Interlocked.Add(ref ok, BatchSize);
@@ -89,7 +91,7 @@ internal static class PoisonBenchmark
             }).ToList();
             await Task.WhenAll(senders);
             measured.Stop();
-            var stats = await shard.Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(ShardKind.Logs, 0), TimeSpan.FromSeconds(30));
+            var stats = await shard.Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(node.Identity.Current, ShardKind.Logs, 0), TimeSpan.FromSeconds(30));
             var rate = (ok - okAtWarmUp) / measured.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(poisonEvery == 0 ? "clean" : "1% poisoned")}: {rate:N0} entries/s over {measured.Elapsed.TotalSeconds:0.0} s"));
             return (rate, stats.CommitCount, failed);
@@ -109,17 +111,17 @@ internal static class PoisonBenchmark
 
         public ShardKind Kind => ShardKind.Logs;
 
-        public Admission Admit(IShardOperation operation, ShardContext context) => _inner.Admit(operation, context);
+        public Admission Admit(IShardOperation operation, Principal principal, ShardContext context) => _inner.Admit(operation, principal, context);
 
-        public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context)
+        public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context)
         {
-            var reply = _inner.Apply(txn, command, context);
+            var reply = _inner.Apply(txn, command, principal, context);
             return command is AppendLogBatch { Topic: Topic }
                 ? throw new ForgeOneException(ErrorCodes.Conflict, "poisoned after writing")
                 : reply;
         }
 
-        public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => _inner.Read(txn, query, context);
+        public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context) => _inner.Read(txn, query, principal, context);
 
         public object Fail(ForgeOneError error) => _inner.Fail(error);
     }

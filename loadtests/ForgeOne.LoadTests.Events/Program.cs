@@ -13,7 +13,6 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Shards.Events;
@@ -27,16 +26,18 @@ var total = IntArg("--events", 200_000);
 var noSync = args.Contains("--nosync");
 var root = Path.Combine(Path.GetTempPath(), "forgeone-events-bench", Guid.NewGuid().ToString("N"));
 Directory.CreateDirectory(Path.Combine(root, "data"));
-var admin = new Caller("bench-admin", ["admin"], null, ["*"], int.MaxValue);
-var writer = new Caller("bench-writer", ["writer"], "acme", ["*"], 0);
-var reader = new Caller("bench-reader", ["reader"], "acme", ["*"], 0);
+var node = new NodeSecurity(AuthenticationKeyring.LoadOrCreate(Path.Combine(root, "keys"), Path.Combine(root, "data")), TimeProvider.System, "bench");
+PrincipalToken Token(string id, string role, string? tenant) => node.Issuer.Issue(Principal.Of(id, [role], tenant, ["*"], int.MaxValue), id, TimeSpan.FromHours(1)).Token;
+var admin = Token("bench-admin", "admin", null);
+var writer = Token("bench-writer", "writer", "acme");
+var reader = Token("bench-reader", "reader", "acme");
 var timeout = TimeSpan.FromSeconds(60);
 var payload = new byte[256];
 Random.Shared.NextBytes(payload);
 
 var kek = new FileKekProvider(Path.Combine(root, "keys"), Path.Combine(root, "data"));
 var host = new ShardHost(Path.Combine(root, "data"), new ShardCounts(1, 1, 1), new ShardOptions { NoSync = noSync, MaxGroupCommit = 8192 },
-    new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
+    new ShardSecurityFactory(kek, node, TimeProvider.System),
     new Dictionary<ShardKind, IShardHandler> { [ShardKind.Events] = new EventShardHandler() },
     TimeProvider.System, Limits.Default);
 var system = ActorSystem.Create("bench", ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + ClusterConfig.ShardActorHocon));
@@ -179,7 +180,7 @@ int IntArg(string name, int fallback)
 /// <summary>A raw-protocol subscriber that acknowledges every batch and counts (or timestamps) deliveries.</summary>
 internal sealed class Counter : ReceiveActor
 {
-    public Counter(IActorRef shard, Caller caller, string topic, int expected, int window, TaskCompletionSource<int> done, Dictionary<RecordId, long>? stamps)
+    public Counter(IActorRef shard, PrincipalToken caller, string topic, int expected, int window, TaskCompletionSource<int> done, Dictionary<RecordId, long>? stamps)
     {
         var received = 0;
         Receive<SubscriptionStarted>(_ =>

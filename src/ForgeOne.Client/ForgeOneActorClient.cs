@@ -2,7 +2,9 @@ using Akka.Actor;
 using Akka.Configuration;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Client;
@@ -10,7 +12,10 @@ namespace ForgeOne.Client;
 /// <summary>
 /// A .NET actor client: joins the cluster as a <c>client</c>-role node (it hosts no shards and does
 /// not count in the split brain resolver's majority) and talks to the shard regions through
-/// sharding proxies, so each request goes straight to the node that owns its shard.
+/// sharding proxies, so each request goes straight to the node that owns its shard. It acts as
+/// one principal, the one its <see cref="ClientCredential"/> proves: every request carries that
+/// principal's current token (<see cref="Tokens"/>). To act for someone else, build the message
+/// with their token and send it with <see cref="Ask"/>.
 /// </summary>
 /// <remarks>
 /// Every append and publish carries a request id (this client's random producer id and a
@@ -28,15 +33,26 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     private readonly WriteCoalescer? _coalescer;
     private long _sequence;
 
-    private ForgeOneActorClient(ForgeOneCluster cluster, TimeSpan timeout, RetryPolicy retry, CoalescingOptions coalescing)
+    private ForgeOneActorClient(ForgeOneCluster cluster, IPrincipalTokenSource tokens, TimeSpan timeout, RetryPolicy retry, CoalescingOptions coalescing)
     {
         _cluster = cluster;
+        Tokens = tokens;
         Timeout = timeout;
         Retry = retry;
         Coalescing = coalescing;
         _retrying = new RetryingSender(retry, _stats);
         _coalescer = coalescing.Enabled ? new WriteCoalescer(coalescing, retry, _stats) : null;
     }
+
+    /// <summary>The tokens this client's requests carry.</summary>
+    public IPrincipalTokenSource Tokens { get; }
+
+    /// <summary>
+    /// Who this client acts as, as its current token says (read without verifying: the client
+    /// does not hold the key; the shards verify).
+    /// </summary>
+    public Principal? Principal =>
+        PrincipalTokenCodec.TryDecode(Tokens.Current.Value, out var claims, out _) ? claims!.Principal : null;
 
     /// <summary>Timeout of a request that is not retried (a command without a request id).</summary>
     public TimeSpan Timeout { get; }
@@ -68,6 +84,7 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// </summary>
     /// <param name="seedNodes">Seed node addresses of the cluster.</param>
     /// <param name="shardCounts">The cluster's shard counts.</param>
+    /// <param name="credential">What proves who this client is.</param>
     /// <param name="hostname">Address this client binds to.</param>
     /// <param name="port">Port this client binds to (0: any free port).</param>
     /// <param name="timeout">Timeout of a request that is not retried (default 10 s).</param>
@@ -78,8 +95,9 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// <param name="connectTimeout">How long to wait for a seed node to let the client join (default <see cref="DefaultConnectTimeout"/>); past it, <c>cluster.unreachable</c> naming the seeds tried.</param>
     /// <param name="cancellationToken">Stops connecting (the client's actor system is shut down).</param>
     /// <exception cref="ForgeOneException"><c>cluster.unreachable</c> when no seed answered in time.</exception>
-    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null, RetryPolicy? retry = null, CoalescingOptions? coalescing = null, TimeSpan? connectTimeout = null, CancellationToken cancellationToken = default)
+    public static async Task<ForgeOneActorClient> ConnectAsync(IEnumerable<string> seedNodes, ShardCountOptions shardCounts, ClientCredential credential, string hostname = "127.0.0.1", int port = 0, TimeSpan? timeout = null, string extraHocon = "", Action<ForgeOneNodeOptions>? configure = null, RetryPolicy? retry = null, CoalescingOptions? coalescing = null, TimeSpan? connectTimeout = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(credential);
         var connect = connectTimeout ?? DefaultConnectTimeout;
         if (connect <= TimeSpan.Zero)
         {
@@ -128,8 +146,9 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
                 }
             }
 
-            var cluster = await ForgeOneCluster.StartAsync(system, options, host: null, signer: null, connect).WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new ForgeOneActorClient(cluster, timeout ?? TimeSpan.FromSeconds(10), retry, coalescing);
+            var tokens = credential.Tokens;
+            var cluster = await ForgeOneCluster.StartAsync(system, options, host: null, signer: null, connect, tokens: tokens).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new ForgeOneActorClient(cluster, tokens, timeout ?? TimeSpan.FromSeconds(10), retry, coalescing);
         }
         catch
         {
@@ -146,20 +165,20 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// writes to the same shard; written exactly once. Pass <paramref name="requestId"/> to make
     /// it idempotent across client restarts too (the default is a fresh id of this client).
     /// </summary>
-    public async Task<RecordId> AppendLogAsync(Caller caller, string topic, LogInput entry, CancellationToken cancellationToken = default, RequestId? requestId = null) =>
-        Expect<LogAppended>(await SendSingleWriteAsync(new AppendLog(caller, topic, entry, RequestId: requestId ?? NextRequestId()), cancellationToken).ConfigureAwait(false)).Id;
+    public async Task<RecordId> AppendLogAsync(string topic, LogInput entry, CancellationToken cancellationToken = default, RequestId? requestId = null) =>
+        Expect<LogAppended>(await SendSingleWriteAsync(new AppendLog(Tokens.Current, topic, entry, RequestId: requestId ?? NextRequestId()), cancellationToken).ConfigureAwait(false)).Id;
 
     /// <summary>Appends a batch (one operation, one transaction); returns the ids in order once committed. Retried; written exactly once.</summary>
-    public async Task<RecordId[]> AppendLogBatchAsync(Caller caller, string topic, LogInput[] entries, CancellationToken cancellationToken = default, RequestId? requestId = null) =>
-        Expect<LogBatchAppended>(await Ask(new AppendLogBatch(caller, topic, entries, RequestId: requestId ?? NextRequestId()), cancellationToken).ConfigureAwait(false)).Ids;
+    public async Task<RecordId[]> AppendLogBatchAsync(string topic, LogInput[] entries, CancellationToken cancellationToken = default, RequestId? requestId = null) =>
+        Expect<LogBatchAppended>(await Ask(new AppendLogBatch(Tokens.Current, topic, entries, RequestId: requestId ?? NextRequestId()), cancellationToken).ConfigureAwait(false)).Ids;
 
     /// <summary>Gets an entry by id.</summary>
-    public async Task<Common.Model.LogEntry> GetLogAsync(Caller caller, RecordId id, CancellationToken cancellationToken = default) =>
-        Expect<LogFound>(await Ask(new GetLog(caller, id), cancellationToken).ConfigureAwait(false)).Entry;
+    public async Task<Common.Model.LogEntry> GetLogAsync(RecordId id, CancellationToken cancellationToken = default) =>
+        Expect<LogFound>(await Ask(new GetLog(Tokens.Current, id), cancellationToken).ConfigureAwait(false)).Entry;
 
     /// <summary>Entries of a topic in a time range, oldest first.</summary>
-    public async Task<Common.Model.LogEntry[]> ReadLogRangeAsync(Caller caller, string topic, DateTimeOffset from, DateTimeOffset to, int limit = 1000, CancellationToken cancellationToken = default) =>
-        Expect<LogRange>(await Ask(new ReadLogRange(caller, topic, from, to, limit), cancellationToken).ConfigureAwait(false)).Entries;
+    public async Task<Common.Model.LogEntry[]> ReadLogRangeAsync(string topic, DateTimeOffset from, DateTimeOffset to, int limit = 1000, CancellationToken cancellationToken = default) =>
+        Expect<LogRange>(await Ask(new ReadLogRange(Tokens.Current, topic, from, to, limit), cancellationToken).ConfigureAwait(false)).Entries;
 
     /// <summary>
     /// Records (or, with <paramref name="zone"/> null, clears) the residency zone of a topic or
@@ -167,8 +186,8 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
     /// this client's included, then sends that topic's or tenant's logs and events to the zone's
     /// shards without the request naming it.
     /// </summary>
-    public async Task<SystemProtocol.ResidencyEntry> SetResidencyAsync(Caller caller, SystemProtocol.ResidencyScope scope, string name, string? zone, CancellationToken cancellationToken = default) =>
-        Expect<SystemProtocol.ResidencySet>(await Ask(new SystemProtocol.SetResidency(caller, scope, name, zone), cancellationToken).ConfigureAwait(false)).Entry;
+    public async Task<SystemProtocol.ResidencyEntry> SetResidencyAsync(SystemProtocol.ResidencyScope scope, string name, string? zone, CancellationToken cancellationToken = default) =>
+        Expect<SystemProtocol.ResidencySet>(await Ask(new SystemProtocol.SetResidency(Tokens.Current, scope, name, zone), cancellationToken).ConfigureAwait(false)).Entry;
 
     /// <summary>
     /// Sends any shard message through the cluster's residency router (zones resolved from the
@@ -208,8 +227,11 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
         return _coalescer.SendAsync(region!, shard, command, e => ForgeOneCluster.FailureOf(command, e), cancellationToken);
     }
 
-    /// <summary>This client acting as <paramref name="caller"/>, as the operations it shares with the HTTP client.</summary>
-    public IForgeOneClient As(Caller caller) => new ActorClientSession(this, caller ?? throw new ArgumentNullException(nameof(caller)));
+    /// <summary>This client acting as the principal of <paramref name="tokens"/>, as the operations it shares with the HTTP client.</summary>
+    public IForgeOneClient As(IPrincipalTokenSource tokens) => new ActorClientSession(this, tokens ?? throw new ArgumentNullException(nameof(tokens)));
+
+    /// <summary>This client acting as the principal <paramref name="token"/> proves.</summary>
+    public IForgeOneClient As(PrincipalToken token) => As(new FixedTokenSource(token ?? throw new ArgumentNullException(nameof(token))));
 
     /// <summary>Leaves the cluster gracefully.</summary>
     public async ValueTask DisposeAsync() =>

@@ -8,7 +8,7 @@ namespace ForgeOne.Client;
 
 /// <summary>
 /// The operations the HTTP client (<see cref="Http.ForgeOneHttpClient"/>) and the actor client
-/// (<see cref="ForgeOneActorClient.As"/>) share, with the same types, so code written against one
+/// (<see cref="ForgeOneActorClient.As(ForgeOne.Security.PrincipalToken)"/>) share, with the same types, so code written against one
 /// runs against the other. Every failure is a <see cref="ForgeOneException"/> whose
 /// <see cref="ForgeOneException.Code"/> is the stable error code. Writes are retried on transient
 /// failures and applied exactly once (a request id travels with each).

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Akka.Actor;
 using ForgeOne.Cluster.Client;
-using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
@@ -20,13 +20,13 @@ public sealed class SubscriptionChannel : IAsyncDisposable
     private readonly IActorRef _subscription;
     private readonly TaskCompletionSource<RecordId?> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private SubscriptionChannel(ActorSystem system, IActorRef eventsRegion, Caller caller, string topic, SubscriptionStart? start, EventSubscriptionSettings settings)
+    private SubscriptionChannel(ActorSystem system, IActorRef eventsRegion, IPrincipalTokenSource tokens, string topic, SubscriptionStart? start, EventSubscriptionSettings settings)
     {
         _system = system;
         var channel = Channel.CreateBounded<EventRecord>(new BoundedChannelOptions(settings.Window + 1) { SingleReader = true, SingleWriter = true });
         Events = channel.Reader;
         _bridge = system.ActorOf(Props.Create(() => new Bridge(channel.Writer, _started)));
-        _subscription = system.ActorOf(EventSubscription.Props(eventsRegion, caller, topic, _bridge, start, settings));
+        _subscription = system.ActorOf(EventSubscription.Props(eventsRegion, tokens, topic, _bridge, start, settings));
     }
 
     /// <summary>Completes when the first source runs, with the position it starts after (null: the topic's beginning); faults with the refusal (topic missing, access denied).</summary>
@@ -36,8 +36,8 @@ public sealed class SubscriptionChannel : IAsyncDisposable
     public ChannelReader<EventRecord> Events { get; }
 
     /// <summary>Subscribes to <paramref name="topic"/> through <paramref name="eventsRegion"/>.</summary>
-    public static SubscriptionChannel Start(ActorSystem system, IActorRef eventsRegion, Caller caller, string topic, SubscriptionStart? start, EventSubscriptionSettings settings) =>
-        new(system, eventsRegion, caller, topic, start, settings);
+    public static SubscriptionChannel Start(ActorSystem system, IActorRef eventsRegion, IPrincipalTokenSource tokens, string topic, SubscriptionStart? start, EventSubscriptionSettings settings) =>
+        new(system, eventsRegion, tokens, topic, start, settings);
 
     /// <summary>Every event up to and including <paramref name="id"/> is handled: the source may send more.</summary>
     public void Ack(RecordId id) => _subscription.Tell(new EventSubscription.Ack(id));

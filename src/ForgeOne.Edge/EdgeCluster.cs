@@ -2,6 +2,7 @@ using Akka.Actor;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Edge;
 
@@ -36,6 +37,18 @@ public sealed class EdgeCluster
 
     /// <summary>Hands over the started cluster.</summary>
     public void Attach(ForgeOneCluster cluster) => _cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
+
+    /// <summary>
+    /// A principal token for <paramref name="principal"/>, whose credential
+    /// <paramref name="credentialId"/> the edge has just checked, signed with this node's
+    /// cluster authentication key.
+    /// </summary>
+    public PrincipalToken Issue(Principal principal, string credentialId)
+    {
+        var security = Require().Security
+            ?? throw new ForgeOneException(ErrorCodes.Unavailable, "This node holds no cluster authentication key and cannot vouch for principals.");
+        return security.IssueFor(principal, credentialId).Token;
+    }
 
     /// <summary>The cluster; <see cref="ErrorCodes.Unavailable"/> while the node is starting.</summary>
     public ForgeOneCluster Require() =>

@@ -58,7 +58,7 @@ public sealed class EdgeServer : IAsyncDisposable
     /// bootstrap-key check against the system shard); <paramref name="policy"/> authorizes what
     /// the edge serves without a shard (default: the default policy).
     /// </summary>
-    public static EdgeServer Create(EdgeOptions options, EdgeCluster cluster, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IApiKeyVerifier? apiKeys = null, IAccessPolicy? policy = null)
+    public static EdgeServer Create(EdgeOptions options, EdgeCluster cluster, ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IApiKeyVerifier? apiKeys = null, PolicyAccess? policy = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(cluster);

@@ -47,6 +47,21 @@ internal sealed partial class NodeService : IHostedService
         {
             ShardHost? host = null;
             BackupHosting? backup = null;
+            var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
+
+            // Every node holds the cluster authentication key (it proves its own requests and,
+            // on storage and edge nodes, verifies or issues principals' tokens).
+            var security = new NodeSecurity(
+                AuthenticationKeyring.LoadOrCreate(_options.KeysDirectoryFull, _options.IsStorage ? _options.DataRootFull : null),
+                TimeProvider.System,
+                address.ToString(),
+                verifyTokens: _options.Security.VerifyTokens,
+                tokenLifetime: _options.Security.TokenLifetime);
+            if (!_options.Security.VerifyTokens)
+            {
+                LogTokensNotVerified();
+            }
+
             if (_options.IsStorage)
             {
                 RefuseDataWithoutItsKeys();
@@ -57,25 +72,23 @@ internal sealed partial class NodeService : IHostedService
                 // its signing key must be there (never silently replaced by a new one).
                 var seals = SealLogFile.OutsideDataRoot(_options.Audit.SealsFileFull, _options.DataRootFull);
                 _signer = AuditSigner.LoadFor(seals, _options.KeysDirectoryFull, _options.DataRootFull);
-                var policy = new PolicyAccess();
                 host = new ShardHost(
                     _options.DataRootFull,
                     _options.ShardCounts.ToCounts(),
                     _options.Shards,
-                    new ShardSecurityFactory(kek, policy, TimeProvider.System),
+                    new ShardSecurityFactory(kek, security, TimeProvider.System),
                     ShardHandlers.CreateDefault(),
                     TimeProvider.System,
                     Limits.Default)
                 {
                     Backup = BackupHosting.Writer(_options, kek, TimeProvider.System),
                 }.WithTamperEvidence(seals, _signer, _options.Scrubber);
-                backup = new BackupHosting(kek, _options.KeysDirectoryFull, policy);
+                backup = new BackupHosting(kek, _options.KeysDirectoryFull);
             }
 
-            var cluster = await ForgeOneCluster.StartAsync(_system, _options, host, _signer, TimeSpan.FromSeconds(60), backup).ConfigureAwait(false);
+            var cluster = await ForgeOneCluster.StartAsync(_system, _options, host, _signer, TimeSpan.FromSeconds(60), security, backup: backup).ConfigureAwait(false);
             await EnsureBootstrapKeyAsync(cluster).ConfigureAwait(false);
             _edge?.Attach(cluster);
-            var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
 
             // Greppable readiness line (tests and the launcher wait for it).
             await Console.Out.WriteLineAsync($"ForgeOne node ready: {address} roles=[{string.Join(',', _options.Roles)}] region={_options.Region} data={_options.DataRootFull} keys={_options.KeysDirectoryFull}").ConfigureAwait(false);
@@ -135,7 +148,7 @@ internal sealed partial class NodeService : IHostedService
 
         var key = "fo_admin_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        var reply = await cluster.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(Caller.System, hash), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var reply = await cluster.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(cluster.Tokens.Current, hash), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         switch (reply)
         {
             case SystemProtocol.BootstrapKeyRegistered { Created: true }:
@@ -164,6 +177,9 @@ internal sealed partial class NodeService : IHostedService
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "ForgeOne node refused to start ({Code}): {Reason}")]
     private partial void LogRefused(string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "ForgeOne:Security:VerifyTokens is false: this node believes any principal token without checking it. Benchmarks only; never with real data.")]
+    private partial void LogTokensNotVerified();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A bootstrap admin API key was already issued for this cluster; none written here")]
     private partial void LogBootstrapExists();

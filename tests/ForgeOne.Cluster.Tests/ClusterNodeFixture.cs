@@ -73,12 +73,13 @@ public sealed class InProcessNode
 
         var seals = SealLogFile.OutsideDataRoot(options.Audit.SealsFileFull, options.DataRoot);
         var signer = AuditSigner.LoadFor(seals, options.KeysDirectory, options.DataRoot);
-        var host = TestHosts.Create(options.DataRoot, options.KeysDirectory, options.ShardCounts.ToCounts()) with { Time = time ?? TimeProvider.System };
+        var security = TestAuth.Node(time, Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
+        var host = TestHosts.Create(options.DataRoot, options.KeysDirectory, options.ShardCounts.ToCounts(), security: security) with { Time = time ?? TimeProvider.System };
         var kek = new FileKekProvider(options.KeysDirectory, options.DataRoot);
         host = (host with { Backup = BackupHosting.Writer(options, kek, host.Time) }).WithTamperEvidence(seals, signer, options.Scrubber);
         host = tuneHost?.Invoke(host) ?? host;
-        var backup = new BackupHosting(kek, options.KeysDirectoryFull, new ForgeOne.Cluster.Security.PolicyAccess());
-        var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(30), backup);
+        var backup = new BackupHosting(kek, options.KeysDirectoryFull);
+        var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(30), security, backup: backup);
         return new InProcessNode(system, cluster, options);
     }
 

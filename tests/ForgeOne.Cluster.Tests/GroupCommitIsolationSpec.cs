@@ -30,11 +30,11 @@ public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
     {
         var kek = new FileKekProvider(_root.KeysDirectory, _root.DataRoot);
         var host = new ShardHost(_root.DataRoot, new ShardCounts(1, 1, 1), new ShardOptions { NoSync = true },
-            new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
+            new ShardSecurityFactory(kek, TestAuth.Node(), TimeProvider.System),
             new Dictionary<ShardKind, IShardHandler> { [ShardKind.Events] = new PutHandler() },
             TimeProvider.System, Limits.Default);
         var shard = Sys.ActorOf(ShardActor.Props(host, "events-0", "test-node"));
-        shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Events, 0));
+        shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Events, 0));
         var before = ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10)).CommitCount;
 
         // Sent back to back, they queue behind the first Flush and share one transaction.
@@ -53,7 +53,7 @@ public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
         Assert.Equal(["a", "b", "c", "d"], replies.OfType<PutDone>().Select(d => d.Key).Order());
         var failed = Assert.Single(replies.OfType<ShardProtocol.ShardFailed>());
         Assert.Equal(ErrorCodes.Conflict, failed.Error.Code);
-        shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Events, 0));
+        shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Events, 0));
         Assert.Equal(before + 1, ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10)).CommitCount);
 
         Watch(shard);
@@ -74,7 +74,7 @@ public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
 
     public sealed record Put(string Key) : IShardCommand
     {
-        public Caller Caller => Callers.Writer;
+        public PrincipalToken Token => Callers.Writer;
 
         public ShardKind Kind => ShardKind.Events;
 
@@ -89,16 +89,16 @@ public sealed class GroupCommitIsolationSpec : TestKit, IDisposable
     {
         public ShardKind Kind => ShardKind.Events;
 
-        public Admission Admit(IShardOperation operation, ShardContext context) => Admission.Allow("test.put", ((Put)operation).Key);
+        public Admission Admit(IShardOperation operation, Principal principal, ShardContext context) => Admission.Allow("test.put", ((Put)operation).Key);
 
-        public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context)
+        public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context)
         {
             var key = ((Put)command).Key;
             txn.Put(Tables.Events, System.Text.Encoding.UTF8.GetBytes(key), [1]);
             return key == "boom" ? throw new ForgeOneException(ErrorCodes.Conflict, "boom") : new PutDone(key);
         }
 
-        public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => throw new NotSupportedException();
+        public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context) => throw new NotSupportedException();
 
         public object Fail(ForgeOneError error) => new ShardProtocol.ShardFailed(ShardKind.Events, 0, error);
     }

@@ -258,13 +258,14 @@ public sealed class GroupCommitTests
     private static PendingCommand<string> Enqueue(GroupCommit<string> commits, string key, bool preparing = false, long bytes = 10) =>
         commits.Enqueue(new Cmd(key), key, Allow(key), bytes, preparing, out _) ?? throw new InvalidOperationException("refused");
 
-    private static Admission Allow(string key) => Admission.Allow("test.put", $"test/{key}");
+    // Admitted for a principal named like the command, as the shard actor hands it over.
+    private static Admission Allow(string key) => Admission.Allow("test.put", $"test/{key}") with { Principal = Principal.Of(key, ["writer"], "acme", ["*"], 0) };
 
     private QueuedAudit Audit(string principal) => new(principal, Allow(principal), AuditOutcome.Success, _time.GetUtcNow());
 
     private sealed record Cmd(string Key) : IShardCommand
     {
-        public Caller Caller => new(Key, ["writer"], "acme", ["*"], 0);
+        public PrincipalToken Token => TestAuth.Token(Key, ["writer"], "acme", ["*"], 0);
 
         public ShardKind Kind => ShardKind.Logs;
 
@@ -305,7 +306,7 @@ public sealed class GroupCommitTests
 
             public long Writes => Writes_.Count + Audits.Count;
 
-            public AppliedCommand Apply(IShardCommand command, ForgeOne.Cluster.Shards.Requests.RequestTicket? ticket)
+            public AppliedCommand Apply(IShardCommand command, Principal principal, ForgeOne.Cluster.Shards.Requests.RequestTicket? ticket)
             {
                 store.Applies++;
                 var key = ((Cmd)command).Key;

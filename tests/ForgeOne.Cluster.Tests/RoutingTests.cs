@@ -30,8 +30,8 @@ public sealed class RoutingTests
     [Fact]
     public void Extractor_IgnoresOtherKindsAndOutOfRangeShards()
     {
-        Assert.Null(_logs.EntityId(new ShardProtocol.GetShardStats(ShardKind.Events, 0)));
-        Assert.Null(_logs.EntityId(new ShardProtocol.GetShardStats(ShardKind.Logs, 8)));
+        Assert.Null(_logs.EntityId(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Events, 0)));
+        Assert.Null(_logs.EntityId(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, 8)));
         Assert.Null(_logs.EntityId(new GetLog(Callers.Reader, RecordId.Create(1, 9, 0))));
         Assert.Null(_logs.EntityId("not ours"));
     }

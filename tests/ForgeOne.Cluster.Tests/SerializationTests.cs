@@ -44,12 +44,12 @@ public sealed class SerializationTests : IAsyncLifetime
         ["stats"] = new ShardProtocol.ShardStats(ShardKind.Logs, 1, 2, 3, 4, "/f", "node"),
         ["head"] = new ShardProtocol.AuditHead(ShardKind.Logs, 1, 2, new byte[32], "logs-0001"),
         ["handoff"] = ShardProtocol.HandOff.Instance,
-        ["counts"] = new SystemProtocol.RecordShardCounts(Caller.System, 1, 2, 3),
+        ["counts"] = new SystemProtocol.RecordShardCounts(Callers.System, 1, 2, 3),
         ["seal-done"] = new SealerProtocol.SealDone(1, DateTimeOffset.UnixEpoch, 3, "n", []),
         ["seal-history"] = new SealerProtocol.SealHistory([1, 2], [[1], [2]]),
-        ["rotate"] = new ShardProtocol.RotateKey(ShardKind.Events, 0, Caller.System, "r", true),
+        ["rotate"] = new ShardProtocol.RotateKey(Callers.System, ShardKind.Events, 0, "r", true),
         ["backup"] = new BackupProtocol.BackupSchedule(TimeSpan.FromDays(7), TimeSpan.FromHours(1), TimeSpan.FromDays(91), DateTimeOffset.UnixEpoch, "x", "n", null, DateTimeOffset.UnixEpoch),
-        ["backup-shard"] = new BackupProtocol.BackupShard(ShardKind.Logs, 2, "eu", Caller.System, "b-1", 2, 17, [1, 2, 3]),
+        ["backup-shard"] = new BackupProtocol.BackupShard(ShardKind.Logs, 2, "eu", Callers.System, "b-1", 2, 17, [1, 2, 3]),
         ["backup-info"] = new BackupProtocol.BackupInfo("b-1", BackupProtocol.BackupKind.Incremental, "b-0", "b-0", "completed", DateTimeOffset.UnixEpoch, null, 5, ["a"], 1, 2, "root", null),
     };
 

@@ -28,7 +28,7 @@ public sealed class ShardActorSpec : TestKit, IDisposable
 
     private ShardProtocol.ShardStats Stats(IActorRef shard)
     {
-        shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Logs, 0), TestActor);
+        shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, 0), TestActor);
         return ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10));
     }
 
@@ -295,7 +295,7 @@ public sealed class ShardActorSpec : TestKit, IDisposable
         var shard = StartShard(host);
         shard.Tell(new AppendLog(Callers.Reader, Topic, TestHosts.Entry("not allowed")));
         Assert.Equal(ErrorCodes.Forbidden, ExpectMsg<LogFailed>(TimeSpan.FromSeconds(10)).Error.Code);
-        var stranger = new Caller("eve", ["no-such-role"], "acme", ["*"], 0);
+        var stranger = TestAuth.Token("eve", ["no-such-role"], "acme", ["*"], 0);
         shard.Tell(new GetLog(stranger, new RecordId(1)));
         Assert.Equal(ErrorCodes.Forbidden, ExpectMsg<LogFailed>(TimeSpan.FromSeconds(10)).Error.Code);
         HandOffAndWait(shard);
@@ -359,9 +359,9 @@ public sealed class ShardActorSpec : TestKit, IDisposable
         while (toParent is null)
         {
             Assert.True(asked < 400, "no passivation while only the stats and the audit head were read");
-            shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Logs, 0), collector);
+            shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, 0), collector);
             collector.ExpectMsg<ShardProtocol.ShardStats>(TimeSpan.FromSeconds(10));
-            shard.Tell(new ShardProtocol.GetAuditHead(ShardKind.Logs, 0), collector);
+            shard.Tell(new ShardProtocol.GetAuditHead(Callers.System, ShardKind.Logs, 0), collector);
             collector.ExpectMsg<ShardProtocol.AuditHead>(TimeSpan.FromSeconds(10));
             asked++;
             toParent = ReceiveOne(TimeSpan.FromMilliseconds(25));

@@ -42,7 +42,7 @@ public sealed class SingleNodeSingletonSpec : IAsyncLifetime
         Assert.Equal(shardCount, done.Checked);
         Assert.Equal(shardCount, done.Rotated);
 
-        var history = await _node.Cluster.KeyRotation.Ask<KeyRotationProtocol.KeyEventHistory>(KeyRotationProtocol.GetKeyEventHistory.Instance, Ask);
+        var history = await _node.Cluster.KeyRotation.Ask<KeyRotationProtocol.KeyEventHistory>(new KeyRotationProtocol.GetKeyEventHistory(Callers.Admin), Ask);
         Assert.Contains(history.Events, e => e.Contains("logs-", StringComparison.Ordinal));
         Assert.True(history.Events.Length >= shardCount);
 
@@ -53,8 +53,26 @@ public sealed class SingleNodeSingletonSpec : IAsyncLifetime
         Assert.Equal("after rotation", ((LogFound)await logs.Ask<object>(new GetLog(Callers.Reader, after.Id), Ask)).Entry.Message);
 
         // Not due again: a scheduled check rotates nothing.
-        var stats = await logs.Ask<ShardProtocol.KeyRotated>(new ShardProtocol.RotateKey(ShardKind.Logs, before.Id.Shard, Caller.System, "check", OnlyIfDue: true), Ask);
+        var stats = await logs.Ask<ShardProtocol.KeyRotated>(new ShardProtocol.RotateKey(Callers.System, ShardKind.Logs, before.Id.Shard, "check", OnlyIfDue: true), Ask);
         Assert.False(stats.Rotated);
         Assert.Equal(2, stats.ActiveVersion);
+    }
+
+    [Fact]
+    public async Task Singletons_RefuseAPrincipalWithoutThePermission_WithTheirOwnFailureReply()
+    {
+        var node = _node!.Cluster;
+        var op = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
+
+        var seal = await node.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Reader), Ask);
+        var rotate = await node.KeyRotation.Ask<object>(new KeyRotationProtocol.RotateAll(Callers.Writer, "not yours"), Ask);
+        var schedule = await node.Backup.Ask<object>(new BackupProtocol.GetBackupSchedule(Callers.Reader), Ask);
+        var set = await node.Backup.Ask<object>(new BackupProtocol.SetBackupSchedule(op, TimeSpan.FromDays(1), TimeSpan.FromHours(6), TimeSpan.FromDays(7)), Ask);
+
+        Assert.Equal(ErrorCodes.Forbidden, Assert.IsType<SealerProtocol.SealFailed>(seal).Error.Code);
+        Assert.Equal(ErrorCodes.Forbidden, Assert.IsType<KeyRotationProtocol.RotationFailed>(rotate).Error.Code);
+        Assert.Equal(ErrorCodes.Forbidden, Assert.IsType<BackupProtocol.BackupOperationFailed>(schedule).Error.Code);
+        var stored = Assert.IsType<BackupProtocol.BackupSchedule>(set);
+        Assert.Equal((TimeSpan.FromHours(6), "ops"), (stored.Incremental, stored.SetBy));
     }
 }

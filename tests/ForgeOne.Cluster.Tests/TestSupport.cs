@@ -38,17 +38,48 @@ public sealed class TempRoot : IDisposable
     }
 }
 
+/// <summary>
+/// The cluster authentication key every in-process test node shares, and tokens minted with it
+/// (valid from 2020 to 2100, so fake clocks anywhere in between accept them).
+/// </summary>
+public static class TestAuth
+{
+    public static readonly AuthenticationKeyring Keys = AuthenticationKeyring.InMemory([.. Enumerable.Range(1, AuthenticationKeyring.KeyLength).Select(i => (byte)i)]);
+
+    public static readonly DateTimeOffset From = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static readonly DateTimeOffset Until = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A node's security state over the shared key.</summary>
+    public static NodeSecurity Node(TimeProvider? time = null, string name = "test-node") => new(Keys, time ?? TimeProvider.System, name);
+
+    /// <summary>A token for <paramref name="principal"/>.</summary>
+    public static PrincipalToken Token(Principal principal, string? credential = null, DateTimeOffset? expires = null) =>
+        Keys.Sign(new TokenClaims(principal, credential ?? "test:" + principal.Id, From, expires ?? Until, Keys.ActiveVersion));
+
+    /// <summary>A token for a principal given as plain values.</summary>
+    public static PrincipalToken Token(string id, string[] roles, string? tenant, string[] regions, int clearance) =>
+        Token(Principal.Of(id, roles, tenant, regions, clearance));
+
+    /// <summary>What a token says (tests read it without verifying).</summary>
+    public static Principal PrincipalOf(PrincipalToken token) =>
+        PrincipalTokenCodec.TryDecode(token.Value, out var claims, out var error) ? claims!.Principal : throw new ArgumentException(error);
+}
+
 public static class Callers
 {
-    public static readonly Caller Writer = new("alice", ["writer"], "acme", ["*"], 0);
-    public static readonly Caller Reader = new("bob", ["reader"], "acme", ["*"], 0);
-    public static readonly Caller Admin = new("root", ["admin"], null, ["*"], int.MaxValue);
-    public static readonly Caller Nobody = new("mallory", ["reader"], "acme", ["*"], 0);
+    public static readonly PrincipalToken Writer = TestAuth.Token("alice", ["writer"], "acme", ["*"], 0);
+    public static readonly PrincipalToken Reader = TestAuth.Token("bob", ["reader"], "acme", ["*"], 0);
+    public static readonly PrincipalToken Admin = TestAuth.Token("root", ["admin"], null, ["*"], int.MaxValue);
+    public static readonly PrincipalToken Nobody = TestAuth.Token("mallory", ["reader"], "acme", ["*"], 0);
+
+    /// <summary>This test process's node principal (what singletons and sweeps run as).</summary>
+    public static PrincipalToken System => TestAuth.Token(Principal.Of("node:test", ["node"], null, ["*"], 0));
 }
 
 public static class TestHosts
 {
-    public static ShardHost Create(string dataRoot, string keysDirectory, ShardCounts? counts = null, Action<ShardOptions>? tune = null)
+    public static ShardHost Create(string dataRoot, string keysDirectory, ShardCounts? counts = null, Action<ShardOptions>? tune = null, NodeSecurity? security = null)
     {
         var options = new ShardOptions { NoSync = true };
         tune?.Invoke(options);
@@ -57,7 +88,7 @@ public static class TestHosts
             dataRoot,
             counts ?? new ShardCounts(4, 2, 2),
             options,
-            new ShardSecurityFactory(kek, new PolicyAccess(), TimeProvider.System),
+            new ShardSecurityFactory(kek, security ?? TestAuth.Node(), TimeProvider.System),
             ShardHandlers.CreateDefault(),
             TimeProvider.System,
             Limits.Default);

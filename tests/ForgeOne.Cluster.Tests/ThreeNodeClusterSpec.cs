@@ -71,7 +71,7 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
             var hosts = new HashSet<string>();
             for (var n = 0; n < 9; n++)
             {
-                var stats = await b.Cluster.Region(ShardKind.Logs).Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(ShardKind.Logs, n), Ask);
+                var stats = await b.Cluster.Region(ShardKind.Logs).Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, n), Ask);
                 hosts.Add(stats.Node);
             }
 
@@ -83,7 +83,7 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
         Assert.Equal(a.Address, schedule.Node);
 
         // The sealer runs on the oldest node (A). Make sure it has sealed before A dies.
-        var before = await b.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, TimeSpan.FromSeconds(30));
+        var before = await b.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Admin), TimeSpan.FromSeconds(30));
         var sealBefore = Assert.IsType<SealerProtocol.SealDone>(before);
         Assert.Equal(a.Address, sealBefore.Node);
         _output.WriteLine($"seal {sealBefore.Number} on {sealBefore.Node} before fail-over");
@@ -94,7 +94,7 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
         await Eventually(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(b.System).State.Members, m => m.Address.ToString() == a.Address), "A downed and removed");
 
         await AssertAllReadable(b, acked);
-        var afterDown = await Eventually(async () => Assert.IsType<SealerProtocol.SealDone>(await b.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask)), "sealer failed over");
+        var afterDown = await Eventually(async () => Assert.IsType<SealerProtocol.SealDone>(await b.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Admin), Ask)), "sealer failed over");
         Assert.NotEqual(a.Address, afterDown.Node);
         var recovered = await b.Cluster.Backup.Ask<BackupProtocol.BackupSchedule>(new BackupProtocol.GetBackupSchedule(Callers.Admin), Ask);
         Assert.Equal(TimeSpan.FromHours(6), recovered.Incremental);
@@ -111,9 +111,9 @@ public sealed class ThreeNodeClusterSpec : IAsyncLifetime
         acked.Add((((LogAppended)late).Id, "late"));
         await AssertAllReadable(b, acked);
 
-        var last = await Eventually(async () => Assert.IsType<SealerProtocol.SealDone>(await b.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask)), "sealer on B");
+        var last = await Eventually(async () => Assert.IsType<SealerProtocol.SealDone>(await b.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Admin), Ask)), "sealer on B");
         Assert.Equal(b.Address, last.Node);
-        var history = await b.Cluster.Sealer.Ask<SealerProtocol.SealHistory>(SealerProtocol.GetSealHistory.Instance, Ask);
+        var history = await b.Cluster.Sealer.Ask<SealerProtocol.SealHistory>(new SealerProtocol.GetSealHistory(Callers.Admin), Ask);
         Assert.Equal(Enumerable.Range(1, history.Numbers.Length).Select(i => (long)i), history.Numbers);
         Assert.True(last.Number > sealBefore.Number);
 

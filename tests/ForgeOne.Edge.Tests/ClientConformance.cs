@@ -1,9 +1,9 @@
 using System.Text;
 using ForgeOne.Client;
 using ForgeOne.Client.Http;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 using Microsoft.Extensions.DependencyInjection;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
@@ -179,8 +179,9 @@ public sealed class ActorClientConformance(EdgeFixture fx) : ClientConformance(f
 
     protected override async Task<IForgeOneClient> ClientAsync()
     {
-        _client ??= await ForgeOneActorClient.ConnectAsync([Fx.SeedNode], EdgeFixture.Counts, extraHocon: "akka.loglevel = WARNING");
-        return _client.As(Caller.System with { Id = "actor-admin" });
+        var admin = Fx.IssueToken(Principal.Of("actor-admin", ["admin"], null, ["*"], int.MaxValue));
+        _client ??= await ForgeOneActorClient.ConnectAsync([Fx.SeedNode], EdgeFixture.Counts, ClientCredential.FromToken(admin), extraHocon: "akka.loglevel = WARNING");
+        return _client.As(admin);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -61,24 +61,33 @@ public sealed class EdgeFixture : IAsyncLifetime
         {
             var options = NodeOptions(port, seed, ["storage"]);
             var system = Start(options);
+            var security = Security(system, options);
             var kek = new FileKekProvider(options.KeysDirectory, options.DataRoot);
-            var policy = new PolicyAccess();
             var host = new ShardHost(options.DataRoot, options.ShardCounts.ToCounts(), options.Shards,
-                new ShardSecurityFactory(kek, policy, TimeProvider.System),
+                new ShardSecurityFactory(kek, security, TimeProvider.System),
                 ShardHandlers.CreateDefault(), TimeProvider.System, Limits.Default) { Backup = BackupHosting.Writer(options, kek, TimeProvider.System) };
-            await ForgeOneCluster.StartAsync(system, options, host, AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot), TimeSpan.FromSeconds(60),
-                new BackupHosting(kek, options.KeysDirectoryFull, policy));
+            await ForgeOneCluster.StartAsync(system, options, host, AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot), TimeSpan.FromSeconds(60), security,
+                backup: new BackupHosting(kek, options.KeysDirectoryFull));
         }
 
         var edgeOptions = NodeOptions(FreePort(), seed, ["edge"]);
-        EdgeNode = await ForgeOneCluster.StartAsync(Start(edgeOptions), edgeOptions, null, null, TimeSpan.FromSeconds(60));
-        var registered = await EdgeNode.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(Caller.System, SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))), TimeSpan.FromSeconds(30));
+        var edgeSystem = Start(edgeOptions);
+        EdgeNode = await ForgeOneCluster.StartAsync(edgeSystem, edgeOptions, null, null, TimeSpan.FromSeconds(60), Security(edgeSystem, edgeOptions));
+        var registered = await EdgeNode.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(EdgeNode.Tokens.Current, SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))), TimeSpan.FromSeconds(30));
         Assert.IsType<SystemProtocol.BootstrapKeyRegistered>(registered);
 
         Server = await StartServerAsync(o => { });
         Anonymous = new HttpClient { BaseAddress = Server.BaseAddress };
         Admin = Client(AdminKey);
     }
+
+    /// <summary>A token for <paramref name="principal"/>, signed with the fixture's cluster authentication key.</summary>
+    public PrincipalToken IssueToken(Principal principal) =>
+        new TokenIssuer(AuthenticationKeyring.LoadOrCreate(Path.Combine(Root, "keys")), TimeProvider.System).Issue(principal, "test:" + principal.Id, TokenIssuer.MaxLifetime).Token;
+
+    // Every node of the fixture shares one keys directory, so one cluster authentication key.
+    private static NodeSecurity Security(ActorSystem system, ForgeOneNodeOptions options) =>
+        new(AuthenticationKeyring.LoadOrCreate(options.KeysDirectory), TimeProvider.System, Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
 
     /// <summary>Another edge server on the same cluster (own port, own limits).</summary>
     public async Task<EdgeServer> StartServerAsync(Action<EdgeOptions> tune, int port = 0)

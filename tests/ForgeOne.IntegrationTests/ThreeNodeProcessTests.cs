@@ -1,9 +1,9 @@
 using System.Globalization;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 using Xunit.Abstractions;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
@@ -17,8 +17,6 @@ namespace ForgeOne.IntegrationTests;
 [Trait("Category", "MultiProcess")]
 public sealed class ThreeNodeProcessTests : IAsyncLifetime
 {
-    private static readonly Caller Writer = new("it-writer", ["writer"], "acme", ["*"], 0);
-    private static readonly Caller Reader = new("it-reader", ["reader"], "acme", ["*"], 0);
     private readonly ITestOutputHelper _output;
     private readonly TempDir _dir = new();
     private readonly List<NodeProcess> _nodes = [];
@@ -69,7 +67,11 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
         _nodes.Add(StartNode(2));
         await Task.WhenAll(_nodes.Skip(1).Select(n => n.WaitReadyAsync(TimeSpan.FromSeconds(90))));
 
-        _client = await ForgeOneActorClient.ConnectAsync([Seed(0), Seed(1)], new ShardCountOptions { Logs = 8, Events = 8, Blobs = 4 },
+        // A service principal that writes and reads tenant acme, proven by a token minted with the
+        // cluster's authentication key (the test holds the keys directory the nodes created).
+        var keys = AuthenticationKeyring.LoadOrCreate(Path.Combine(_dir.Path, "keys"));
+        var (token, _) = new TokenIssuer(keys, TimeProvider.System).Issue(Principal.Of("it-service", ["writer", "reader"], "acme", ["*"], 0), "it-service", TimeSpan.FromHours(1));
+        _client = await ForgeOneActorClient.ConnectAsync([Seed(0), Seed(1)], new ShardCountOptions { Logs = 8, Events = 8, Blobs = 4 }, ClientCredential.FromToken(token),
             extraHocon: "akka.cluster.sharding.retry-interval = 200ms\nakka.remote.retry-gate-closed-for = 500ms",
             configure: o => o.Failure = new FailureOptions
             {
@@ -85,7 +87,7 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
             var writes = Enumerable.Range(0, 50).Select(async i =>
             {
                 var message = $"r{round}-e{i}";
-                return (await _client.AppendLogAsync(Writer, $"topic-{i}", new LogInput(DateTimeOffset.UtcNow, Severity.Info, message)), message);
+                return (await _client.AppendLogAsync($"topic-{i}", new LogInput(DateTimeOffset.UtcNow, Severity.Info, message)), message);
             });
             acked.AddRange(await Task.WhenAll(writes));
         }
@@ -102,7 +104,7 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
             {
                 foreach (var (id, message) in acked)
                 {
-                    Assert.Equal(message, (await _client.GetLogAsync(Reader, id)).Message);
+                    Assert.Equal(message, (await _client.GetLogAsync(id)).Message);
                 }
             }, TimeSpan.FromSeconds(90), "every acknowledged write readable after the kill");
         }
@@ -113,7 +115,7 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
         }
 
         // And it keeps serving writes on every topic.
-        var after = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => _client.AppendLogAsync(Writer, $"topic-{i}", new LogInput(DateTimeOffset.UtcNow, Severity.Info, "after"))));
+        var after = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => _client.AppendLogAsync($"topic-{i}", new LogInput(DateTimeOffset.UtcNow, Severity.Info, "after"))));
         Assert.Equal(50, after.Distinct().Count());
         Assert.False(_nodes[0].HasExited || _nodes[1].HasExited, "the survivors must keep running");
     }

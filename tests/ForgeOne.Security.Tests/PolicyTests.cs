@@ -7,15 +7,15 @@ public sealed class PolicyTests
     private readonly PolicyEngine _engine = new(DefaultPolicy.Policy);
 
     private static Principal P(string id, string[] roles, string? tenant = "acme", string[]? regions = null, int clearance = 1) =>
-        new(id, new HashSet<string>(roles), new PrincipalAttributes(tenant, new HashSet<string>(regions ?? ["eu"]), clearance));
+        new(id, new HashSet<string>(roles), tenant, new HashSet<string>(regions ?? ["eu"]), clearance);
 
     private static ResourceDescriptor Logs(string? tenant = "acme", string? topic = "acme.orders", string? zone = "eu", int classification = 1) =>
         new("logs", tenant, topic, zone, classification);
 
     [Fact]
-    public void DefaultPolicy_HasTheFiveRoles()
+    public void DefaultPolicy_HasTheFiveRolesAndTheNodeRole()
     {
-        Assert.Equal(["admin", "auditor", "operator", "reader", "writer"], DefaultPolicy.Policy.Roles.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["admin", "auditor", "node", "operator", "reader", "writer"], DefaultPolicy.Policy.Roles.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(1, DefaultPolicy.Policy.Version);
         Assert.Equal(64, DefaultPolicy.Policy.Hash.Length);
     }
@@ -58,6 +58,20 @@ public sealed class PolicyTests
         var tenantless = _engine.Authorize(P("r", ["reader"], tenant: null), Permissions.LogsRead, Logs());
         Assert.False(tenantless.Allowed);
         Assert.True(_engine.Authorize(P("op", ["operator"], tenant: null), Permissions.LogsRead, Logs(tenant: "globex")).Allowed);
+    }
+
+    [Fact]
+    public void Authorize_LetsOnlyTenantAnyRolesReachTenantlessResources()
+    {
+        var reader = _engine.Authorize(P("r", ["reader"], tenant: "acme"), Permissions.LogsRead, Logs(tenant: null));
+        var noTenantReader = _engine.Authorize(P("r", ["reader"], tenant: null), Permissions.LogsRead, Logs(tenant: null));
+
+        Assert.False(reader.Allowed);
+        Assert.Contains("belongs to no tenant", reader.Reason, StringComparison.Ordinal);
+        Assert.False(noTenantReader.Allowed);
+        Assert.Contains("has no tenant", noTenantReader.Reason, StringComparison.Ordinal);
+        Assert.True(_engine.Authorize(P("op", ["operator"], tenant: null), Permissions.LogsRead, Logs(tenant: null)).Allowed);
+        Assert.True(_engine.Authorize(P("aud", ["auditor"], tenant: "acme"), Permissions.LogsRead, Logs(tenant: null)).Allowed);
     }
 
     [Fact]

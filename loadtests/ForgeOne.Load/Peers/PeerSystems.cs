@@ -119,7 +119,7 @@ public sealed class ForgeOneActorSystem(ForgeOneActorClient client, LoadIdentity
     public int Writers => inFlight;
 
     /// <inheritdoc />
-    public Task<IPeerWriter> OpenWriterAsync(int index) => Task.FromResult<IPeerWriter>(new Writer(client, identity));
+    public Task<IPeerWriter> OpenWriterAsync(int index) => Task.FromResult<IPeerWriter>(new Writer(client));
 
     /// <inheritdoc />
     public async Task<int> QueryAsync(PeerQuery query)
@@ -136,7 +136,8 @@ public sealed class ForgeOneActorSystem(ForgeOneActorClient client, LoadIdentity
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed class Writer(ForgeOneActorClient client, LoadIdentity identity) : IPeerWriter
+    // Writes as the client's own principal (the load's writer).
+    private sealed class Writer(ForgeOneActorClient client) : IPeerWriter
     {
         public async Task WriteAsync(PeerBatch batch)
         {
@@ -146,7 +147,7 @@ public sealed class ForgeOneActorSystem(ForgeOneActorClient client, LoadIdentity
                 entries[i] = new LogInput(new DateTimeOffset(batch.Timestamps[i], TimeSpan.Zero), Severity.Info, System.Text.Encoding.ASCII.GetString(batch.Messages[i]));
             }
 
-            await client.AppendLogBatchAsync(identity.Writer, PeerWorkload.TopicName(batch.Topic), entries).ConfigureAwait(false);
+            await client.AppendLogBatchAsync(PeerWorkload.TopicName(batch.Topic), entries).ConfigureAwait(false);
         }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

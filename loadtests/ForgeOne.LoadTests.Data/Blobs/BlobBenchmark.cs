@@ -215,11 +215,12 @@ public static class BlobBenchmark
     {
         var dataRoot = Path.Combine(root, "data");
         Directory.CreateDirectory(dataRoot);
+        var node = new NodeSecurity(AuthenticationKeyring.LoadOrCreate(Path.Combine(root, "keys"), dataRoot), TimeProvider.System, "bench");
         var host = new ShardHost(
             dataRoot,
             new ShardCounts(1, 1, 1),
             new ShardOptions { NoSync = noSync },
-            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), new PolicyAccess(), TimeProvider.System),
+            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), node, TimeProvider.System),
             new Dictionary<ShardKind, IShardHandler> { [ShardKind.Blobs] = new BlobShardHandler() },
             TimeProvider.System,
             Limits.Default);
@@ -232,7 +233,8 @@ public static class BlobBenchmark
         {
             // One blob shard: the entity itself stands in for the region (every message routes to it).
             var shard = system.ActorOf(ShardActor.Props(host, "blobs-0", "bench-node"), "blobs-0");
-            var client = new BlobClient(shard, 1, new Caller("bench", ["admin"], null, ["*"], int.MaxValue), TimeSpan.FromMinutes(2), window);
+            var admin = node.Issuer.Issue(Principal.Of("bench", ["admin"], null, ["*"], int.MaxValue), "bench", TimeSpan.FromHours(1)).Token;
+            var client = new BlobClient(shard, 1, new FixedTokenSource(admin), TimeSpan.FromMinutes(2), window);
             await WarmUp(client, text);
 
             var mode = noSync ? "no fsync" : "durable";
@@ -299,7 +301,7 @@ public static class BlobBenchmark
         var dataRoot = Path.Combine(root, "breakdown");
         Directory.CreateDirectory(dataRoot);
         using var store = ShardStore.Open(new ShardStoreOptions(dataRoot, ShardKind.Blobs, 0, 1) { NoSync = noSync });
-        using var security = new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "bkeys"), dataRoot), new PolicyAccess(), TimeProvider.System).Open(store, ShardKind.Blobs, 0);
+        using var security = new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "bkeys"), dataRoot), new NodeSecurity(AuthenticationKeyring.LoadOrCreate(Path.Combine(root, "bkeys"), dataRoot), TimeProvider.System, "bench"), TimeProvider.System).Open(store, ShardKind.Blobs, 0);
         var codec = new ForgeOne.Storage.Records.BlobChunkCodec();
         var source = new SeededChunks(3, text: false);
         var plain = new byte[ChunkSize];

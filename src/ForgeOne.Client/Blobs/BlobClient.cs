@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using static ForgeOne.Cluster.Protocol.BlobProtocol;
@@ -13,7 +14,7 @@ public sealed record BlobLookupPage(BlobMetadata[] Blobs, string? Continuation);
 /// <summary>
 /// Streams blobs to and from blob shards through the blob shard region (or anything that routes
 /// <see cref="IShardMessage"/>s the same way); from an actor client:
-/// <c>new BlobClient(client.Cluster.Region(ShardKind.Blobs), blobShardCount, caller)</c>. Memory is bounded by <c>window x chunk size</c>
+/// <c>new BlobClient(client.Cluster.Region(ShardKind.Blobs), blobShardCount, client.Tokens)</c>. Memory is bounded by <c>window x chunk size</c>
 /// whatever the blob size: an upload reads one chunk at a time from the source and keeps at most
 /// <c>window</c> chunks unacknowledged; a download pulls chunk by chunk with at most
 /// <c>window</c> requests outstanding.
@@ -38,7 +39,7 @@ public sealed class BlobClient
 
     private readonly IActorRef _region;
     private readonly int _shardCount;
-    private readonly Caller _caller;
+    private readonly IPrincipalTokenSource _tokens;
     private readonly TimeSpan _timeout;
     private readonly int _window;
     private readonly RetryPolicy _retry;
@@ -46,19 +47,19 @@ public sealed class BlobClient
     private readonly RetryingSender _retrying;
 
     /// <summary>
-    /// A client acting as <paramref name="caller"/> against <paramref name="blobRegion"/> with
+    /// A client acting as the principal of <paramref name="tokens"/> against <paramref name="blobRegion"/> with
     /// <paramref name="shardCount"/> blob shards; <paramref name="timeout"/> bounds a delete (the one
     /// request that is not retried), <paramref name="retry"/> everything else (default <see cref="RetryPolicy.Default"/>).
     /// </summary>
-    public BlobClient(IActorRef blobRegion, int shardCount, Caller caller, TimeSpan? timeout = null, int window = DefaultWindow, RetryPolicy? retry = null)
+    public BlobClient(IActorRef blobRegion, int shardCount, IPrincipalTokenSource tokens, TimeSpan? timeout = null, int window = DefaultWindow, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(blobRegion);
-        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(tokens);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shardCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(window);
         _region = blobRegion;
         _shardCount = shardCount;
-        _caller = caller;
+        _tokens = tokens;
         _timeout = timeout ?? TimeSpan.FromSeconds(30);
         _window = window;
         _retry = retry ?? RetryPolicy.Default;
@@ -89,7 +90,7 @@ public sealed class BlobClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var begin = new BeginBlobUpload(_caller, uploadKey ?? Guid.NewGuid().ToString("N"), name, contentType, metadata is null ? null : new Dictionary<string, string>(metadata), chunkSize);
+        var begin = new BeginBlobUpload(_tokens.Current, uploadKey ?? Guid.NewGuid().ToString("N"), name, contentType, metadata is null ? null : new Dictionary<string, string>(metadata), chunkSize);
         // Retried: a begin whose reply was lost leaves an empty upload behind that the shard's
         // abandoned-upload sweep removes.
         var started = await Ask<BlobUploadStarted>(begin, cancellationToken).ConfigureAwait(false);
@@ -116,7 +117,7 @@ public sealed class BlobClient
                 await SettleOldestAsync(inFlight, free, cancellationToken).ConfigureAwait(false);
             }
 
-            var put = new PutBlobChunk(_caller, started.BlobId, index++, data, XxHash128.Hash(data));
+            var put = new PutBlobChunk(_tokens.Current, started.BlobId, index++, data, XxHash128.Hash(data));
             inFlight.Enqueue(new InFlightChunk(put, buffer, Once(put, cancellationToken)));
             if (n < buffer.Length)
             {
@@ -129,12 +130,12 @@ public sealed class BlobClient
             await SettleOldestAsync(inFlight, free, cancellationToken).ConfigureAwait(false);
         }
 
-        var complete = new CompleteBlobUpload(_caller, started.BlobId, expectedChecksum, size, index);
+        var complete = new CompleteBlobUpload(_tokens.Current, started.BlobId, expectedChecksum, size, index);
         var reply = await Send(complete, cancellationToken).ConfigureAwait(false);
         if (reply is BlobFailed { Error.Code: ErrorCodes.NotFound })
         {
             // No upload in progress: an earlier attempt may have completed it and lost its reply.
-            var found = await Send(new GetBlob(_caller, started.BlobId), cancellationToken).ConfigureAwait(false);
+            var found = await Send(new GetBlob(_tokens.Current, started.BlobId), cancellationToken).ConfigureAwait(false);
             if (found is BlobFound { Blob: var blob } && blob.Size == size && blob.ChunkCount == index && (expectedChecksum is null || blob.Checksum.AsSpan().SequenceEqual(expectedChecksum)))
             {
                 return blob;
@@ -202,7 +203,7 @@ public sealed class BlobClient
     public async Task<BlobMetadata> DownloadAsync(RecordId id, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var meta = (await Ask<BlobFound>(new GetBlob(_caller, id), cancellationToken).ConfigureAwait(false)).Blob;
+        var meta = (await Ask<BlobFound>(new GetBlob(_tokens.Current, id), cancellationToken).ConfigureAwait(false)).Blob;
         using var hash = BlobHasher.For(meta.Checksum);
         var inFlight = new Queue<Task<BlobChunkRead>>();
         var next = 0;
@@ -210,7 +211,7 @@ public sealed class BlobClient
         {
             while (next < meta.ChunkCount && inFlight.Count < _window)
             {
-                inFlight.Enqueue(Ask<BlobChunkRead>(new ReadBlobChunk(_caller, id, next++), cancellationToken));
+                inFlight.Enqueue(Ask<BlobChunkRead>(new ReadBlobChunk(_tokens.Current, id, next++), cancellationToken));
             }
 
             var chunk = await inFlight.Dequeue().ConfigureAwait(false);
@@ -232,16 +233,16 @@ public sealed class BlobClient
 
     /// <summary>Up to <paramref name="length"/> bytes from <paramref name="offset"/> (one request; the shard bounds the length).</summary>
     public async Task<byte[]> ReadRangeAsync(RecordId id, long offset, int length, CancellationToken cancellationToken = default) =>
-        (await Ask<BlobRangeRead>(new ReadBlobRange(_caller, id, offset, length), cancellationToken).ConfigureAwait(false)).Data;
+        (await Ask<BlobRangeRead>(new ReadBlobRange(_tokens.Current, id, offset, length), cancellationToken).ConfigureAwait(false)).Data;
 
     /// <summary>A completed blob's metadata.</summary>
     public async Task<BlobMetadata> GetAsync(RecordId id, CancellationToken cancellationToken = default) =>
-        (await Ask<BlobFound>(new GetBlob(_caller, id), cancellationToken).ConfigureAwait(false)).Blob;
+        (await Ask<BlobFound>(new GetBlob(_tokens.Current, id), cancellationToken).ConfigureAwait(false)).Blob;
 
     /// <summary>Deletes a blob (chunks destroyed, tombstone kept); returns the number of chunks destroyed. Sent once (a second delete of the same blob is refused).</summary>
     public async Task<int> DeleteAsync(RecordId id, CancellationToken cancellationToken = default)
     {
-        var delete = new DeleteBlob(_caller, id);
+        var delete = new DeleteBlob(_tokens.Current, id);
         return Expect<BlobDeleted>(await _region.Ask<object>(delete, _timeout, cancellationToken).ConfigureAwait(false), delete).ChunksDestroyed;
     }
 
@@ -253,7 +254,7 @@ public sealed class BlobClient
     public async Task<BlobLookupPage> FindAsync(BlobLookupKind by, string value, int limit = 100, string? continuation = null, CancellationToken cancellationToken = default)
     {
         var cursor = BlobLookupCursor.Parse(continuation, _shardCount);
-        var asks = cursor.Pending().Select(p => Ask<BlobPage>(new FindBlobs(_caller, p.Shard, by, value, limit, p.Token), cancellationToken)).ToList();
+        var asks = cursor.Pending().Select(p => Ask<BlobPage>(new FindBlobs(_tokens.Current, p.Shard, by, value, limit, p.Token), cancellationToken)).ToList();
         var pages = await Task.WhenAll(asks).ConfigureAwait(false);
         var (blobs, next) = cursor.Merge(pages, limit);
         return new BlobLookupPage(blobs, next.ToToken());

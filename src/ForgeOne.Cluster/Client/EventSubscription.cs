@@ -1,6 +1,6 @@
 using Akka.Actor;
 using ForgeOne.Cluster.Events;
-using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
@@ -29,7 +29,7 @@ namespace ForgeOne.Cluster.Client;
 public sealed class EventSubscription : ReceiveActor, IWithTimers
 {
     private readonly IActorRef _events;
-    private readonly Caller _caller;
+    private readonly IPrincipalTokenSource _tokens;
     private readonly string _topic;
     private readonly IActorRef _consumer;
     private readonly EventSubscriptionSettings _settings;
@@ -43,10 +43,10 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
     private readonly bool _resolveGroup;
 
     /// <summary>Creates the subscription actor.</summary>
-    public EventSubscription(IActorRef eventsRegion, Caller caller, string topic, IActorRef consumer, SubscriptionStart? start, EventSubscriptionSettings settings)
+    public EventSubscription(IActorRef eventsRegion, IPrincipalTokenSource tokens, string topic, IActorRef consumer, SubscriptionStart? start, EventSubscriptionSettings settings)
     {
         _events = eventsRegion;
-        _caller = caller;
+        _tokens = tokens;
         _topic = topic;
         _consumer = consumer;
         _settings = settings;
@@ -60,12 +60,14 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Props of a subscription to <paramref name="topic"/> through <paramref name="eventsRegion"/>
-    /// (the events shard region or proxy) for <paramref name="consumer"/>. Start position:
+    /// (the events shard region or proxy) for <paramref name="consumer"/>, each request carrying
+    /// the current token of <paramref name="tokens"/> (a renewed one on every re-subscription, so
+    /// a subscription outlives any one token). Start position:
     /// <paramref name="start"/>, or the committed offset of <see cref="EventSubscriptionSettings.Group"/>
     /// when <paramref name="start"/> is null, or the beginning.
     /// </summary>
-    public static Props Props(IActorRef eventsRegion, Caller caller, string topic, IActorRef consumer, SubscriptionStart? start = null, EventSubscriptionSettings? settings = null) =>
-        Akka.Actor.Props.Create(() => new EventSubscription(eventsRegion, caller, topic, consumer, start, settings ?? new EventSubscriptionSettings()));
+    public static Props Props(IActorRef eventsRegion, IPrincipalTokenSource tokens, string topic, IActorRef consumer, SubscriptionStart? start = null, EventSubscriptionSettings? settings = null) =>
+        Akka.Actor.Props.Create(() => new EventSubscription(eventsRegion, tokens, topic, consumer, start, settings ?? new EventSubscriptionSettings()));
 
     /// <summary>An event for the consumer. Reply with <see cref="Ack"/> once it is processed.</summary>
     public sealed record Delivered(string SubscriptionId, EventRecord Event);
@@ -118,8 +120,8 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
 
     private void Resolving()
     {
-        var ask = new GetConsumerOffset(_caller, _settings.Group!, _topic, _settings.Zone);
-        _events.Ask<object>(ask, _settings.SubscribeTimeout).PipeTo(Self, success: r => new OffsetResolved(r), failure: e => new OffsetResolved(new Status.Failure(e)));
+        GetConsumerOffset Ask() => new(_tokens.Current, _settings.Group!, _topic, _settings.Zone);
+        _events.Ask<object>(Ask(), _settings.SubscribeTimeout).PipeTo(Self, success: r => new OffsetResolved(r), failure: e => new OffsetResolved(new Status.Failure(e)));
         Receive<OffsetResolved>(resolved =>
         {
             switch (resolved.Reply)
@@ -139,7 +141,7 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
                     break;
             }
         });
-        Receive<Retry>(_ => _events.Ask<object>(ask, _settings.SubscribeTimeout).PipeTo(Self, success: r => new OffsetResolved(r), failure: e => new OffsetResolved(new Status.Failure(e))));
+        Receive<Retry>(_ => _events.Ask<object>(Ask(), _settings.SubscribeTimeout).PipeTo(Self, success: r => new OffsetResolved(r), failure: e => new OffsetResolved(new Status.Failure(e))));
         Receive<Stop>(_ => Context.Stop(Self));
     }
 
@@ -148,7 +150,7 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
         _source = null;
         _attempt++;
         var start = ResumePoint();
-        _events.Tell(new Subscribe(_caller, _topic, start, _settings.Window, Self, _id, _attempt, _settings.Zone));
+        _events.Tell(new Subscribe(_tokens.Current, _topic, start, _settings.Window, Self, _id, _attempt, _settings.Zone));
         Timers.StartSingleTimer("subscribe", new Retry(_attempt), _settings.SubscribeTimeout);
 
         Receive<SubscriptionStarted>(started =>
@@ -275,7 +277,7 @@ public sealed class EventSubscription : ReceiveActor, IWithTimers
         }
 
         _commitInFlight = true;
-        _events.Ask<object>(new CommitConsumerOffset(_caller, _settings.Group, _topic, acked, Zone: _settings.Zone), _settings.SubscribeTimeout)
+        _events.Ask<object>(new CommitConsumerOffset(_tokens.Current, _settings.Group, _topic, acked, Zone: _settings.Zone), _settings.SubscribeTimeout)
             .PipeTo(Self, success: r => new CommitDone(r), failure: e => new CommitDone(new Status.Failure(e)));
     }
 

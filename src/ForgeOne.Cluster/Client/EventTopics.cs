@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 
 namespace ForgeOne.Cluster.Client;
@@ -23,14 +24,14 @@ public static class EventTopics
     /// when a shard refuses or does not answer within <paramref name="timeout"/>. With
     /// <paramref name="zone"/>, lists the topics held by that residency zone's shards.
     /// </summary>
-    public static async Task<TopicListPage> ListAsync(IActorRef eventsRegion, int shardCount, Caller caller, int limit, string? continuation, TimeSpan timeout, string? zone = null)
+    public static async Task<TopicListPage> ListAsync(IActorRef eventsRegion, int shardCount, PrincipalToken principal, int limit, string? continuation, TimeSpan timeout, string? zone = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var (shard, token) = Parse(continuation, shardCount);
         var topics = new List<TopicDescription>(limit);
         while (shard < shardCount)
         {
-            var reply = await eventsRegion.Ask<object>(new ListTopics(caller, shard, limit - topics.Count, token, zone), timeout).ConfigureAwait(false);
+            var reply = await eventsRegion.Ask<object>(new ListTopics(principal, shard, limit - topics.Count, token, zone), timeout).ConfigureAwait(false);
             switch (reply)
             {
                 case TopicPage page:

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Sharding;
 using ForgeOne.Common;
 
@@ -18,7 +19,7 @@ public sealed class MetricsCollector : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>Creates the collector.</summary>
-    public MetricsCollector(IActorRef systemRegion, IReadOnlyDictionary<ShardKind, IActorRef> regions, string node, TimeSpan interval, TimeSpan retention)
+    public MetricsCollector(IActorRef systemRegion, IReadOnlyDictionary<ShardKind, IActorRef> regions, string node, IPrincipalTokenSource identity, TimeSpan interval, TimeSpan retention)
     {
         Interval = interval;
         ReceiveAsync<Collect>(async _ =>
@@ -48,7 +49,7 @@ public sealed class MetricsCollector : ReceiveActor, IWithTimers
                                 continue;
                             }
 
-                            var stats = await region.Ask<object>(new ShardProtocol.GetShardStats(k, n), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                            var stats = await region.Ask<object>(new ShardProtocol.GetShardStats(identity.Current, k, n), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                             if (stats is ShardProtocol.ShardStats s)
                             {
                                 var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["node"] = node, ["kind"] = k.FolderName(), ["shard"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -68,8 +69,8 @@ public sealed class MetricsCollector : ReceiveActor, IWithTimers
             object reply;
             try
             {
-                reply = await systemRegion.Ask<object>(new SystemProtocol.RecordMetrics(Caller.System, [.. samples]), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-                await systemRegion.Ask<object>(new SystemProtocol.SweepMetrics(Caller.System, retention), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                reply = await systemRegion.Ask<object>(new SystemProtocol.RecordMetrics(identity.Current, [.. samples]), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                await systemRegion.Ask<object>(new SystemProtocol.SweepMetrics(identity.Current, retention), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -90,8 +91,8 @@ public sealed class MetricsCollector : ReceiveActor, IWithTimers
     private TimeSpan Interval { get; }
 
     /// <summary>Props of the collector.</summary>
-    public static Props Props(IActorRef systemRegion, IReadOnlyDictionary<ShardKind, IActorRef> regions, string node, TimeSpan interval, TimeSpan retention) =>
-        Akka.Actor.Props.Create(() => new MetricsCollector(systemRegion, regions, node, interval, retention));
+    public static Props Props(IActorRef systemRegion, IReadOnlyDictionary<ShardKind, IActorRef> regions, string node, IPrincipalTokenSource identity, TimeSpan interval, TimeSpan retention) =>
+        Akka.Actor.Props.Create(() => new MetricsCollector(systemRegion, regions, node, identity, interval, retention));
 
     /// <inheritdoc />
     protected override void PreStart() => Timers.StartPeriodicTimer("collect", Collect.Instance, Interval);

@@ -228,6 +228,9 @@ public sealed class ResidencyCache
     public string? ZoneOf(ResidencyScope scope, string name) =>
         Volatile.Read(ref _entries).TryGetValue(ResidencyResolver.Key(scope, name), out var e) ? e.Zone : null;
 
+    /// <summary>True when the directory has no entry at all (routing needs no lookup).</summary>
+    public bool IsEmpty => Volatile.Read(ref _entries).IsEmpty;
+
     /// <summary>Number of live entries (zone set).</summary>
     public int Count => Volatile.Read(ref _entries).Count(e => e.Value.Zone is not null);
 

@@ -2,7 +2,9 @@ using Akka.Actor;
 using Akka.Event;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Sharding;
+using ForgeOne.Cluster.Singletons;
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Compliance;
 
@@ -28,28 +30,26 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
 
     /// <summary>Creates the sweeper.</summary>
     /// <param name="targets">Regions to sweep, with their zone (null = default), kind and shard count.</param>
+    /// <param name="gate">Decides and audits requests from outside.</param>
     /// <param name="interval">Time between sweeps.</param>
     /// <param name="batch">Entries per sweep transaction.</param>
-    public RetentionSweeper(IReadOnlyList<SweepTarget> targets, TimeSpan interval, int batch = 1000)
+    public RetentionSweeper(IReadOnlyList<SweepTarget> targets, SingletonGate gate, TimeSpan interval, int batch = 1000)
     {
-        ReceiveAsync<SweepNow>(async _ =>
+        // The timer's rounds run as this node's own principal; a request from outside is
+        // decided (and audited) first.
+        ReceiveAsync<Tick>(async _ => await Sweep(targets, gate.NodeToken, batch).ConfigureAwait(false));
+        Receive<SweepNow>(now => gate.Decide(now, "retention.sweep_now", "", Self, Sender));
+        ReceiveAsync<SingletonGate.Decided>(async decided =>
         {
             // Captured before the first await: Sender and Self are not available after it.
-            var sender = Sender;
-            var self = Self;
-            long deleted = 0;
-            foreach (var target in targets)
+            var sender = decided.Sender;
+            if (!decided.Verdict.Allowed)
             {
-                for (var n = 0; n < target.ShardCount; n++)
-                {
-                    deleted += await SweepShard(target, n, batch).ConfigureAwait(false);
-                }
+                sender.Tell(new SweepFailed(decided.Verdict.Refusal!));
+                return;
             }
 
-            if (!sender.IsNobody() && !sender.Equals(self))
-            {
-                sender.Tell(new SweepCompleted(deleted));
-            }
+            sender.Tell(new SweepCompleted(await Sweep(targets, gate.NodeToken, batch).ConfigureAwait(false)));
         });
 
         Interval = interval;
@@ -61,7 +61,7 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
     private TimeSpan Interval { get; }
 
     /// <summary>Props of the sweeper; throws for a target of a kind not in <see cref="SweptKinds"/>.</summary>
-    public static Props Props(IReadOnlyList<SweepTarget> targets, TimeSpan interval, int batch = 1000)
+    public static Props Props(IReadOnlyList<SweepTarget> targets, SingletonGate gate, TimeSpan interval, int batch = 1000)
     {
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.FirstOrDefault(t => !SweptKinds.Contains(t.Kind)) is { } unsweepable)
@@ -69,14 +69,14 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
             throw new ArgumentException($"The retention sweeper cannot sweep {unsweepable.Kind} shards.", nameof(targets));
         }
 
-        return Akka.Actor.Props.Create(() => new RetentionSweeper(targets, interval, batch));
+        return Akka.Actor.Props.Create(() => new RetentionSweeper(targets, gate, interval, batch));
     }
 
     /// <summary>The sweep command of one shard of <paramref name="kind"/> (a kind in <see cref="SweptKinds"/>).</summary>
-    public static IShardCommand Command(ShardKind kind, int shard, int batch, string? zone) => kind switch
+    public static IShardCommand Command(PrincipalToken token, ShardKind kind, int shard, int batch, string? zone) => kind switch
     {
-        ShardKind.Logs => new LogProtocol.SweepLogRetention(Caller.System, shard, batch, zone),
-        ShardKind.Events => new EventProtocol.SweepEventRetention(Caller.System, shard, batch, zone),
+        ShardKind.Logs => new LogProtocol.SweepLogRetention(token, shard, batch, zone),
+        ShardKind.Events => new EventProtocol.SweepEventRetention(token, shard, batch, zone),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "the retention sweeper sweeps only log and events shards"),
     };
 
@@ -92,10 +92,25 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
     };
 
     /// <inheritdoc />
-    protected override void PreStart() => Timers.StartPeriodicTimer("sweep", SweepNow.Instance, Interval);
+    protected override void PreStart() => Timers.StartPeriodicTimer("sweep", Tick.Instance, Interval);
+
+    /// <summary>One round over every shard of every target; returns the entries deleted.</summary>
+    private async Task<long> Sweep(IReadOnlyList<SweepTarget> targets, PrincipalToken token, int batch)
+    {
+        long deleted = 0;
+        foreach (var target in targets)
+        {
+            for (var n = 0; n < target.ShardCount; n++)
+            {
+                deleted += await SweepShard(target, token, n, batch).ConfigureAwait(false);
+            }
+        }
+
+        return deleted;
+    }
 
     /// <summary>Sweeps one shard in at most <see cref="MaxRoundsPerShard"/> batches; returns the entries deleted.</summary>
-    private async Task<long> SweepShard(SweepTarget target, int n, int batch)
+    private async Task<long> SweepShard(SweepTarget target, PrincipalToken token, int n, int batch)
     {
         long deleted = 0;
         for (var round = 0; round < MaxRoundsPerShard; round++)
@@ -103,7 +118,7 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
             object reply;
             try
             {
-                reply = await target.Region.Ask<object>(Command(target.Kind, n, batch, target.Zone), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                reply = await target.Region.Ask<object>(Command(token, target.Kind, n, batch, target.Zone), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -134,17 +149,17 @@ public sealed class RetentionSweeper : ReceiveActor, IWithTimers
     /// <param name="ShardCount">Its shard count.</param>
     public sealed record SweepTarget(IActorRef Region, string? Zone, ShardKind Kind, int ShardCount);
 
-    /// <summary>Runs a sweep round now; the sender gets <see cref="SweepCompleted"/>.</summary>
-    public sealed record SweepNow : IForgeOneMessage
-    {
-        /// <summary>The instance.</summary>
-        public static readonly SweepNow Instance = new();
-
-        private SweepNow()
-        {
-        }
-    }
+    /// <summary>Runs a sweep round now (<c>system:write</c>); the sender gets <see cref="SweepCompleted"/> or <see cref="SweepFailed"/>.</summary>
+    public sealed record SweepNow(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>A sweep round finished, having deleted <paramref name="Deleted"/> entries (log entries and events together).</summary>
-    public sealed record SweepCompleted(long Deleted) : IForgeOneMessage;
+    public sealed record SweepCompleted(long Deleted) : IReply;
+
+    /// <summary>The request was refused; nothing was swept.</summary>
+    public sealed record SweepFailed(Common.ForgeOneError Error) : IFailureReply;
+
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
 }

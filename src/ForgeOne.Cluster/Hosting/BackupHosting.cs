@@ -10,11 +10,11 @@ using ForgeOne.Storage;
 namespace ForgeOne.Cluster.Hosting;
 
 /// <summary>
-/// What a storage node needs to run backups: its KEK (to wrap and unwrap backup data keys),
-/// its keys directory (for key backups) and the policy the coordinator authorizes with. The
-/// targets, schedule and tuning come from <see cref="ForgeOneNodeOptions.Backup"/>.
+/// What a storage node needs to run backups: its KEK (to wrap and unwrap backup data keys) and
+/// its keys directory (for key backups); the coordinator authorizes with the node's security
+/// state. The targets, schedule and tuning come from <see cref="ForgeOneNodeOptions.Backup"/>.
 /// </summary>
-public sealed record BackupHosting(IKekProvider Kek, string KeysDirectory, IAccessPolicy Policy)
+public sealed record BackupHosting(IKekProvider Kek, string KeysDirectory)
 {
     /// <summary>Where a restore records the shards' new incarnation (see <see cref="IRestoreIncarnations"/>).</summary>
     public IRestoreIncarnations Incarnations { get; init; } = new NoIncarnationRecords();
@@ -31,7 +31,7 @@ public sealed record BackupHosting(IKekProvider Kek, string KeysDirectory, IAcce
         options.Backup.Targets.Count == 0 ? null : new ShardBackupWriter(kek, Targets(options), time);
 
     /// <summary>The coordinator's services on this node.</summary>
-    internal BackupServices Services(ForgeOneNodeOptions options, ShardRegions regions, IReadOnlyDictionary<(ShardKind, string), IActorRef> zones, AuditSigner signer, TimeProvider time)
+    internal BackupServices Services(ForgeOneNodeOptions options, ShardRegions regions, IReadOnlyDictionary<(ShardKind, string), IActorRef> zones, AuditSigner signer, TimeProvider time, NodeSecurity security)
     {
         var b = options.Backup;
         var settings = new BackupSettings(
@@ -44,14 +44,14 @@ public sealed record BackupHosting(IKekProvider Kek, string KeysDirectory, IAcce
             new KeyBackupCost((uint)b.KeyBackupOpsLimit, (uint)b.KeyBackupMemoryKiB),
             b.Scheduled);
         return new BackupServices(regions, zones, Kek, signer, Targets(options), KeysDirectory, new DataRootLayout(options.DataRootFull),
-            b.ScratchDirectoryFull(options.DataRootFull), Policy, settings, options.ClusterName, time)
+            b.ScratchDirectoryFull(options.DataRootFull), security, settings, options.ClusterName, time)
         {
             Incarnations = Incarnations,
         };
     }
 
     /// <summary>A node started without backup hosting: the coordinator runs but refuses every backup (no targets, no KEK).</summary>
-    internal static BackupHosting Disabled(string keysDirectory) => new(new NoKek(), keysDirectory, new PolicyAccess());
+    internal static BackupHosting Disabled(string keysDirectory) => new(new NoKek(), keysDirectory);
 
     private sealed class NoKek : IKekProvider
     {

@@ -72,14 +72,25 @@ public sealed class ForgeOneCluster
     /// <param name="signer">Audit signing key (required on storage nodes: the sealer may run here).</param>
     /// <param name="startupTimeout">How long to wait for the system shard to answer.</param>
     /// <param name="backup">What the backup coordinator needs on a storage node (null: it refuses every backup).</param>
-    public static async Task<ForgeOneCluster> StartAsync(ActorSystem system, ForgeOneNodeOptions options, ShardHost? host, AuditSigner? signer, TimeSpan startupTimeout, BackupHosting? backup = null)
+    /// <param name="security">
+    /// The node's security state (required on storage nodes, and the one their shard host's
+    /// security factory was built with): its singletons verify and authorize with it, and its own
+    /// identity proves the node's start-up requests.
+    /// </param>
+    /// <param name="tokens">
+    /// Where a member without the cluster authentication key (an actor client) gets the token of
+    /// its start-up requests; defaults to the node's own identity.
+    /// </param>
+    public static async Task<ForgeOneCluster> StartAsync(ActorSystem system, ForgeOneNodeOptions options, ShardHost? host, AuditSigner? signer, TimeSpan startupTimeout, NodeSecurity? security = null, IPrincipalTokenSource? tokens = null, BackupHosting? backup = null)
     {
         var log = Logging.GetLogger(system, typeof(ForgeOneCluster));
         var storage = options.IsStorage;
-        if (storage && (host is null || signer is null))
+        if (storage && (host is null || signer is null || security is null))
         {
-            throw new ArgumentException("A storage node needs a shard host and an audit signer.");
+            throw new ArgumentException("A storage node needs a shard host, an audit signer and its security state.");
         }
+
+        tokens ??= security?.Identity ?? throw new ArgumentException("A member without the cluster authentication key needs a token source.", nameof(tokens));
 
         var akkaCluster = Akka.Cluster.Cluster.Get(system);
         if (options.SeedNodes.Count == 0)
@@ -115,12 +126,15 @@ public sealed class ForgeOneCluster
         if (storage)
         {
             // Before any shard opens here: what their open checks find must reach an operator.
-            system.ActorOf(IntegrityReporter.Props(regions[ShardKind.System], self), "integrity-reporter");
+            system.ActorOf(IntegrityReporter.Props(regions[ShardKind.System], self, security!.Identity), "integrity-reporter");
         }
 
-        var reply = await regions[ShardKind.System]
-            .Ask<object>(new SystemProtocol.RecordShardCounts(Protocol.Caller.System, counts.Logs, counts.Events, counts.Blobs), startupTimeout)
-            .ConfigureAwait(false);
+        // A storage node records the counts on first start (system:write, as the node); any
+        // other member only checks them.
+        IShardMessage countsRequest = storage
+            ? new SystemProtocol.RecordShardCounts(tokens.Current, counts.Logs, counts.Events, counts.Blobs)
+            : new SystemProtocol.CheckShardCounts(tokens.Current, counts.Logs, counts.Events, counts.Blobs);
+        var reply = await regions[ShardKind.System].Ask<object>(countsRequest, startupTimeout).ConfigureAwait(false);
         switch (reply)
         {
             case SystemProtocol.ShardCountsAccepted accepted:
@@ -136,7 +150,7 @@ public sealed class ForgeOneCluster
         // anything, then kept current by replication (ResidencyReplicator).
         var residency = new ResidencyCache();
         var directory = system.ActorOf(ResidencyReplicator.Props(residency, ResidencyWriteTimeout), "residency-directory");
-        switch (await regions[ShardKind.System].Ask<object>(new SystemProtocol.GetResidencyDirectory(Protocol.Caller.System), startupTimeout).ConfigureAwait(false))
+        switch (await regions[ShardKind.System].Ask<object>(new SystemProtocol.GetResidencyDirectory(tokens.Current), startupTimeout).ConfigureAwait(false))
         {
             case SystemProtocol.CurrentResidencyDirectory current:
                 await directory.Ask<ResidencyReplicator.Published>(new ResidencyReplicator.Publish(current.Entries, AllNodes: false), startupTimeout).ConfigureAwait(false);
@@ -188,14 +202,16 @@ public sealed class ForgeOneCluster
         var time = host?.Time ?? TimeProvider.System;
         if (storage)
         {
+            var node = security!;
+            SingletonGate Gate(string name) => new(node, regions[ShardKind.System], name);
             ISealStore[] sealStores = host!.Seals is { } seals ? [seals] : [];
-            StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, signer!, sealStores, new PolicyAccess(), time, options.Singletons.SealInterval));
-            StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, time, options.Singletons.RotationCheckInterval));
-            var services = (backup ?? BackupHosting.Disabled(options.KeysDirectoryFull)).Services(options, shardRegions, zoned, signer!, time);
+            StartSingleton(system, "audit-sealer", AuditSealer.Props(shardRegions, Gate("audit-sealer"), signer!, sealStores, time, options.Singletons.SealInterval));
+            StartSingleton(system, "key-rotation", KeyRotationCoordinator.Props(shardRegions, Gate("key-rotation"), time, options.Singletons.RotationCheckInterval));
+            var services = (backup ?? BackupHosting.Disabled(options.KeysDirectoryFull)).Services(options, shardRegions, zoned, signer!, time, node);
             if (services.Incarnations is NoIncarnationRecords)
             {
                 // A restore's rewind is sealed by this cluster's sealer (resolved when a restore runs).
-                services = services with { Incarnations = new SealedRestoreIncarnations(() => started!.Sealer) };
+                services = services with { Incarnations = new SealedRestoreIncarnations(() => started!.Sealer, node.Identity) };
             }
 
             StartSingleton(system, "backup", BackupCoordinator.Props(backup is null ? services with { Targets = [] } : services));
@@ -205,8 +221,8 @@ public sealed class ForgeOneCluster
                     .Select(z => new RetentionSweeper.SweepTarget(z.Value, z.Key.Item2, kind, counts.Of(kind)))
                     .Prepend(new RetentionSweeper.SweepTarget(regions[kind], null, kind, counts.Of(kind))))
                 .ToList();
-            StartSingleton(system, "retention-sweeper", RetentionSweeper.Props(sweepTargets, options.Compliance.RetentionSweepInterval, options.Compliance.RetentionSweepBatch));
-            system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
+            StartSingleton(system, "retention-sweeper", RetentionSweeper.Props(sweepTargets, Gate("retention-sweeper"), options.Compliance.RetentionSweepInterval, options.Compliance.RetentionSweepBatch));
+            system.ActorOf(MetricsCollector.Props(regions[ShardKind.System], regions, self, node.Identity, options.Compliance.MetricsInterval, options.Compliance.MetricsRetention), "metrics-collector");
         }
 
         started = new ForgeOneCluster(system, shardRegions, storage)
@@ -214,9 +230,17 @@ public sealed class ForgeOneCluster
             ZoneRegions = zoned,
             Residency = residency,
             ResidencyDirectory = directory,
+            Security = security,
+            Tokens = tokens,
         };
         return started;
     }
+
+    /// <summary>This node's security state (null on a member without the cluster authentication key, such as an actor client).</summary>
+    public NodeSecurity? Security { get; private init; }
+
+    /// <summary>Where this member's own requests get their token (the node's identity, or an actor client's credential).</summary>
+    public IPrincipalTokenSource Tokens { get; private init; } = null!;
 
     /// <summary>Regions of the residency zones, by kind and zone.</summary>
     public IReadOnlyDictionary<(ShardKind Kind, string Zone), IActorRef> ZoneRegions { get; private init; } = new Dictionary<(ShardKind, string), IActorRef>();
@@ -249,7 +273,7 @@ public sealed class ForgeOneCluster
     /// (<see cref="ErrorCodes.ResidencyUnavailable"/>), so nothing is ever sent to (or buffered
     /// for) a zone that cannot take it.
     /// </summary>
-    public (IActorRef? Region, ForgeOneError? Error) Route(IShardMessage message)
+    public (IActorRef? Region, ForgeOneError? Error) Route(IShardMessage message, Principal? principal = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (RequestPreflight.CheckRoute(message, Regions.Counts) is { } unroutable)
@@ -275,19 +299,18 @@ public sealed class ForgeOneCluster
         }
 
         var topic = message.ShardNumber is null ? message.RoutingKey : null;
-        return ResolveRegion(message.Kind, topic, (message as IShardOperation)?.Caller, declared);
+        return ResolveRegion(message.Kind, topic, Residency.IsEmpty ? null : principal?.Tenant ?? TenantOf(message), declared);
     }
 
     /// <summary>
-    /// The region of <paramref name="kind"/> serving <paramref name="topic"/> for
-    /// <paramref name="caller"/> (see <see cref="Route"/>); for callers that hold a region
+    /// The region of <paramref name="kind"/> serving <paramref name="topic"/> for a principal of
+    /// <paramref name="tenant"/> (see <see cref="Route"/>); for callers that hold a region
     /// rather than send one message (an events subscription).
     /// </summary>
-    public (IActorRef? Region, ForgeOneError? Error) ResolveRegion(ShardKind kind, string? topic, Caller? caller, string? declaredZone)
+    public (IActorRef? Region, ForgeOneError? Error) ResolveRegion(ShardKind kind, string? topic, string? tenant, string? declaredZone)
     {
         var scope = ResidencyResolver.TopicScope(kind);
         var topicZone = topic is not null && scope is { } s ? Residency.ZoneOf(s, topic) : null;
-        var tenant = caller?.Tenant;
         var tenantZone = tenant is not null && scope is not null ? Residency.ZoneOf(SystemProtocol.ResidencyScope.Tenant, tenant) : null;
         var (zone, source, mismatch) = ResidencyResolver.Resolve(declaredZone, topic, topicZone, tenant, tenantZone);
         if (mismatch is not null)
@@ -341,8 +364,9 @@ public sealed class ForgeOneCluster
         {
             // The topic's zone was an events:admin decision, audited with the topic; the
             // directory entry follows from it and is recorded by the node, naming who created it.
+            // Registered with the creator's own token: the router holds no authority of its own.
             var registered = await SetResidencyAsync(
-                new SystemProtocol.SetResidency(Protocol.Caller.System, SystemProtocol.ResidencyScope.EventTopic, create.Topic, zone, $"events topic created by {create.Caller.Id}"), timeout).ConfigureAwait(false);
+                new SystemProtocol.SetResidency(create.Token, SystemProtocol.ResidencyScope.EventTopic, create.Topic, zone, "implied by the events topic's creation"), timeout).ConfigureAwait(false);
             if (registered is IFailureReply failed)
             {
                 return new EventProtocol.EventFailed(new ForgeOneError(failed.Error.Code,
@@ -371,6 +395,11 @@ public sealed class ForgeOneCluster
 
         return reply;
     }
+
+    // The tenant a request's token names, read without verifying it: routing only picks which
+    // zone's shards receive the request, and those shards verify the token before anything else.
+    private static string? TenantOf(IShardMessage message) =>
+        message is IAuthenticated { Token.Value: { } bytes } && PrincipalTokenCodec.TryDecode(bytes, out var claims, out _) ? claims!.Principal.Tenant : null;
 
     /// <summary>The failure reply a message of <paramref name="message"/>'s kind gets (<c>LogFailed</c>, <c>EventFailed</c>, ...).</summary>
     public static object FailureOf(IShardMessage message, ForgeOneError error) =>

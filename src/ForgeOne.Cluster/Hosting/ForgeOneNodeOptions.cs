@@ -89,6 +89,9 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Backup targets (regions), schedule, retention and tuning.</summary>
     public BackupOptions Backup { get; set; } = new();
 
+    /// <summary>Principal tokens: lifetime, and (benchmarks only) whether shards verify them.</summary>
+    public SecurityOptions Security { get; set; } = new();
+
     /// <summary>Where the bootstrap admin API key file is written (default: <c>{KeysDirectory}/bootstrap-admin.key</c>).</summary>
     public string? BootstrapKeyFile { get; set; }
 
@@ -199,6 +202,7 @@ public sealed class ForgeOneNodeOptions
         errors.AddRange(Persistence.Validate());
         errors.AddRange(Backup.Validate(Full(DataRoot), Full(KeysDirectory)));
         errors.AddRange(Failure.Validate());
+        errors.AddRange(Security.Validate());
         return errors;
     }
 
@@ -464,6 +468,32 @@ public sealed class SingletonOptions
         if (BackupInterval < TimeSpan.FromMinutes(1))
         {
             yield return $"ForgeOne:Singletons:BackupInterval {BackupInterval} must be at least 1 minute.";
+        }
+    }
+}
+
+/// <summary>Principal tokens (see docs/SECURITY.md).</summary>
+public sealed class SecurityOptions
+{
+    /// <summary>
+    /// Lifetime of the principal tokens this node issues (API-key sign-ins, its own identity). It
+    /// is also the longest a revoked credential's token can still work on a node the revocation
+    /// has not reached.
+    /// </summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// False makes this node's shards and singletons believe any well-formed token without
+    /// checking its signature, expiry or revocation: for benchmarks that measure what the check
+    /// costs, never for a node that holds real data. The node logs a warning when it is off.
+    /// </summary>
+    public bool VerifyTokens { get; set; } = true;
+
+    internal IEnumerable<string> Validate()
+    {
+        if (TokenLifetime < TimeSpan.FromMinutes(1) || TokenLifetime > TimeSpan.FromHours(1))
+        {
+            yield return $"ForgeOne:Security:TokenLifetime {TokenLifetime} must be 1 minute..1 hour.";
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Event;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 
 namespace ForgeOne.Cluster.Integrity;
 
@@ -47,16 +48,18 @@ public sealed class IntegrityReporter : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _systemRegion;
     private readonly string _node;
+    private readonly IPrincipalTokenSource _identity;
     private readonly Dictionary<(string, string, string?, string), IntegrityFinding> _seen = [];
     private readonly Queue<(string, string, string?, string)> _order = new();
 
     /// <summary>Creates the reporter.</summary>
-    public IntegrityReporter(IActorRef systemRegion, string node)
+    public IntegrityReporter(IActorRef systemRegion, string node, IPrincipalTokenSource identity)
     {
         _systemRegion = systemRegion;
         _node = node;
+        _identity = identity;
         Receive<IntegrityFindingReported>(OnFinding);
-        Receive<IntegrityEventReported>(e => Record(new SystemProtocol.RecordIntegrityEvent(Caller.System, e.Action, e.Resource, e.Detail), 1));
+        Receive<IntegrityEventReported>(e => Record(new SystemProtocol.RecordIntegrityEvent(_identity.Current, e.Action, e.Resource, e.Detail), 1));
         Receive<Retry>(r => Record(r.Event, r.Attempt));
         Receive<GetFindings>(_ => Sender.Tell(new CurrentFindings([.. _seen.Values])));
         Receive<Status.Failure>(_ => { });
@@ -64,7 +67,7 @@ public sealed class IntegrityReporter : ReceiveActor
     }
 
     /// <summary>Props of the reporter.</summary>
-    public static Props Props(IActorRef systemRegion, string node) => Akka.Actor.Props.Create(() => new IntegrityReporter(systemRegion, node));
+    public static Props Props(IActorRef systemRegion, string node, IPrincipalTokenSource identity) => Akka.Actor.Props.Create(() => new IntegrityReporter(systemRegion, node, identity));
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -96,7 +99,7 @@ public sealed class IntegrityReporter : ReceiveActor
         IntegrityMetrics.Findings.Add(1, new KeyValuePair<string, object?>("store", f.Store), new KeyValuePair<string, object?>("table", f.Table),
             new KeyValuePair<string, object?>("code", f.Code), new KeyValuePair<string, object?>("detector", reported.Detector));
         var resource = $"integrity/{f.Store}/{f.Table}/{f.KeyHex ?? "-"}{(f.Sequence is { } s ? $"/seq/{s}" : "")}/{Slug(f.Kind)}";
-        Record(new SystemProtocol.RecordIntegrityEvent(Caller.System, f.Code, resource, $"detector={reported.Detector} node={_node} {f.Message}"), 1);
+        Record(new SystemProtocol.RecordIntegrityEvent(_identity.Current, f.Code, resource, $"detector={reported.Detector} node={_node} {f.Message}"), 1);
     }
 
     private void Record(SystemProtocol.RecordIntegrityEvent e, int attempt)

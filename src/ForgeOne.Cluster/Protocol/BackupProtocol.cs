@@ -1,4 +1,5 @@
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
@@ -24,51 +25,51 @@ public static class BackupProtocol
     // --- schedule -------------------------------------------------------------------------
 
     /// <summary>Sets the schedule. Reply: <see cref="BackupSchedule"/>.</summary>
-    public sealed record SetBackupSchedule(Caller Caller, TimeSpan Full, TimeSpan Incremental, TimeSpan Drill) : IForgeOneMessage;
+    public sealed record SetBackupSchedule(PrincipalToken Token, TimeSpan Full, TimeSpan Incremental, TimeSpan Drill) : IAuthenticated;
 
     /// <summary>Asks for the schedule. Reply: <see cref="BackupSchedule"/>.</summary>
-    public sealed record GetBackupSchedule(Caller Caller) : IForgeOneMessage;
+    public sealed record GetBackupSchedule(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>The schedule, who set it, what it runs next and the node hosting the coordinator.</summary>
-    public sealed record BackupSchedule(TimeSpan Full, TimeSpan Incremental, TimeSpan Drill, DateTimeOffset SetAt, string SetBy, string Node, DateTimeOffset? NextBackupAt, DateTimeOffset? NextDrillAt) : IForgeOneMessage;
+    public sealed record BackupSchedule(TimeSpan Full, TimeSpan Incremental, TimeSpan Drill, DateTimeOffset SetAt, string SetBy, string Node, DateTimeOffset? NextBackupAt, DateTimeOffset? NextDrillAt) : IReply;
 
     // --- backups --------------------------------------------------------------------------
 
     /// <summary>Starts a backup now (joins the running one if any). Reply: <see cref="BackupAccepted"/>.</summary>
-    public sealed record RunBackup(Caller Caller, BackupKind? Type = null) : IForgeOneMessage;
+    public sealed record RunBackup(PrincipalToken Token, BackupKind? Type = null) : IAuthenticated;
 
     /// <summary>The backup that runs (<paramref name="Joined"/>: it was already running).</summary>
-    public sealed record BackupAccepted(string Id, BackupKind Type, string? Parent, bool Joined) : IForgeOneMessage;
+    public sealed record BackupAccepted(string Id, BackupKind Type, string? Parent, bool Joined) : IReply;
 
     /// <summary>Waits for a backup, restore or drill to end. Reply: <see cref="BackupInfo"/>, <see cref="RestoreInfo"/> or <see cref="DrillInfo"/>.</summary>
-    public sealed record AwaitOperation(Caller Caller, string Id) : IForgeOneMessage;
+    public sealed record AwaitOperation(PrincipalToken Token, string Id) : IAuthenticated;
 
     /// <summary>The catalog. Reply: <see cref="BackupList"/>.</summary>
-    public sealed record ListBackups(Caller Caller, int Limit = 100) : IForgeOneMessage;
+    public sealed record ListBackups(PrincipalToken Token, int Limit = 100) : IAuthenticated;
 
     /// <summary>One backup with its shards. Reply: <see cref="BackupDetails"/>.</summary>
-    public sealed record ShowBackup(Caller Caller, string Id) : IForgeOneMessage;
+    public sealed record ShowBackup(PrincipalToken Token, string Id) : IAuthenticated;
 
     /// <summary>Re-reads a backup in every region: manifest signature, chain, every file's size and SHA-256. Reply: <see cref="BackupVerified"/>.</summary>
-    public sealed record VerifyBackup(Caller Caller, string Id) : IForgeOneMessage;
+    public sealed record VerifyBackup(PrincipalToken Token, string Id) : IAuthenticated;
 
     /// <summary>A catalogued backup.</summary>
-    public sealed record BackupInfo(string Id, BackupKind Type, string? Parent, string Base, string Status, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, long Size, string[] Regions, int ShardsDone, int Shards, string By, string? Error) : IForgeOneMessage;
+    public sealed record BackupInfo(string Id, BackupKind Type, string? Parent, string Base, string Status, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, long Size, string[] Regions, int ShardsDone, int Shards, string By, string? Error) : IReply;
 
     /// <summary>Backups, newest first.</summary>
-    public sealed record BackupList(BackupInfo[] Backups) : IForgeOneMessage;
+    public sealed record BackupList(BackupInfo[] Backups) : IReply;
 
     /// <summary>One shard's file in a backup.</summary>
     public sealed record BackupShardInfo(string Shard, string File, long Size, string Sha256, ulong TxnId, ulong SinceTxnId, long AuditSeq, string AuditHash, long Records, long? SealNumber, string[] Regions);
 
     /// <summary>A backup and its shards.</summary>
-    public sealed record BackupDetails(BackupInfo Backup, BackupShardInfo[] Shards, int[] KekVersions) : IForgeOneMessage;
+    public sealed record BackupDetails(BackupInfo Backup, BackupShardInfo[] Shards, int[] KekVersions) : IReply;
 
     /// <summary>What each region holds of a backup.</summary>
     public sealed record RegionCheck(string Region, bool Complete, string[] Problems);
 
     /// <summary>The outcome of <see cref="VerifyBackup"/> (<paramref name="Ok"/>: every required region holds it all).</summary>
-    public sealed record BackupVerified(string Id, bool Ok, string[] Chain, RegionCheck[] Regions) : IForgeOneMessage;
+    public sealed record BackupVerified(string Id, bool Ok, string[] Chain, RegionCheck[] Regions) : IReply;
 
     // --- restore and data-root versions ----------------------------------------------------
 
@@ -77,28 +78,28 @@ public static class BackupProtocol
     /// <paramref name="AtOrBefore"/>, or the newest of all) into a new version of the data root,
     /// verifies it, then switches every shard to it. Reply: <see cref="RestoreAccepted"/>.
     /// </summary>
-    public sealed record RestoreBackup(Caller Caller, string? Id = null, DateTimeOffset? AtOrBefore = null) : IForgeOneMessage;
+    public sealed record RestoreBackup(PrincipalToken Token, string? Id = null, DateTimeOffset? AtOrBefore = null) : IAuthenticated;
 
     /// <summary>The restore that runs.</summary>
-    public sealed record RestoreAccepted(string Id, string BackupId) : IForgeOneMessage;
+    public sealed record RestoreAccepted(string Id, string BackupId) : IReply;
 
     /// <summary>A restore, finished or not.</summary>
-    public sealed record RestoreInfo(string Id, string BackupId, string By, DateTimeOffset At, string[] Chain, string? Version, int Incarnation, bool Succeeded, string Detail, string[] Warnings) : IForgeOneMessage;
+    public sealed record RestoreInfo(string Id, string BackupId, string By, DateTimeOffset At, string[] Chain, string? Version, int Incarnation, bool Succeeded, string Detail, string[] Warnings) : IReply;
 
     /// <summary>The data root's versions. Reply: <see cref="DataVersions"/>.</summary>
-    public sealed record ListDataVersions(Caller Caller) : IForgeOneMessage;
+    public sealed record ListDataVersions(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>One data-root version.</summary>
     public sealed record DataVersionSummary(string Name, bool Active, int Incarnation, DateTimeOffset CreatedAt, string CreatedBy, string? RestoredFrom);
 
     /// <summary>Versions, oldest first.</summary>
-    public sealed record DataVersions(DataVersionSummary[] Versions) : IForgeOneMessage;
+    public sealed record DataVersions(DataVersionSummary[] Versions) : IReply;
 
     /// <summary>Deletes a data-root version that is not active. Reply: <see cref="VersionDiscarded"/>.</summary>
-    public sealed record DiscardVersion(Caller Caller, string Version) : IForgeOneMessage;
+    public sealed record DiscardVersion(PrincipalToken Token, string Version) : IAuthenticated;
 
     /// <summary>The version is gone.</summary>
-    public sealed record VersionDiscarded(string Version) : IForgeOneMessage;
+    public sealed record VersionDiscarded(string Version) : IReply;
 
     // --- key backups ------------------------------------------------------------------------
 
@@ -106,61 +107,61 @@ public static class BackupProtocol
     /// Seals the keys directory under <paramref name="RecoverySecret"/> and stores it in every
     /// region's key folder (<c>keys:admin</c>). Reply: <see cref="KeyBackupDone"/>.
     /// </summary>
-    public sealed record BackupKeys(Caller Caller, string RecoverySecret) : IForgeOneMessage
+    public sealed record BackupKeys(PrincipalToken Token, string RecoverySecret) : IAuthenticated
     {
         /// <inheritdoc />
-        public override string ToString() => $"BackupKeys {{ Caller = {Caller}, RecoverySecret = *** }}";
+        public override string ToString() => $"BackupKeys {{ Token = {Token}, RecoverySecret = *** }}";
     }
 
     /// <summary>A key backup was stored.</summary>
-    public sealed record KeyBackupDone(string Id, string[] Regions, string Summary) : IForgeOneMessage;
+    public sealed record KeyBackupDone(string Id, string[] Regions, string Summary) : IReply;
 
     /// <summary>Proves <paramref name="RecoverySecret"/> opens a key backup (the newest when <paramref name="Id"/> is null) without restoring anything. Reply: <see cref="KeyBackupVerified"/>.</summary>
-    public sealed record VerifyKeyBackup(Caller Caller, string? Id, string RecoverySecret) : IForgeOneMessage
+    public sealed record VerifyKeyBackup(PrincipalToken Token, string? Id, string RecoverySecret) : IAuthenticated
     {
         /// <inheritdoc />
-        public override string ToString() => $"VerifyKeyBackup {{ Caller = {Caller}, Id = {Id}, RecoverySecret = *** }}";
+        public override string ToString() => $"VerifyKeyBackup {{ Token = {Token}, Id = {Id}, RecoverySecret = *** }}";
     }
 
     /// <summary>The secret opens it; how it compares with the live keys directory.</summary>
-    public sealed record KeyBackupVerified(string Id, string Region, string Summary, string[] Matching, string[] MissingFromDirectory, string[] Different, string[] NotInBackup) : IForgeOneMessage;
+    public sealed record KeyBackupVerified(string Id, string Region, string Summary, string[] Matching, string[] MissingFromDirectory, string[] Different, string[] NotInBackup) : IReply;
 
     /// <summary>Key backups held by the regions. Reply: <see cref="KeyBackupList"/>.</summary>
-    public sealed record ListKeyBackups(Caller Caller) : IForgeOneMessage;
+    public sealed record ListKeyBackups(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>Key backup ids with the regions holding each, newest last.</summary>
-    public sealed record KeyBackupList(string[] Ids, string[][] Regions) : IForgeOneMessage;
+    public sealed record KeyBackupList(string[] Ids, string[][] Regions) : IReply;
 
     // --- drills -----------------------------------------------------------------------------
 
     /// <summary>Runs a DR drill of <paramref name="Region"/> (every region in turn when null). Reply: <see cref="DrillAccepted"/>.</summary>
-    public sealed record RunDrill(Caller Caller, string? Region = null) : IForgeOneMessage;
+    public sealed record RunDrill(PrincipalToken Token, string? Region = null) : IAuthenticated;
 
     /// <summary>The drill that runs.</summary>
-    public sealed record DrillAccepted(string Id, string Region) : IForgeOneMessage;
+    public sealed record DrillAccepted(string Id, string Region) : IReply;
 
     /// <summary>A drill's outcome.</summary>
-    public sealed record DrillInfo(string Id, string Region, DateTimeOffset At, string? BackupId, bool Passed, double RtoSeconds, double? RpoSeconds, string[] StoredIn, string[] Failures) : IForgeOneMessage;
+    public sealed record DrillInfo(string Id, string Region, DateTimeOffset At, string? BackupId, bool Passed, double RtoSeconds, double? RpoSeconds, string[] StoredIn, string[] Failures) : IReply;
 
     /// <summary>Drills, newest first. Reply: <see cref="DrillList"/>.</summary>
-    public sealed record ListDrills(Caller Caller) : IForgeOneMessage;
+    public sealed record ListDrills(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>Drills.</summary>
-    public sealed record DrillList(DrillInfo[] Drills) : IForgeOneMessage;
+    public sealed record DrillList(DrillInfo[] Drills) : IReply;
 
     /// <summary>A drill's signed evidence report. Reply: <see cref="DrillReport"/>.</summary>
-    public sealed record ShowDrill(Caller Caller, string Id) : IForgeOneMessage;
+    public sealed record ShowDrill(PrincipalToken Token, string Id) : IAuthenticated;
 
     /// <summary>The report as stored: JSON (signed), Markdown, and the signature file.</summary>
-    public sealed record DrillReport(string Id, string Json, string Markdown, string Signature) : IForgeOneMessage;
+    public sealed record DrillReport(string Id, string Json, string Markdown, string Signature) : IReply;
 
     // --- progress ---------------------------------------------------------------------------
 
     /// <summary>What the coordinator is doing. Reply: <see cref="BackupProgress"/>.</summary>
-    public sealed record GetBackupProgress(Caller Caller) : IForgeOneMessage;
+    public sealed record GetBackupProgress(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>The running operation (<paramref name="Operation"/> <c>idle</c> when none) and its throughput.</summary>
-    public sealed record BackupProgress(string Operation, string? Id, int Done, int Total, long Bytes, double ElapsedSeconds, double BytesPerSecond) : IForgeOneMessage;
+    public sealed record BackupProgress(string Operation, string? Id, int Done, int Total, long Bytes, double ElapsedSeconds, double BytesPerSecond) : IReply;
 
     /// <summary>A refusal or failure of any coordinator message.</summary>
     public sealed record BackupOperationFailed(ForgeOneError Error) : IFailureReply;
@@ -174,7 +175,7 @@ public static class BackupProtocol
     /// region target of the owning node. Authorized (<c>backup:admin</c>) and audited in the
     /// shard's own chain. Reply: <see cref="ShardBackupWritten"/> or <see cref="ShardProtocol.ShardFailed"/>.
     /// </summary>
-    public sealed record BackupShard(ShardKind Kind, int Shard, string? Zone, Caller Caller, string BackupId, int Attempt, ulong SinceTxnId, byte[] WrappedKey) : IShardControl
+    public sealed record BackupShard(ShardKind Kind, int Shard, string? Zone, PrincipalToken Token, string BackupId, int Attempt, ulong SinceTxnId, byte[] WrappedKey) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -184,14 +185,14 @@ public static class BackupProtocol
     }
 
     /// <summary>The shard's file is in <paramref name="Regions"/>; <paramref name="Entry"/> is its manifest entry (JSON).</summary>
-    public sealed record ShardBackupWritten(ShardKind Kind, int Shard, string? Zone, byte[] Entry, string[] Regions) : IForgeOneMessage;
+    public sealed record ShardBackupWritten(ShardKind Kind, int Shard, string? Zone, byte[] Entry, string[] Regions) : IReply;
 
     /// <summary>
     /// Closes the shard's file and refuses every request (<c>cluster.unavailable</c>) until
     /// <see cref="ResumeShard"/>: the moment a restore switches data-root versions.
     /// Reply: <see cref="ShardSuspended"/>.
     /// </summary>
-    public sealed record SuspendShard(ShardKind Kind, int Shard, Caller Caller, string Reason) : IShardControl
+    public sealed record SuspendShard(ShardKind Kind, int Shard, PrincipalToken Token, string Reason) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -201,10 +202,10 @@ public static class BackupProtocol
     }
 
     /// <summary>The shard's file is closed; its last audit head before the switch.</summary>
-    public sealed record ShardSuspended(ShardKind Kind, int Shard, long AuditSeq) : IForgeOneMessage;
+    public sealed record ShardSuspended(ShardKind Kind, int Shard, long AuditSeq) : IReply;
 
     /// <summary>Reopens the shard from the data root's active version (also a shard that was not suspended but serves another version). Reply: <see cref="ShardResumed"/>.</summary>
-    public sealed record ResumeShard(ShardKind Kind, int Shard, Caller Caller) : IShardControl
+    public sealed record ResumeShard(ShardKind Kind, int Shard, PrincipalToken Token) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -214,5 +215,5 @@ public static class BackupProtocol
     }
 
     /// <summary>The shard serves <paramref name="FilePath"/> at audit head <paramref name="AuditSeq"/>.</summary>
-    public sealed record ShardResumed(ShardKind Kind, int Shard, string FilePath, long AuditSeq) : IForgeOneMessage;
+    public sealed record ShardResumed(ShardKind Kind, int Shard, string FilePath, long AuditSeq) : IReply;
 }

@@ -1,5 +1,6 @@
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
@@ -34,7 +35,7 @@ public static class BlobProtocol
     /// 0 means the shard's default (1 MiB); every chunk but the last must be exactly this size.
     /// Reply: <see cref="BlobUploadStarted"/>. The upload is invisible until completed.
     /// </summary>
-    public sealed record BeginBlobUpload(Caller Caller, string UploadKey, string Name, string ContentType, Dictionary<string, string>? Metadata = null, int ChunkSize = 0) : IShardCommand
+    public sealed record BeginBlobUpload(PrincipalToken Token, string UploadKey, string Name, string ContentType, Dictionary<string, string>? Metadata = null, int ChunkSize = 0) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -53,7 +54,7 @@ public static class BlobProtocol
     /// <c>System.IO.Hashing.XxHash128.Hash</c> returns it) and is verified.
     /// Reply: <see cref="BlobChunkStored"/>.
     /// </summary>
-    public sealed record PutBlobChunk(Caller Caller, RecordId BlobId, int Index, byte[] Data, byte[]? Checksum = null) : IShardCommand
+    public sealed record PutBlobChunk(PrincipalToken Token, RecordId BlobId, int Index, byte[] Data, byte[]? Checksum = null) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -71,7 +72,7 @@ public static class BlobProtocol
     /// whole plaintext, checked against the one the shard computed (null: the shard's value is recorded as is).
     /// Reply: <see cref="BlobUploadCompleted"/>.
     /// </summary>
-    public sealed record CompleteBlobUpload(Caller Caller, RecordId BlobId, byte[]? Checksum, long Size, int ChunkCount) : IShardCommand
+    public sealed record CompleteBlobUpload(PrincipalToken Token, RecordId BlobId, byte[]? Checksum, long Size, int ChunkCount) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -84,7 +85,7 @@ public static class BlobProtocol
     }
 
     /// <summary>Destroys a blob's chunks and keeps an audited tombstone. Reply: <see cref="BlobDeleted"/>.</summary>
-    public sealed record DeleteBlob(Caller Caller, RecordId BlobId) : IShardCommand
+    public sealed record DeleteBlob(PrincipalToken Token, RecordId BlobId) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -101,7 +102,7 @@ public static class BlobProtocol
     /// bounded number of chunks per call. Sent by the shard to itself on a timer; also accepted
     /// from an admin. Reply: <see cref="AbandonedUploadsSwept"/>.
     /// </summary>
-    public sealed record SweepAbandonedUploads(Caller Caller, int Shard) : IShardCommand
+    public sealed record SweepAbandonedUploads(PrincipalToken Token, int Shard) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -114,7 +115,7 @@ public static class BlobProtocol
     }
 
     /// <summary>Metadata of a completed blob. Reply: <see cref="BlobFound"/>.</summary>
-    public sealed record GetBlob(Caller Caller, RecordId BlobId) : IShardQuery
+    public sealed record GetBlob(PrincipalToken Token, RecordId BlobId) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -127,7 +128,7 @@ public static class BlobProtocol
     }
 
     /// <summary>One chunk's plaintext, checksum verified. Reply: <see cref="BlobChunkRead"/>.</summary>
-    public sealed record ReadBlobChunk(Caller Caller, RecordId BlobId, int Index) : IShardQuery
+    public sealed record ReadBlobChunk(PrincipalToken Token, RecordId BlobId, int Index) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -144,7 +145,7 @@ public static class BlobProtocol
     /// from byte <paramref name="Offset"/>, reading only the chunks the range touches.
     /// Reply: <see cref="BlobRangeRead"/>.
     /// </summary>
-    public sealed record ReadBlobRange(Caller Caller, RecordId BlobId, long Offset, int Length) : IShardQuery
+    public sealed record ReadBlobRange(PrincipalToken Token, RecordId BlobId, long Offset, int Length) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -162,7 +163,7 @@ public static class BlobProtocol
     /// this shard's previous page of the same lookup). Clients scatter this to every blob shard
     /// and merge (<c>BlobClient.FindAsync</c>). Reply: <see cref="BlobPage"/>.
     /// </summary>
-    public sealed record FindBlobs(Caller Caller, int Shard, BlobLookupKind By, string Value, int Limit = 100, string? Continuation = null) : IShardQuery
+    public sealed record FindBlobs(PrincipalToken Token, int Shard, BlobLookupKind By, string Value, int Limit = 100, string? Continuation = null) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Blobs;
@@ -175,35 +176,35 @@ public static class BlobProtocol
     }
 
     /// <summary>The upload was created (invisible until completed).</summary>
-    public sealed record BlobUploadStarted(RecordId BlobId, int ChunkSize) : IForgeOneMessage;
+    public sealed record BlobUploadStarted(RecordId BlobId, int ChunkSize) : IReply;
 
     /// <summary>Chunk <paramref name="Index"/> is committed; <paramref name="Received"/> plaintext bytes are stored so far.</summary>
-    public sealed record BlobChunkStored(RecordId BlobId, int Index, long Received) : IForgeOneMessage;
+    public sealed record BlobChunkStored(RecordId BlobId, int Index, long Received) : IReply;
 
     /// <summary>The blob is committed and visible.</summary>
-    public sealed record BlobUploadCompleted(BlobMetadata Blob) : IForgeOneMessage;
+    public sealed record BlobUploadCompleted(BlobMetadata Blob) : IReply;
 
     /// <summary>A completed blob's metadata; name and metadata redacted when the caller may not read them.</summary>
-    public sealed record BlobFound(BlobMetadata Blob) : IForgeOneMessage;
+    public sealed record BlobFound(BlobMetadata Blob) : IReply;
 
     /// <summary>One verified chunk; <paramref name="Last"/> for the blob's final chunk.</summary>
-    public sealed record BlobChunkRead(RecordId BlobId, int Index, byte[] Data, bool Last) : IForgeOneMessage;
+    public sealed record BlobChunkRead(RecordId BlobId, int Index, byte[] Data, bool Last) : IReply;
 
     /// <summary>Bytes of a range read (shorter than asked only at the blob's end).</summary>
-    public sealed record BlobRangeRead(RecordId BlobId, long Offset, byte[] Data) : IForgeOneMessage;
+    public sealed record BlobRangeRead(RecordId BlobId, long Offset, byte[] Data) : IReply;
 
     /// <summary>
     /// One shard's page of a lookup; <paramref name="Continuation"/> is null when the shard has no
     /// more. <paramref name="Cursors"/>[i] resumes right after <paramref name="Blobs"/>[i], so a
     /// client merging several shards can stop part-way through this page.
     /// </summary>
-    public sealed record BlobPage(int Shard, BlobMetadata[] Blobs, string? Continuation, string[] Cursors) : IForgeOneMessage;
+    public sealed record BlobPage(int Shard, BlobMetadata[] Blobs, string? Continuation, string[] Cursors) : IReply;
 
     /// <summary>The blob's chunks are destroyed; a tombstone remains.</summary>
-    public sealed record BlobDeleted(RecordId BlobId, int ChunksDestroyed) : IForgeOneMessage;
+    public sealed record BlobDeleted(RecordId BlobId, int ChunksDestroyed) : IReply;
 
     /// <summary>What a sweep did: uploads fully removed, and chunks deleted in this call.</summary>
-    public sealed record AbandonedUploadsSwept(int Shard, int UploadsRemoved, int ChunksDeleted) : IForgeOneMessage, IAuditDetail
+    public sealed record AbandonedUploadsSwept(int Shard, int UploadsRemoved, int ChunksDeleted) : IReply, IAuditDetail
     {
         /// <inheritdoc />
         public string AuditDetail => $"uploads_removed={UploadsRemoved} chunks_deleted={ChunksDeleted}";

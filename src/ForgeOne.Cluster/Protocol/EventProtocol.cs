@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
@@ -31,7 +32,7 @@ public static class EventProtocol
     public sealed record TopicDescription(string Name, DateTimeOffset CreatedAt, TimeSpan? Retention, string? ResidencyZone, int Classification, bool LegalHold, Dictionary<string, string> Metadata);
 
     /// <summary>Creates a topic. Reply: <see cref="TopicCreated"/>, or <see cref="EventFailed"/> (<c>storage.conflict</c> when it exists).</summary>
-    public sealed record CreateTopic(Caller Caller, string Topic, TopicSettings Settings, string? Zone = null) : IShardCommand, IZoned
+    public sealed record CreateTopic(PrincipalToken Token, string Topic, TopicSettings Settings, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -44,7 +45,7 @@ public static class EventProtocol
     }
 
     /// <summary>Describes one topic. Reply: <see cref="TopicDescribed"/> or <see cref="EventFailed"/> (<c>storage.not_found</c>).</summary>
-    public sealed record DescribeTopic(Caller Caller, string Topic, string? Zone = null) : IShardQuery, IZoned
+    public sealed record DescribeTopic(PrincipalToken Token, string Topic, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -60,7 +61,7 @@ public static class EventProtocol
     /// One page of the topics of one events shard (the caller may see), in blind-token order.
     /// <see cref="Client.EventTopics"/> gathers the pages of every shard. Reply: <see cref="TopicPage"/>.
     /// </summary>
-    public sealed record ListTopics(Caller Caller, int Shard, int Limit = 100, string? Continuation = null, string? Zone = null) : IShardQuery, IZoned
+    public sealed record ListTopics(PrincipalToken Token, int Shard, int Limit = 100, string? Continuation = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -76,7 +77,7 @@ public static class EventProtocol
     /// Places or lifts a topic's legal hold (while held, the retention sweep deletes nothing in
     /// it). Reply: <see cref="TopicDescribed"/> with the new state, or <see cref="EventFailed"/>.
     /// </summary>
-    public sealed record SetTopicLegalHold(Caller Caller, string Topic, bool LegalHold, string? Zone = null) : IShardCommand, IZoned
+    public sealed record SetTopicLegalHold(PrincipalToken Token, string Topic, bool LegalHold, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -93,7 +94,7 @@ public static class EventProtocol
     /// shard <paramref name="Shard"/> in one transaction, skipping topics under legal hold; one
     /// audit record per sweep. Reply: <see cref="EventRetentionSwept"/> (<c>More</c> = send again).
     /// </summary>
-    public sealed record SweepEventRetention(Caller Caller, int Shard, int MaxEntries = 1000, string? Zone = null) : IShardCommand, IZoned
+    public sealed record SweepEventRetention(PrincipalToken Token, int Shard, int MaxEntries = 1000, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -106,16 +107,16 @@ public static class EventProtocol
     }
 
     /// <summary>A sweep's result: events deleted, topics skipped for a legal hold, and whether expired events remain.</summary>
-    public sealed record EventRetentionSwept(int Shard, int Deleted, int HeldTopics, bool More) : IForgeOneMessage;
+    public sealed record EventRetentionSwept(int Shard, int Deleted, int HeldTopics, bool More) : IReply;
 
     /// <summary>The topic was created.</summary>
-    public sealed record TopicCreated(TopicDescription Topic) : IForgeOneMessage;
+    public sealed record TopicCreated(TopicDescription Topic) : IReply;
 
     /// <summary>The topic.</summary>
-    public sealed record TopicDescribed(TopicDescription Topic) : IForgeOneMessage;
+    public sealed record TopicDescribed(TopicDescription Topic) : IReply;
 
     /// <summary>A page of one shard's topics; <see cref="Continuation"/> is null on the shard's last page.</summary>
-    public sealed record TopicPage(int Shard, TopicDescription[] Topics, string? Continuation) : IForgeOneMessage;
+    public sealed record TopicPage(int Shard, TopicDescription[] Topics, string? Continuation) : IReply;
 
     /// <summary>One event as a client submits it; the shard assigns the id.</summary>
     public sealed record EventInput(DateTimeOffset Timestamp, Priority Priority, byte[] Payload, Dictionary<string, string>? Metadata = null, string? CheckpointMarker = null);
@@ -124,7 +125,7 @@ public static class EventProtocol
     /// Publishes one event. Reply: <see cref="EventPublished"/> (after commit) or <see cref="EventFailed"/>.
     /// With a <paramref name="RequestId"/> a retry returns the first attempt's id and writes nothing.
     /// </summary>
-    public sealed record PublishEvent(Caller Caller, string Topic, EventInput Event, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
+    public sealed record PublishEvent(PrincipalToken Token, string Topic, EventInput Event, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -141,7 +142,7 @@ public static class EventProtocol
     /// all), one transaction, one audit record. Reply: <see cref="EventsPublished"/> or <see cref="EventFailed"/>.
     /// With a <paramref name="RequestId"/> a retry returns the first attempt's ids and writes nothing.
     /// </summary>
-    public sealed record PublishEvents(Caller Caller, string Topic, EventInput[] Events, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
+    public sealed record PublishEvents(PrincipalToken Token, string Topic, EventInput[] Events, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -178,7 +179,7 @@ public static class EventProtocol
     /// priority &gt;= <paramref name="MinPriority"/> (all when null), ordered by (timestamp, id), at
     /// most <paramref name="Limit"/> per page. Reply: <see cref="EventPage"/>.
     /// </summary>
-    public sealed record QueryEvents(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, Priority? MinPriority = null, int Limit = 100, string? Continuation = null, string? Zone = null) : IShardQuery, IZoned
+    public sealed record QueryEvents(PrincipalToken Token, string Topic, DateTimeOffset From, DateTimeOffset To, Priority? MinPriority = null, int Limit = 100, string? Continuation = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -191,10 +192,10 @@ public static class EventProtocol
     }
 
     /// <summary>A page of a query; pass <see cref="Continuation"/> back unchanged for the next page (null: no more).</summary>
-    public sealed record EventPage(string Topic, EventRecord[] Events, string? Continuation) : IForgeOneMessage;
+    public sealed record EventPage(string Topic, EventRecord[] Events, string? Continuation) : IReply;
 
     /// <summary>Gets one event by id. Reply: <see cref="EventFound"/> or <see cref="EventFailed"/> (<c>storage.not_found</c>).</summary>
-    public sealed record GetEvent(Caller Caller, RecordId Id, string? Zone = null) : IShardQuery, IZoned
+    public sealed record GetEvent(PrincipalToken Token, RecordId Id, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -207,7 +208,7 @@ public static class EventProtocol
     }
 
     /// <summary>The event.</summary>
-    public sealed record EventFound(EventRecord Event) : IForgeOneMessage;
+    public sealed record EventFound(EventRecord Event) : IReply;
 
     /// <summary>
     /// Commits a consumer group's position in a topic (the id of the last event it processed).
@@ -215,7 +216,7 @@ public static class EventProtocol
     /// <c>events.offset_regression</c> unless <paramref name="Force"/> (a rewind, which needs
     /// <c>events:write</c>). Reply: <see cref="ConsumerOffsetCommitted"/> or <see cref="EventFailed"/>.
     /// </summary>
-    public sealed record CommitConsumerOffset(Caller Caller, string Group, string Topic, RecordId Position, bool Force = false, string? Zone = null) : IShardCommand, IZoned
+    public sealed record CommitConsumerOffset(PrincipalToken Token, string Group, string Topic, RecordId Position, bool Force = false, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -228,7 +229,7 @@ public static class EventProtocol
     }
 
     /// <summary>Reads a consumer group's position in a topic. Reply: <see cref="CurrentConsumerOffset"/>.</summary>
-    public sealed record GetConsumerOffset(Caller Caller, string Group, string Topic, string? Zone = null) : IShardQuery, IZoned
+    public sealed record GetConsumerOffset(PrincipalToken Token, string Group, string Topic, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -241,10 +242,10 @@ public static class EventProtocol
     }
 
     /// <summary>The committed position; <paramref name="Version"/> counts commits.</summary>
-    public sealed record ConsumerOffsetCommitted(string Group, string Topic, RecordId Position, long Version) : IForgeOneMessage;
+    public sealed record ConsumerOffsetCommitted(string Group, string Topic, RecordId Position, long Version) : IReply;
 
     /// <summary>The group's position; <see cref="Position"/> is null when the group never committed (start from the beginning).</summary>
-    public sealed record CurrentConsumerOffset(string Group, string Topic, RecordId? Position, long Version, DateTimeOffset? CommittedAt) : IForgeOneMessage;
+    public sealed record CurrentConsumerOffset(string Group, string Topic, RecordId? Position, long Version, DateTimeOffset? CommittedAt) : IReply;
 
     /// <summary>Where a subscription starts: after an id, from the beginning (both null/false), or from now.</summary>
     public sealed record SubscriptionStart(RecordId? After, bool FromNow)
@@ -266,7 +267,7 @@ public static class EventProtocol
     /// commit, in id (= commit) order, never more than <paramref name="Window"/> unacknowledged.
     /// <paramref name="Attempt"/> tells a stale attempt's source from the current one.
     /// </summary>
-    public sealed record Subscribe(Caller Caller, string Topic, SubscriptionStart Start, int Window, IActorRef Subscriber, string SubscriptionId, int Attempt, string? Zone = null) : IShardOperation, IShardStreamRequest, IZoned
+    public sealed record Subscribe(PrincipalToken Token, string Topic, SubscriptionStart Start, int Window, IActorRef Subscriber, string SubscriptionId, int Attempt, string? Zone = null) : IShardOperation, IShardStreamRequest, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Events;
@@ -283,10 +284,10 @@ public static class EventProtocol
     /// <paramref name="StartAfter"/> is the position it starts after (for a "from now" start: the
     /// topic's last id then), so a re-subscription can resume exactly there.
     /// </summary>
-    public sealed record SubscriptionStarted(string SubscriptionId, int Attempt, IActorRef Source, RecordId? StartAfter) : IForgeOneMessage;
+    public sealed record SubscriptionStarted(string SubscriptionId, int Attempt, IActorRef Source, RecordId? StartAfter) : IReply;
 
     /// <summary>Events for a subscriber, in id order, each after the previous one sent.</summary>
-    public sealed record SubscriptionEvents(string SubscriptionId, EventRecord[] Events) : IForgeOneMessage;
+    public sealed record SubscriptionEvents(string SubscriptionId, EventRecord[] Events) : IReply;
 
     /// <summary>Cumulative acknowledgement: every event up to and including <paramref name="UpTo"/> is processed.</summary>
     public sealed record SubscriptionAck(string SubscriptionId, RecordId UpTo) : IForgeOneMessage;

@@ -1,5 +1,6 @@
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
@@ -13,7 +14,7 @@ public static class LogProtocol
     /// Appends one entry. Reply: <see cref="LogAppended"/> (after commit) or <see cref="LogFailed"/>.
     /// With a <paramref name="RequestId"/> a retry returns the first attempt's id and writes nothing.
     /// </summary>
-    public sealed record AppendLog(Caller Caller, string Topic, LogInput Entry, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
+    public sealed record AppendLog(PrincipalToken Token, string Topic, LogInput Entry, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -30,7 +31,7 @@ public static class LogProtocol
     /// record. Reply: <see cref="LogBatchAppended"/> or <see cref="LogFailed"/>. With a
     /// <paramref name="RequestId"/> a retry returns the first attempt's ids and writes nothing.
     /// </summary>
-    public sealed record AppendLogBatch(Caller Caller, string Topic, LogInput[] Entries, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
+    public sealed record AppendLogBatch(PrincipalToken Token, string Topic, LogInput[] Entries, string? Zone = null, RequestId? RequestId = null) : IIdempotentCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -43,7 +44,7 @@ public static class LogProtocol
     }
 
     /// <summary>Gets one entry by id. Reply: <see cref="LogFound"/> or <see cref="LogFailed"/> (storage.not_found).</summary>
-    public sealed record GetLog(Caller Caller, RecordId Id, string? Zone = null) : IShardQuery, IZoned
+    public sealed record GetLog(PrincipalToken Token, RecordId Id, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -56,7 +57,7 @@ public static class LogProtocol
     }
 
     /// <summary>Entries of a topic with <paramref name="From"/> &lt;= timestamp &lt; <paramref name="To"/>, oldest first. Reply: <see cref="LogRange"/>.</summary>
-    public sealed record ReadLogRange(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, int Limit = 1000, string? Zone = null) : IShardQuery, IZoned
+    public sealed record ReadLogRange(PrincipalToken Token, string Topic, DateTimeOffset From, DateTimeOffset To, int Limit = 1000, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -73,7 +74,7 @@ public static class LogProtocol
     /// severity &gt;= <paramref name="MinSeverity"/>, oldest first. Pass the previous page's
     /// continuation token to go on. Reply: <see cref="LogPage"/>.
     /// </summary>
-    public sealed record QueryLogs(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, Severity MinSeverity = Severity.Trace, int Limit = 1000, string? ContinuationToken = null, string? Zone = null) : IShardQuery, IZoned
+    public sealed record QueryLogs(PrincipalToken Token, string Topic, DateTimeOffset From, DateTimeOffset To, Severity MinSeverity = Severity.Trace, int Limit = 1000, string? ContinuationToken = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -86,7 +87,7 @@ public static class LogProtocol
     }
 
     /// <summary>Counts a topic's entries with <paramref name="From"/> &lt;= timestamp &lt; <paramref name="To"/> (index only, nothing decrypted). Reply: <see cref="LogCount"/>.</summary>
-    public sealed record CountLogs(Caller Caller, string Topic, DateTimeOffset From, DateTimeOffset To, string? Zone = null) : IShardQuery, IZoned
+    public sealed record CountLogs(PrincipalToken Token, string Topic, DateTimeOffset From, DateTimeOffset To, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -103,7 +104,7 @@ public static class LogProtocol
     /// <paramref name="Position"/> (null = "now": the topic's newest entry). Earlier versions are
     /// kept. Reply: <see cref="CheckpointCreated"/>.
     /// </summary>
-    public sealed record CreateCheckpoint(Caller Caller, string Topic, string Name, RecordId? Position = null, string? Zone = null) : IShardCommand, IZoned
+    public sealed record CreateCheckpoint(PrincipalToken Token, string Topic, string Name, RecordId? Position = null, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -116,7 +117,7 @@ public static class LogProtocol
     }
 
     /// <summary>Every version of every checkpoint of a topic (or of one <paramref name="Name"/>), by name then version. Reply: <see cref="CheckpointList"/>.</summary>
-    public sealed record ListCheckpoints(Caller Caller, string Topic, string? Name = null, string? Zone = null) : IShardQuery, IZoned
+    public sealed record ListCheckpoints(PrincipalToken Token, string Topic, string? Name = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -135,7 +136,7 @@ public static class LogProtocol
     /// entry's content hash is verified (<see cref="ErrorCodes.ChecksumMismatch"/> on a
     /// mismatch). Exactly one of the two must be set. Reply: <see cref="LogReplayPage"/>.
     /// </summary>
-    public sealed record ReplayLogs(Caller Caller, string Topic, string? Checkpoint = null, string? Marker = null, int Limit = 1000, string? ContinuationToken = null, string? Zone = null) : IShardQuery, IZoned
+    public sealed record ReplayLogs(PrincipalToken Token, string Topic, string? Checkpoint = null, string? Marker = null, int Limit = 1000, string? ContinuationToken = null, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -152,7 +153,7 @@ public static class LogProtocol
     /// and residency zone. Must be sent to the zone's shards (<paramref name="Zone"/> = the
     /// policy's zone). Reply: <see cref="LogTopicPolicySet"/>.
     /// </summary>
-    public sealed record SetLogTopicPolicy(Caller Caller, string Topic, TimeSpan? Retention, bool LegalHold, string? Zone = null) : IShardCommand, IZoned
+    public sealed record SetLogTopicPolicy(PrincipalToken Token, string Topic, TimeSpan? Retention, bool LegalHold, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -165,7 +166,7 @@ public static class LogProtocol
     }
 
     /// <summary>The policy of a log topic. Reply: <see cref="CurrentLogTopicPolicy"/>.</summary>
-    public sealed record GetLogTopicPolicy(Caller Caller, string Topic, string? Zone = null) : IShardQuery, IZoned
+    public sealed record GetLogTopicPolicy(PrincipalToken Token, string Topic, string? Zone = null) : IShardQuery, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -183,7 +184,7 @@ public static class LogProtocol
     /// one audit record per sweep with the counts. Reply: <see cref="RetentionSwept"/>
     /// (<c>More</c> = send again).
     /// </summary>
-    public sealed record SweepLogRetention(Caller Caller, int Shard, int MaxEntries = 1000, string? Zone = null) : IShardCommand, IZoned
+    public sealed record SweepLogRetention(PrincipalToken Token, int Shard, int MaxEntries = 1000, string? Zone = null) : IShardCommand, IZoned
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.Logs;
@@ -202,28 +203,28 @@ public static class LogProtocol
     public sealed record LogTopicPolicy(string Topic, TimeSpan? Retention, bool LegalHold, string? Zone, DateTimeOffset ChangedAt, string ChangedBy);
 
     /// <summary>A page of entries; <paramref name="ContinuationToken"/> is null on the last page.</summary>
-    public sealed record LogPage(string Topic, LogEntry[] Entries, string? ContinuationToken) : IForgeOneMessage;
+    public sealed record LogPage(string Topic, LogEntry[] Entries, string? ContinuationToken) : IReply;
 
     /// <summary>Number of entries in the range.</summary>
-    public sealed record LogCount(string Topic, long Count) : IForgeOneMessage;
+    public sealed record LogCount(string Topic, long Count) : IReply;
 
     /// <summary>The checkpoint version was stored.</summary>
-    public sealed record CheckpointCreated(LogCheckpoint Checkpoint) : IForgeOneMessage;
+    public sealed record CheckpointCreated(LogCheckpoint Checkpoint) : IReply;
 
     /// <summary>Checkpoint versions, by name then version.</summary>
-    public sealed record CheckpointList(string Topic, LogCheckpoint[] Checkpoints) : IForgeOneMessage;
+    public sealed record CheckpointList(string Topic, LogCheckpoint[] Checkpoints) : IReply;
 
     /// <summary>A page of a replay, every entry's content hash verified; <paramref name="ContinuationToken"/> is null when the replay reached the topic's end.</summary>
-    public sealed record LogReplayPage(string Topic, LogEntry[] Entries, string? ContinuationToken) : IForgeOneMessage;
+    public sealed record LogReplayPage(string Topic, LogEntry[] Entries, string? ContinuationToken) : IReply;
 
     /// <summary>The policy was stored.</summary>
-    public sealed record LogTopicPolicySet(LogTopicPolicy Policy) : IForgeOneMessage;
+    public sealed record LogTopicPolicySet(LogTopicPolicy Policy) : IReply;
 
     /// <summary>The topic's policy; null when none was set (keep forever, no hold, default zone).</summary>
-    public sealed record CurrentLogTopicPolicy(string Topic, LogTopicPolicy? Policy) : IForgeOneMessage;
+    public sealed record CurrentLogTopicPolicy(string Topic, LogTopicPolicy? Policy) : IReply;
 
     /// <summary>One retention sweep of a shard.</summary>
-    public sealed record RetentionSwept(int Shard, int Deleted, int TopicsSwept, int TopicsHeld, bool More) : IForgeOneMessage, IAuditDetail
+    public sealed record RetentionSwept(int Shard, int Deleted, int TopicsSwept, int TopicsHeld, bool More) : IReply, IAuditDetail
     {
         /// <inheritdoc />
         public string AuditDetail => $"deleted={Deleted} topics={TopicsSwept} held={TopicsHeld} more={More}";
@@ -244,10 +245,10 @@ public static class LogProtocol
     }
 
     /// <summary>The entry, decrypted.</summary>
-    public sealed record LogFound(LogEntry Entry) : IForgeOneMessage;
+    public sealed record LogFound(LogEntry Entry) : IReply;
 
     /// <summary>Entries of a range query, oldest first.</summary>
-    public sealed record LogRange(string Topic, LogEntry[] Entries) : IForgeOneMessage;
+    public sealed record LogRange(string Topic, LogEntry[] Entries) : IReply;
 
     /// <summary>The operation failed or was refused; nothing was written.</summary>
     public sealed record LogFailed(ForgeOneError Error) : IFailureReply;

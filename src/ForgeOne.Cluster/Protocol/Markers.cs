@@ -1,4 +1,5 @@
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
@@ -26,12 +27,19 @@ public interface IShardMessage : IForgeOneMessage
     int? ShardNumber { get; }
 }
 
-/// <summary>A client operation: carries the principal it is authorized and audited against.</summary>
-public interface IShardOperation : IShardMessage
+/// <summary>
+/// A request that carries proof of its principal. The receiving shard or singleton verifies
+/// <see cref="Token"/> before anything else (signature, expiry, revocation) and runs the policy
+/// against the principal the token names, never against anything else the message says.
+/// </summary>
+public interface IAuthenticated : IForgeOneMessage
 {
-    /// <summary>Who asks. Authorization happens at the shard for every operation, not only at the edge.</summary>
-    Caller Caller { get; }
+    /// <summary>The principal token (absent or invalid: refused with <c>auth.unauthenticated</c>).</summary>
+    PrincipalToken Token { get; }
 }
+
+/// <summary>A client operation: authorized and audited at the shard for the principal its token proves.</summary>
+public interface IShardOperation : IShardMessage, IAuthenticated;
 
 /// <summary>An operation that changes the shard: validated and authorized, then applied inside a group commit.</summary>
 public interface IShardCommand : IShardOperation;
@@ -39,11 +47,20 @@ public interface IShardCommand : IShardOperation;
 /// <summary>An operation that only reads: served from a read transaction off the actor thread.</summary>
 public interface IShardQuery : IShardOperation;
 
-/// <summary>A cluster-internal message for a shard (stats, audit head, key rotation).</summary>
-public interface IShardControl : IShardMessage;
+/// <summary>
+/// A message every shard understands whatever its kind (stats, audit head, key rotation),
+/// answered by the shard actor itself; authorized and audited like an operation.
+/// </summary>
+public interface IShardControl : IShardMessage, IAuthenticated;
+
+/// <summary>
+/// A reply: sent back to whoever asked (or pushed to a subscriber). It carries no token and
+/// routes nowhere; no shard or singleton acts on one.
+/// </summary>
+public interface IReply : IForgeOneMessage;
 
 /// <summary>A reply that carries a typed failure.</summary>
-public interface IFailureReply : IForgeOneMessage
+public interface IFailureReply : IReply
 {
     /// <summary>The stable error.</summary>
     Common.ForgeOneError Error { get; }
@@ -92,7 +109,7 @@ public interface IIdempotentCommand : IShardCommand
 /// The success reply of an <see cref="IIdempotentCommand"/>: the record ids it produced, which
 /// the shard stores as the request's outcome, and whether this reply is a replay of it.
 /// </summary>
-public interface IWriteOutcome : IForgeOneMessage
+public interface IWriteOutcome : IReply
 {
     /// <summary>Ids of the records written, in input order.</summary>
     IReadOnlyList<Common.RecordId> OutcomeIds { get; }

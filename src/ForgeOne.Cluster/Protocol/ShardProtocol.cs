@@ -1,12 +1,13 @@
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
 /// <summary>Messages every shard entity understands, whatever its kind.</summary>
 public static class ShardProtocol
 {
-    /// <summary>Asks a shard for its counters. Reply: <see cref="ShardStats"/>.</summary>
-    public sealed record GetShardStats(ShardKind Kind, int Shard) : IShardControl
+    /// <summary>Asks a shard for its counters (<c>system:read</c>). Reply: <see cref="ShardStats"/> or <see cref="ShardFailed"/>.</summary>
+    public sealed record GetShardStats(PrincipalToken Token, ShardKind Kind, int Shard) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -23,13 +24,14 @@ public static class ShardProtocol
     /// <param name="AuditSequence">Sequence number of the last committed audit record.</param>
     /// <param name="FilePath">The LMDB file.</param>
     /// <param name="Node">The node hosting the entity.</param>
-    public sealed record ShardStats(ShardKind Kind, int Shard, long CommitCount, long CommandsApplied, long AuditSequence, string FilePath, string Node) : IForgeOneMessage;
+    public sealed record ShardStats(ShardKind Kind, int Shard, long CommitCount, long CommandsApplied, long AuditSequence, string FilePath, string Node) : IReply;
 
-    /// <summary>Asks for the shard's audit chain head (for the sealer). Reply: <see cref="AuditHead"/>.</summary>
+    /// <summary>Asks for the shard's audit chain head (the sealer; <c>audit:read</c>). Reply: <see cref="AuditHead"/> or <see cref="ShardFailed"/>.</summary>
+    /// <param name="Token">Proof of the sender's principal.</param>
     /// <param name="Kind">The shard kind.</param>
     /// <param name="Shard">The shard number.</param>
     /// <param name="Since">The seq the sealer sealed last for this chain: the reply carries the stored hash of that record (<see cref="AuditHead.HashAtSince"/>).</param>
-    public sealed record GetAuditHead(ShardKind Kind, int Shard, long? Since = null) : IShardControl
+    public sealed record GetAuditHead(PrincipalToken Token, ShardKind Kind, int Shard, long? Since = null) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -46,19 +48,20 @@ public static class ShardProtocol
     /// <param name="Chain">The chain id seals name (<c>logs-0003</c>, <c>logs-0003@eu</c>).</param>
     /// <param name="HashAtSince">The stored hash of the record at <see cref="GetAuditHead.Since"/>, or null (no such record, or nothing asked).</param>
     /// <param name="Broken">Why the shard's chain is broken (it refuses writes), or null.</param>
-    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash, string Chain, byte[]? HashAtSince = null, ForgeOneError? Broken = null) : IForgeOneMessage;
+    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash, string Chain, byte[]? HashAtSince = null, ForgeOneError? Broken = null) : IReply;
 
     /// <summary>
     /// From the sealer after it signed a seal naming this shard as a new incarnation: the shard
     /// checks the seal (signature, and that it names the shard's current head), records the rewind
-    /// in its chain and resumes writes. Internal. Reply: <see cref="IncarnationAccepted"/> or <see cref="ShardFailed"/>.
+    /// in its chain and resumes writes (<c>audit:write</c>: the sealer, as its node). Reply: <see cref="IncarnationAccepted"/> or <see cref="ShardFailed"/>.
     /// </summary>
+    /// <param name="Token">Proof of the sender's principal.</param>
     /// <param name="Kind">The shard kind.</param>
     /// <param name="Shard">The shard number.</param>
     /// <param name="Seal">The encoded seal (<c>SealCodec</c>).</param>
     /// <param name="Principal">Who authorized the rewind.</param>
     /// <param name="Reason">Why (e.g. <c>restored from backup 42</c>).</param>
-    public sealed record AcceptIncarnation(ShardKind Kind, int Shard, byte[] Seal, string Principal, string Reason) : IShardControl
+    public sealed record AcceptIncarnation(PrincipalToken Token, ShardKind Kind, int Shard, byte[] Seal, string Principal, string Reason) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -68,10 +71,10 @@ public static class ShardProtocol
     }
 
     /// <summary>The shard runs its new incarnation; its head is now the audit record of the rewind.</summary>
-    public sealed record IncarnationAccepted(ShardKind Kind, int Shard, string Chain, long SealNumber, long Sequence) : IForgeOneMessage;
+    public sealed record IncarnationAccepted(ShardKind Kind, int Shard, string Chain, long SealNumber, long Sequence) : IReply;
 
-    /// <summary>Runs a whole scrub pass over the shard now (besides the background one). Reply: <see cref="ScrubReport"/> or <see cref="ShardFailed"/>.</summary>
-    public sealed record ScrubNow(ShardKind Kind, int Shard) : IShardControl
+    /// <summary>Runs a whole scrub pass over the shard now (besides the background one; <c>audit:read</c>). Reply: <see cref="ScrubReport"/> or <see cref="ShardFailed"/>.</summary>
+    public sealed record ScrubNow(PrincipalToken Token, ShardKind Kind, int Shard) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -85,10 +88,10 @@ public static class ShardProtocol
     /// <param name="Records">Records verified.</param>
     /// <param name="Bytes">Bytes read.</param>
     /// <param name="Findings">The damage found, each naming store, table, key (and seq for audit).</param>
-    public sealed record ScrubReport(string Chain, long Records, long Bytes, Integrity.IntegrityFinding[] Findings) : IForgeOneMessage;
+    public sealed record ScrubReport(string Chain, long Records, long Bytes, Integrity.IntegrityFinding[] Findings) : IReply;
 
-    /// <summary>Tells a shard to rotate its data key. Reply: <see cref="KeyRotated"/> or <see cref="ShardFailed"/>.</summary>
-    public sealed record RotateKey(ShardKind Kind, int Shard, Caller Caller, string Reason, bool OnlyIfDue) : IShardControl
+    /// <summary>Tells a shard to rotate its data key (<c>keys:admin</c>). Reply: <see cref="KeyRotated"/> or <see cref="ShardFailed"/>.</summary>
+    public sealed record RotateKey(PrincipalToken Token, ShardKind Kind, int Shard, string Reason, bool OnlyIfDue) : IShardControl
     {
         /// <inheritdoc />
         public string? RoutingKey => null;
@@ -98,7 +101,7 @@ public static class ShardProtocol
     }
 
     /// <summary>The shard's key state after a rotation request; <see cref="Rotated"/> is false when not due.</summary>
-    public sealed record KeyRotated(ShardKind Kind, int Shard, bool Rotated, int ActiveVersion, string[] Events) : IForgeOneMessage;
+    public sealed record KeyRotated(ShardKind Kind, int Shard, bool Rotated, int ActiveVersion, string[] Events) : IReply;
 
     /// <summary>A generic failure of a control message.</summary>
     public sealed record ShardFailed(ShardKind Kind, int Shard, ForgeOneError Error) : IFailureReply;
@@ -122,11 +125,13 @@ public static class ShardProtocol
     }
 
     /// <summary>The replies to a <see cref="CommandBatch"/>'s commands, in the same order.</summary>
-    public sealed record CommandBatchReplies(IForgeOneMessage[] Replies) : IForgeOneMessage;
+    public sealed record CommandBatchReplies(IForgeOneMessage[] Replies) : IReply;
 
     /// <summary>
     /// Hand-off stop message (the sharding <c>handOffStopMessage</c>) and passivation message:
-    /// flush buffered writes, close the file, stop. Never sent by clients.
+    /// flush buffered writes, close the file, stop. Internal: a shard obeys it only from an actor
+    /// of its own node (its sharding parent, the hand-off stopper, a local test), never from
+    /// another node.
     /// </summary>
     public sealed record HandOff : IForgeOneMessage
     {

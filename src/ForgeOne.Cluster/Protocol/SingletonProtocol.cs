@@ -1,20 +1,13 @@
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
 /// <summary>Messages of the audit sealer singleton.</summary>
 public static class SealerProtocol
 {
-    /// <summary>Seal now instead of waiting for the next tick. Reply: <see cref="SealDone"/> or <see cref="SealFailed"/>.</summary>
-    public sealed record SealNow : IForgeOneMessage
-    {
-        /// <summary>The singleton instance.</summary>
-        public static readonly SealNow Instance = new();
-
-        private SealNow()
-        {
-        }
-    }
+    /// <summary>Seal now instead of waiting for the next tick (<c>audit:read</c>). Reply: <see cref="SealDone"/> or <see cref="SealFailed"/>.</summary>
+    public sealed record SealNow(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>A seal was written, or (<paramref name="Written"/> false) no head moved since seal <paramref name="Number"/>.</summary>
     /// <param name="Number">The seal written (or the last one, when none was).</param>
@@ -23,7 +16,7 @@ public static class SealerProtocol
     /// <param name="Node">The node the sealer runs on.</param>
     /// <param name="Failed">Shards the seal left out, and why (<c>audit.seal_invalid</c>, <c>audit.chain_broken</c>, <c>cluster.unavailable</c>).</param>
     /// <param name="Written">False when nothing moved since the last seal, which is then what <paramref name="Number"/> names.</param>
-    public sealed record SealDone(long Number, DateTimeOffset Time, int Heads, string Node, ForgeOne.Security.SealedShardFailure[] Failed, bool Written = true) : IForgeOneMessage;
+    public sealed record SealDone(long Number, DateTimeOffset Time, int Heads, string Node, ForgeOne.Security.SealedShardFailure[] Failed, bool Written = true) : IReply;
 
     /// <summary>
     /// Records an authorized rewind: each named chain (or every chain when empty) starts a new
@@ -31,7 +24,7 @@ public static class SealerProtocol
     /// the sealer accept it instead of calling it tampering. For restores (<c>backup:admin</c>).
     /// Reply: <see cref="IncarnationStarted"/> or <see cref="SealFailed"/>.
     /// </summary>
-    /// <param name="Caller">Who authorizes it (audited).</param>
+    /// <param name="Token">Proof of who authorizes it (audited).</param>
     /// <param name="Chains">Chain ids (<c>logs-0003</c>, <c>logs-0003@eu</c>); empty for the whole data root.</param>
     /// <param name="Reason">Why (audited), e.g. <c>restored backup 2026-11-30T02:00Z</c>.</param>
     /// <param name="Heads">
@@ -40,63 +33,42 @@ public static class SealerProtocol
     /// shards open the restored files (they take the seal up when they open). Null: the shards'
     /// current heads, and each shard records the rewind at once.
     /// </param>
-    public sealed record StartIncarnation(Caller Caller, string[] Chains, string Reason, ForgeOne.Security.ChainHead[]? Heads = null) : IForgeOneMessage;
+    public sealed record StartIncarnation(PrincipalToken Token, string[] Chains, string Reason, ForgeOne.Security.ChainHead[]? Heads = null) : IAuthenticated;
 
     /// <summary>The seal that started the new incarnations, and the chains it names.</summary>
-    public sealed record IncarnationStarted(long SealNumber, string[] Chains, string[] Accepted) : IForgeOneMessage;
+    public sealed record IncarnationStarted(long SealNumber, string[] Chains, string[] Accepted) : IReply;
 
-    /// <summary>Sealing failed this round (e.g. a shard did not answer); nothing was written.</summary>
+    /// <summary>Sealing failed this round (e.g. a shard did not answer; nothing was written), or the request was refused.</summary>
     public sealed record SealFailed(ForgeOneError Error) : IFailureReply;
 
-    /// <summary>Asks for the seal numbers written so far (most recent last). Reply: <see cref="SealHistory"/>.</summary>
-    public sealed record GetSealHistory : IForgeOneMessage
-    {
-        /// <summary>The singleton instance.</summary>
-        public static readonly GetSealHistory Instance = new();
-
-        private GetSealHistory()
-        {
-        }
-    }
+    /// <summary>Asks for the seal numbers written so far, most recent last (<c>audit:export</c>). Reply: <see cref="SealHistory"/> or <see cref="SealFailed"/>.</summary>
+    public sealed record GetSealHistory(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>The persisted seal history: numbers in order, and the encoded seals (SealCodec) for verifiers.</summary>
-    public sealed record SealHistory(long[] Numbers, byte[][] Seals) : IForgeOneMessage;
+    public sealed record SealHistory(long[] Numbers, byte[][] Seals) : IReply;
 
-    /// <summary>Asks for the public key seals verify under. Reply: <see cref="AuditPublicKey"/>.</summary>
-    public sealed record GetAuditPublicKey : IForgeOneMessage
-    {
-        /// <summary>The singleton instance.</summary>
-        public static readonly GetAuditPublicKey Instance = new();
-
-        private GetAuditPublicKey()
-        {
-        }
-    }
+    /// <summary>Asks for the public key seals verify under (any authenticated principal: the key is public by nature). Reply: <see cref="AuditPublicKey"/>.</summary>
+    public sealed record GetAuditPublicKey(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>The audit public key (SubjectPublicKeyInfo PEM) and its fingerprint; public by nature.</summary>
-    public sealed record AuditPublicKey(string Pem, string Fingerprint) : IForgeOneMessage;
+    public sealed record AuditPublicKey(string Pem, string Fingerprint) : IReply;
 }
 
 /// <summary>Messages of the key rotation coordinator singleton.</summary>
 public static class KeyRotationProtocol
 {
-    /// <summary>Rotates every shard's data key now. Reply: <see cref="RotationDone"/>.</summary>
-    public sealed record RotateAll(Caller Caller, string Reason) : IForgeOneMessage;
+    /// <summary>Rotates every shard's data key now (<c>keys:admin</c>). Reply: <see cref="RotationDone"/> or <see cref="RotationFailed"/>.</summary>
+    public sealed record RotateAll(PrincipalToken Token, string Reason) : IAuthenticated;
 
     /// <summary>How many shards rotated, and which failed.</summary>
-    public sealed record RotationDone(int Rotated, int Checked, string[] Failures) : IForgeOneMessage;
+    public sealed record RotationDone(int Rotated, int Checked, string[] Failures) : IReply;
 
-    /// <summary>Asks for the key-event history. Reply: <see cref="KeyEventHistory"/>.</summary>
-    public sealed record GetKeyEventHistory : IForgeOneMessage
-    {
-        /// <summary>The singleton instance.</summary>
-        public static readonly GetKeyEventHistory Instance = new();
-
-        private GetKeyEventHistory()
-        {
-        }
-    }
+    /// <summary>Asks for the key-event history (<c>audit:read</c>). Reply: <see cref="KeyEventHistory"/> or <see cref="RotationFailed"/>.</summary>
+    public sealed record GetKeyEventHistory(PrincipalToken Token) : IAuthenticated;
 
     /// <summary>Key events recorded by the coordinator, oldest first (<c>time shard event</c>).</summary>
-    public sealed record KeyEventHistory(string[] Events) : IForgeOneMessage;
+    public sealed record KeyEventHistory(string[] Events) : IReply;
+
+    /// <summary>The request was refused (not authenticated, not authorized, or its audit record could not be written).</summary>
+    public sealed record RotationFailed(ForgeOneError Error) : IFailureReply;
 }

@@ -1,4 +1,5 @@
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Protocol;
 
@@ -10,7 +11,7 @@ public static class SystemProtocol
     /// ones. Reply: <see cref="ShardCountsAccepted"/> or <see cref="SystemFailed"/> with
     /// <see cref="ErrorCodes.ShardCountMismatch"/>.
     /// </summary>
-    public sealed record RecordShardCounts(Caller Caller, int Logs, int Events, int Blobs) : IShardCommand
+    public sealed record RecordShardCounts(PrincipalToken Token, int Logs, int Events, int Blobs) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -30,7 +31,25 @@ public static class SystemProtocol
     /// <c>integrity/logs-0003/audit/0000000000000005/Deleted</c>), detail = <paramref name="Detail"/>.
     /// Sent by the node itself (<c>system:write</c>). Reply: <see cref="IntegrityEventRecorded"/>.
     /// </summary>
-    public sealed record RecordIntegrityEvent(Caller Caller, string Action, string Resource, string Detail) : IShardCommand
+    public sealed record RecordIntegrityEvent(PrincipalToken Token, string Action, string Resource, string Detail) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>
+    /// Checks a node's shard counts against the recorded ones without recording anything: what a
+    /// client member (no <c>system:write</c>) runs when it connects; any authenticated principal
+    /// may. Reply: <see cref="ShardCountsAccepted"/> (never <c>Recorded</c>) or <see cref="SystemFailed"/>
+    /// (<see cref="ErrorCodes.ShardCountMismatch"/>, or <see cref="ErrorCodes.NotFound"/> before any storage node recorded them).
+    /// </summary>
+    public sealed record CheckShardCounts(PrincipalToken Token, int Logs, int Events, int Blobs) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -43,16 +62,44 @@ public static class SystemProtocol
     }
 
     /// <summary>The integrity event is in the system store's audit chain.</summary>
-    public sealed record IntegrityEventRecorded(string Action, string Resource) : IForgeOneMessage;
+    public sealed record IntegrityEventRecorded(string Action, string Resource) : IReply;
+
+    /// <summary>
+    /// Appends one audit record for a decision made outside a shard (a singleton refusing or
+    /// admitting a request) to the system shard's chain: the command's own audit record is that
+    /// record, naming <paramref name="Subject"/> as its principal. Only principals holding
+    /// <c>audit:write</c> (the cluster's nodes) may; the detail names the submitter, so no record is
+    /// anonymous. Reply: <see cref="AuditRecorded"/> once committed.
+    /// </summary>
+    /// <param name="Token">The submitter (a node).</param>
+    /// <param name="Subject">Whose request was decided (as its verified token named it, or <c>&lt;unauthenticated&gt;</c>).</param>
+    /// <param name="Action">Audit action, e.g. <c>audit.seal_now</c>.</param>
+    /// <param name="Resource">Audit resource, e.g. <c>singleton/audit-sealer</c>.</param>
+    /// <param name="Outcome">Success, Denied or Failed.</param>
+    /// <param name="Detail">Reason or parameters.</param>
+    public sealed record RecordAudit(PrincipalToken Token, string Subject, string Action, string Resource, AuditOutcome Outcome, string Detail) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>The record of <paramref name="Action"/> was committed to the system shard's chain.</summary>
+    public sealed record AuditRecorded(string Action) : IReply;
 
     /// <summary>The counts match (or were just recorded, <paramref name="Recorded"/>).</summary>
-    public sealed record ShardCountsAccepted(int Logs, int Events, int Blobs, bool Recorded) : IForgeOneMessage;
+    public sealed record ShardCountsAccepted(int Logs, int Events, int Blobs, bool Recorded) : IReply;
 
     /// <summary>
     /// Stores the SHA-256 of the bootstrap admin API key unless one is already stored. Reply:
     /// <see cref="BootstrapKeyRegistered"/>; the caller writes the key file only when created.
     /// </summary>
-    public sealed record RegisterBootstrapKey(Caller Caller, byte[] Sha256) : IShardCommand
+    public sealed record RegisterBootstrapKey(PrincipalToken Token, byte[] Sha256) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -65,14 +112,14 @@ public static class SystemProtocol
     }
 
     /// <summary>Whether this request stored the hash (false: a bootstrap key already existed).</summary>
-    public sealed record BootstrapKeyRegistered(bool Created) : IForgeOneMessage;
+    public sealed record BootstrapKeyRegistered(bool Created) : IReply;
 
     /// <summary>
     /// Checks a presented key's SHA-256 against the stored bootstrap admin key hash (constant
     /// time). The edge's interim API-key check until the API-key store exists. Reply:
     /// <see cref="BootstrapKeyVerified"/>.
     /// </summary>
-    public sealed record VerifyBootstrapKey(Caller Caller, byte[] Sha256) : IShardQuery
+    public sealed record VerifyBootstrapKey(PrincipalToken Token, byte[] Sha256) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -85,10 +132,10 @@ public static class SystemProtocol
     }
 
     /// <summary>Whether the hash is the bootstrap admin key's.</summary>
-    public sealed record BootstrapKeyVerified(bool Valid) : IForgeOneMessage;
+    public sealed record BootstrapKeyVerified(bool Valid) : IReply;
 
     /// <summary>Stores a new version of <paramref name="Key"/> in <c>settings</c> or <c>metadata</c> (history kept, who and when recorded). With <paramref name="ExpectedVersion"/> set, refused with storage.conflict unless the current version matches (0 = must not exist). Reply: <see cref="SettingStored"/>.</summary>
-    public sealed record PutSetting(Caller Caller, KeyValueTable Table, string Key, byte[] Value, long? ExpectedVersion = null) : IShardCommand
+    public sealed record PutSetting(PrincipalToken Token, KeyValueTable Table, string Key, byte[] Value, long? ExpectedVersion = null) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -101,7 +148,7 @@ public static class SystemProtocol
     }
 
     /// <summary>The current version of a key. Reply: <see cref="CurrentSetting"/>.</summary>
-    public sealed record GetSetting(Caller Caller, KeyValueTable Table, string Key) : IShardQuery
+    public sealed record GetSetting(PrincipalToken Token, KeyValueTable Table, string Key) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -114,7 +161,7 @@ public static class SystemProtocol
     }
 
     /// <summary>Every version of a key, oldest first. Reply: <see cref="SettingHistory"/>.</summary>
-    public sealed record GetSettingHistory(Caller Caller, KeyValueTable Table, string Key) : IShardQuery
+    public sealed record GetSettingHistory(PrincipalToken Token, KeyValueTable Table, string Key) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -127,7 +174,7 @@ public static class SystemProtocol
     }
 
     /// <summary>Records a backup or snapshot in <c>snapshots</c> (re-adding an id updates its status). Reply: <see cref="SnapshotAdded"/>.</summary>
-    public sealed record AddSnapshot(Caller Caller, SnapshotInfo Snapshot) : IShardCommand
+    public sealed record AddSnapshot(PrincipalToken Token, SnapshotInfo Snapshot) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -140,7 +187,7 @@ public static class SystemProtocol
     }
 
     /// <summary>Snapshot records, by id. Reply: <see cref="SnapshotList"/>.</summary>
-    public sealed record ListSnapshots(Caller Caller, int Limit = 1000) : IShardQuery
+    public sealed record ListSnapshots(PrincipalToken Token, int Limit = 1000) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -153,7 +200,7 @@ public static class SystemProtocol
     }
 
     /// <summary>One snapshot record. Reply: <see cref="SnapshotFound"/> or <see cref="SystemFailed"/> (storage.not_found).</summary>
-    public sealed record GetSnapshot(Caller Caller, string Id) : IShardQuery
+    public sealed record GetSnapshot(PrincipalToken Token, string Id) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -166,7 +213,7 @@ public static class SystemProtocol
     }
 
     /// <summary>Every recorded state of a snapshot record, oldest first. Reply: <see cref="SnapshotHistory"/> or <see cref="SystemFailed"/> (storage.not_found).</summary>
-    public sealed record GetSnapshotHistory(Caller Caller, string Id) : IShardQuery
+    public sealed record GetSnapshotHistory(PrincipalToken Token, string Id) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -179,13 +226,14 @@ public static class SystemProtocol
     }
 
     /// <summary>
-    /// Records a backup event (<c>backup.{Event}</c>) in the system store's audit chain, as
-    /// <paramref name="Caller"/>, authorized with <c>backup:admin</c> (<c>keys:admin</c> when
-    /// <paramref name="Keys"/>): refused callers are audited Denied like any refusal. With
-    /// <paramref name="Snapshot"/>, also stores that state of the backup, restore or drill as a
-    /// new version of its <c>snapshots</c> record. Reply: <see cref="BackupEventRecorded"/>.
+    /// Records a backup event (<c>backup.{Event}</c>) of <paramref name="Subject"/> in the system
+    /// store's audit chain, with the <paramref name="Outcome"/> the backup coordinator decided
+    /// (refusals are recorded as Denied). Only principals holding <c>audit:write</c> (the
+    /// cluster's nodes) may; the detail names the submitter. With <paramref name="Snapshot"/>,
+    /// also stores that state of the backup, restore or drill as a new version of its
+    /// <c>snapshots</c> record. Reply: <see cref="BackupEventRecorded"/>.
     /// </summary>
-    public sealed record RecordBackupEvent(Caller Caller, string Event, string Detail, SnapshotInfo? Snapshot = null, bool Keys = false) : IShardCommand
+    public sealed record RecordBackupEvent(PrincipalToken Token, string Subject, string Event, string Detail, SnapshotInfo? Snapshot = null, AuditOutcome Outcome = AuditOutcome.Success) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -198,16 +246,16 @@ public static class SystemProtocol
     }
 
     /// <summary>The event is in the audit chain (and the snapshot version stored, <paramref name="Version"/> &gt; 0).</summary>
-    public sealed record BackupEventRecorded(string Event, long Version) : IForgeOneMessage;
+    public sealed record BackupEventRecorded(string Event, long Version) : IReply;
 
     /// <summary>One recorded state of a snapshot record.</summary>
     public sealed record SnapshotVersionInfo(long Version, DateTimeOffset ChangedAt, string ChangedBy, string Detail, SnapshotInfo Snapshot);
 
     /// <summary>A snapshot record's states, oldest first.</summary>
-    public sealed record SnapshotHistory(string Id, SnapshotVersionInfo[] Versions) : IForgeOneMessage;
+    public sealed record SnapshotHistory(string Id, SnapshotVersionInfo[] Versions) : IReply;
 
     /// <summary>Appends metric samples to <c>metrics</c>. Reply: <see cref="MetricsRecorded"/>.</summary>
-    public sealed record RecordMetrics(Caller Caller, MetricPoint[] Samples) : IShardCommand
+    public sealed record RecordMetrics(PrincipalToken Token, MetricPoint[] Samples) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -220,7 +268,7 @@ public static class SystemProtocol
     }
 
     /// <summary>Samples with <paramref name="From"/> &lt;= time &lt; <paramref name="To"/> (optionally of one metric), oldest first. Reply: <see cref="MetricList"/>.</summary>
-    public sealed record QueryMetrics(Caller Caller, DateTimeOffset From, DateTimeOffset To, string? Name = null, int Limit = 10_000) : IShardQuery
+    public sealed record QueryMetrics(PrincipalToken Token, DateTimeOffset From, DateTimeOffset To, string? Name = null, int Limit = 10_000) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -233,7 +281,7 @@ public static class SystemProtocol
     }
 
     /// <summary>Deletes at most <paramref name="MaxEntries"/> samples older than <paramref name="Retention"/>; one audit record with the count. Reply: <see cref="MetricsSwept"/>.</summary>
-    public sealed record SweepMetrics(Caller Caller, TimeSpan Retention, int MaxEntries = 1000) : IShardCommand
+    public sealed record SweepMetrics(PrincipalToken Token, TimeSpan Retention, int MaxEntries = 1000) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -252,12 +300,12 @@ public static class SystemProtocol
     /// <c>ForgeOneCluster.SetResidencyAsync</c>, which also publishes the change to every
     /// node's router. Reply: <see cref="ResidencySet"/>.
     /// </summary>
-    /// <param name="Caller">Who asks.</param>
+    /// <param name="Token">Who asks.</param>
     /// <param name="Scope">What <paramref name="Name"/> names.</param>
     /// <param name="Name">The topic or tenant.</param>
     /// <param name="Zone">The zone its data must stay in, or null to clear the entry.</param>
     /// <param name="Reason">Why, for the audit record (e.g. the topic creation that implied it).</param>
-    public sealed record SetResidency(Caller Caller, ResidencyScope Scope, string Name, string? Zone, string? Reason = null) : IShardCommand
+    public sealed record SetResidency(PrincipalToken Token, ResidencyScope Scope, string Name, string? Zone, string? Reason = null) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -270,7 +318,7 @@ public static class SystemProtocol
     }
 
     /// <summary>The whole residency directory. Reply: <see cref="CurrentResidencyDirectory"/>.</summary>
-    public sealed record GetResidencyDirectory(Caller Caller) : IShardQuery
+    public sealed record GetResidencyDirectory(PrincipalToken Token) : IShardQuery
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -285,7 +333,7 @@ public static class SystemProtocol
     /// <summary>What a residency directory entry names.</summary>
     public enum ResidencyScope
     {
-        /// <summary>A tenant (<see cref="Caller.Tenant"/>): applies to its callers' logs and events unless the topic has an entry.</summary>
+        /// <summary>A tenant (<see cref="Principal.Tenant"/>): applies to its callers' logs and events unless the topic has an entry.</summary>
         Tenant = 0,
 
         /// <summary>A logs topic.</summary>
@@ -303,10 +351,10 @@ public static class SystemProtocol
     public sealed record ResidencyEntry(ResidencyScope Scope, string Name, string? Zone, long Version, DateTimeOffset ChangedAt, string ChangedBy);
 
     /// <summary>The entry as stored (<see cref="ResidencyEntry.Zone"/> null: cleared).</summary>
-    public sealed record ResidencySet(ResidencyEntry Entry) : IForgeOneMessage;
+    public sealed record ResidencySet(ResidencyEntry Entry) : IReply;
 
     /// <summary>Every live entry of the directory at <paramref name="Version"/> (0: never written).</summary>
-    public sealed record CurrentResidencyDirectory(long Version, ResidencyEntry[] Entries) : IForgeOneMessage;
+    public sealed record CurrentResidencyDirectory(long Version, ResidencyEntry[] Entries) : IReply;
 
     /// <summary>The two versioned key-value tables of the system store.</summary>
     public enum KeyValueTable
@@ -328,31 +376,31 @@ public static class SystemProtocol
     public sealed record MetricPoint(string Name, DateTimeOffset Time, double Value, Dictionary<string, string> Labels);
 
     /// <summary>The version was stored.</summary>
-    public sealed record SettingStored(SettingVersion Setting) : IForgeOneMessage;
+    public sealed record SettingStored(SettingVersion Setting) : IReply;
 
     /// <summary>The current version, or null when the key was never set.</summary>
-    public sealed record CurrentSetting(string Key, SettingVersion? Setting) : IForgeOneMessage;
+    public sealed record CurrentSetting(string Key, SettingVersion? Setting) : IReply;
 
     /// <summary>Every version of a key, oldest first.</summary>
-    public sealed record SettingHistory(string Key, SettingVersion[] Versions) : IForgeOneMessage;
+    public sealed record SettingHistory(string Key, SettingVersion[] Versions) : IReply;
 
     /// <summary>The snapshot record was stored.</summary>
-    public sealed record SnapshotAdded(string Id) : IForgeOneMessage;
+    public sealed record SnapshotAdded(string Id) : IReply;
 
     /// <summary>Snapshot records.</summary>
-    public sealed record SnapshotList(SnapshotInfo[] Snapshots) : IForgeOneMessage;
+    public sealed record SnapshotList(SnapshotInfo[] Snapshots) : IReply;
 
     /// <summary>One snapshot record.</summary>
-    public sealed record SnapshotFound(SnapshotInfo Snapshot) : IForgeOneMessage;
+    public sealed record SnapshotFound(SnapshotInfo Snapshot) : IReply;
 
     /// <summary>The samples were stored.</summary>
-    public sealed record MetricsRecorded(int Count) : IForgeOneMessage;
+    public sealed record MetricsRecorded(int Count) : IReply;
 
     /// <summary>Samples of a metrics query.</summary>
-    public sealed record MetricList(MetricPoint[] Samples) : IForgeOneMessage;
+    public sealed record MetricList(MetricPoint[] Samples) : IReply;
 
     /// <summary>One metrics retention sweep.</summary>
-    public sealed record MetricsSwept(int Deleted, bool More) : IForgeOneMessage, IAuditDetail
+    public sealed record MetricsSwept(int Deleted, bool More) : IReply, IAuditDetail
     {
         /// <inheritdoc />
         public string AuditDetail => $"deleted={Deleted} more={More}";

@@ -5,35 +5,6 @@ using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Security;
 
-/// <summary>What an operation touches, for the policy engine (DESIGN.md §6 attribute conditions).</summary>
-/// <param name="Kind">logs, events, blobs, system, keys, audit.</param>
-/// <param name="Tenant">Tenant owning the data, if known.</param>
-/// <param name="Topic">Topic (logs, events) or blob id.</param>
-/// <param name="Region">Residency zone, if any.</param>
-/// <param name="Classification">Data classification (0 = public).</param>
-public sealed record ShardResource(string Kind, string? Tenant, string? Topic, string? Region, int Classification = 0);
-
-/// <summary>Result of an authorization check.</summary>
-public sealed record AccessDecision(bool Allowed, string Reason)
-{
-    /// <summary>
-    /// Field classes the caller may read in the resource (from the policy engine's decision;
-    /// empty when denied). An init property rather than a positional parameter so decisions
-    /// built as <c>new AccessDecision(allowed, reason)</c> keep compiling and read nothing.
-    /// </summary>
-    public IReadOnlySet<FieldClass> ReadableFields { get; init; } = FieldClasses.None;
-}
-
-/// <summary>
-/// Deny-by-default authorization of a caller. The node plugs in the security library's policy
-/// engine; tests may plug in a fixed table.
-/// </summary>
-public interface IAccessPolicy
-{
-    /// <summary>May <paramref name="caller"/> do <paramref name="permission"/> (e.g. <c>logs:write</c>) on <paramref name="resource"/>?</summary>
-    AccessDecision Authorize(Caller caller, string permission, ShardResource resource);
-}
-
 /// <summary>Committed position of a shard's audit chain.</summary>
 public sealed record AuditPosition(long Sequence, byte[] Hash);
 
@@ -61,8 +32,17 @@ public interface IAuditAppender
 /// </summary>
 public interface IShardSecurity : IDisposable
 {
-    /// <summary>Deny-by-default authorization of <paramref name="caller"/> for <paramref name="permission"/> on <paramref name="resource"/>.</summary>
-    AccessDecision Authorize(Caller caller, string permission, ShardResource resource);
+    /// <summary>
+    /// Verifies a request's principal token (signature, expiry, revocation) before any policy
+    /// runs. Thread-safe.
+    /// </summary>
+    AuthenticationResult Authenticate(PrincipalToken? token);
+
+    /// <summary>Deny-by-default authorization of <paramref name="principal"/> for <paramref name="permission"/> on <paramref name="resource"/>. Thread-safe.</summary>
+    AuthorizationDecision Authorize(Principal principal, string permission, ResourceDescriptor resource);
+
+    /// <summary>The token of this node's own principal, for the shard's maintenance commands (always valid: renewed before it expires).</summary>
+    PrincipalToken NodeToken { get; }
 
     /// <summary>AES-256-GCM under the active data key; associated data binds store, table and key.</summary>
     byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext);
@@ -146,7 +126,7 @@ public interface IShardSecurity : IDisposable
     /// Rotates the data key in its own write transaction (new keyring + key events audited) when
     /// due or when <paramref name="onlyIfDue"/> is false. Returns the active version and the events.
     /// </summary>
-    (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Caller caller, string reason, bool onlyIfDue);
+    (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Principal principal, string reason, bool onlyIfDue);
 }
 
 /// <summary>Opens the security state of a shard from its store (keyring in <c>keys</c>, audit head from <c>audit</c>).</summary>

@@ -1,10 +1,13 @@
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Security;
 
-/// <summary><see cref="IAccessPolicy"/> over the security library's <see cref="PolicyEngine"/>.</summary>
-public sealed class PolicyAccess : IAccessPolicy
+/// <summary>
+/// The policy in force on a node: a <see cref="PolicyEngine"/> over an immutable
+/// <see cref="Policy"/>, swapped whole when the policy changes. Shared by the node's shards and
+/// singletons. Thread-safe.
+/// </summary>
+public sealed class PolicyAccess
 {
     private volatile PolicyEngine _engine;
 
@@ -20,14 +23,10 @@ public sealed class PolicyAccess : IAccessPolicy
     /// <summary>Swaps in a new policy (immutable value; in-flight decisions finish on the old one).</summary>
     public void Replace(Policy policy) => _engine = new PolicyEngine(policy);
 
-    /// <inheritdoc />
-    public AccessDecision Authorize(Caller caller, string permission, ShardResource resource)
-    {
-        var principal = new Principal(
-            caller.Id,
-            new HashSet<string>(caller.Roles ?? [], StringComparer.Ordinal),
-            new PrincipalAttributes(caller.Tenant, new HashSet<string>(caller.Regions ?? [], StringComparer.Ordinal), caller.Clearance));
-        var decision = _engine.Authorize(principal, permission, new ResourceDescriptor(resource.Kind, resource.Tenant, resource.Topic, resource.Region, resource.Classification));
-        return new AccessDecision(decision.Allowed, decision.Reason) { ReadableFields = decision.ReadableFields };
-    }
+    /// <summary>May <paramref name="principal"/> do <paramref name="permission"/> on <paramref name="resource"/>?</summary>
+    public AuthorizationDecision Authorize(Principal principal, string permission, ResourceDescriptor resource) =>
+        _engine.Authorize(principal, permission, resource);
+
+    /// <summary>May <paramref name="granter"/> give <paramref name="role"/> to a new principal of <paramref name="tenant"/>?</summary>
+    public AuthorizationDecision CanGrant(Principal granter, string role, string? tenant) => _engine.CanGrant(granter, role, tenant);
 }

@@ -1,4 +1,3 @@
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -13,18 +12,23 @@ namespace ForgeOne.Cluster.Security;
 public sealed class ShardSecurityFactory : IShardSecurityFactory
 {
     private readonly IKekProvider _kek;
-    private readonly IAccessPolicy _policy;
+    private readonly PolicyAccess _policy;
+    private readonly NodeSecurity _authentication;
     private readonly TimeProvider _time;
     private readonly RotationPolicy _rotation;
 
     /// <summary>Creates the factory.</summary>
-    public ShardSecurityFactory(IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy? rotation = null)
+    public ShardSecurityFactory(IKekProvider kek, NodeSecurity node, TimeProvider time, RotationPolicy? rotation = null)
     {
         _kek = kek;
-        _policy = policy;
+        _policy = node.Policy;
+        _authentication = node;
         _time = time;
         _rotation = rotation ?? RotationPolicy.Default;
     }
+
+    /// <summary>The node's security state the shards share.</summary>
+    public NodeSecurity Node => _authentication;
 
     /// <summary>The store id of shard <paramref name="n"/> of <paramref name="kind"/>, e.g. <c>logs-0003</c>.</summary>
     public static string StoreIdOf(ShardKind kind, int n) => $"{kind.FolderName()}-{n:D4}";
@@ -34,7 +38,7 @@ public sealed class ShardSecurityFactory : IShardSecurityFactory
 
     /// <inheritdoc />
     public IShardSecurity Open(IShardStore store, ShardKind kind, int shardNumber, string? zone = null, bool create = true) =>
-        ShardSecurity.Open(store, StoreIdOf(kind, shardNumber), ChainIdOf(kind, shardNumber, zone), _kek, _policy, _time, _rotation, create);
+        ShardSecurity.Open(store, StoreIdOf(kind, shardNumber), ChainIdOf(kind, shardNumber, zone), _kek, _policy, _authentication, _time, _rotation, create);
 }
 
 /// <summary>The security state of one open shard (see <see cref="IShardSecurity"/>).</summary>
@@ -43,7 +47,8 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
     private static readonly byte[] KeyringKey = "keyring"u8.ToArray();
 
     private readonly IKekProvider _kek;
-    private readonly IAccessPolicy _policy;
+    private readonly PolicyAccess _policy;
+    private readonly NodeSecurity _authentication;
     private readonly TimeProvider _time;
     private readonly RotationPolicy _rotation;
     private readonly MacAdapter _mac;
@@ -53,12 +58,13 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
     private volatile State _state;
     private ChainHead _head;
 
-    private ShardSecurity(string storeId, string chainId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation, Keyring keyring, ChainHead head)
+    private ShardSecurity(string storeId, string chainId, IKekProvider kek, PolicyAccess policy, NodeSecurity authentication, TimeProvider time, RotationPolicy rotation, Keyring keyring, ChainHead head)
     {
         StoreId = storeId;
         ChainId = chainId;
         _kek = kek;
         _policy = policy;
+        _authentication = authentication;
         _time = time;
         _rotation = rotation;
         _state = new State(keyring);
@@ -66,6 +72,12 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
         _head = head;
         Genesis = AuditChain.Genesis(storeId) with { ShardId = chainId };
     }
+
+    /// <summary>Audit principal of the key events a shard records when it creates its own keyring at first open.</summary>
+    public const string KeyringCreator = "shard:keyring-init";
+
+    /// <summary>Audit principal of a schema migration the shard runs on itself when it opens.</summary>
+    public const string MigrationPrincipal = "shard:schema-migrate";
 
     public string StoreId { get; }
 
@@ -75,7 +87,7 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
 
     public IRecordAuthenticator Mac => _mac;
 
-    public static ShardSecurity Open(IShardStore store, string storeId, string chainId, IKekProvider kek, IAccessPolicy policy, TimeProvider time, RotationPolicy rotation, bool create = true)
+    public static ShardSecurity Open(IShardStore store, string storeId, string chainId, IKekProvider kek, PolicyAccess policy, NodeSecurity authentication, TimeProvider time, RotationPolicy rotation, bool create = true)
     {
         var (wrapped, last) = store.Read(txn => (txn.Get(Tables.Keys, KeyringKey), txn.Last(Tables.Audit) is { } k ? txn.Get(Tables.Audit, k) : null));
         var genesis = AuditChain.Genesis(storeId) with { ShardId = chainId };
@@ -83,7 +95,7 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
         if (wrapped is not null)
         {
             // Throws crypto.* (wrong or missing KEK): the shard must refuse to open.
-            return new ShardSecurity(storeId, chainId, kek, policy, time, rotation, Keyring.Load(wrapped, kek), head);
+            return new ShardSecurity(storeId, chainId, kek, policy, authentication, time, rotation, Keyring.Load(wrapped, kek), head);
         }
 
         if (!create)
@@ -92,7 +104,7 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
         }
 
         var created = Keyring.Create(storeId, kek, time);
-        var security = new ShardSecurity(storeId, chainId, kek, policy, time, rotation, created.Keyring, head);
+        var security = new ShardSecurity(storeId, chainId, kek, policy, authentication, time, rotation, created.Keyring, head);
         var chain = new AuditChain(head, security);
         store.Write(txn =>
         {
@@ -100,7 +112,7 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
             txn.Put(Tables.Keys, KeyringKey, created.Keyring.Serialize(kek));
             foreach (var e in created.Events)
             {
-                var record = chain.Append(e, Caller.System.Id);
+                var record = chain.Append(e, KeyringCreator);
                 txn.Put(Tables.Audit, KeyCodec.UInt64((ulong)record.Seq), AuditRecordCodec.Encode(record));
             }
 
@@ -112,7 +124,11 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
 
     public AuditPosition AuditHead => new(_head.Seq, _head.Hash);
 
-    public AccessDecision Authorize(Caller caller, string permission, ShardResource resource) => _policy.Authorize(caller, permission, resource);
+    public AuthenticationResult Authenticate(PrincipalToken? token) => _authentication.Verifier.Verify(token);
+
+    public AuthorizationDecision Authorize(Principal principal, string permission, ResourceDescriptor resource) => _policy.Authorize(principal, permission, resource);
+
+    public PrincipalToken NodeToken => _authentication.Identity.Current;
 
     public byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>
         _state.Cipher.Encrypt(plaintext, new RecordContext(StoreId, table, key));
@@ -191,7 +207,7 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
             : record.Resource;
     }
 
-    public (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Caller caller, string reason, bool onlyIfDue)
+    public (bool Rotated, int ActiveVersion, IReadOnlyList<string> Events) RotateKey(IShardStore store, Principal principal, string reason, bool onlyIfDue)
     {
         var current = _state;
         if (onlyIfDue && !_rotation.ShouldRotate(current.Keyring, _time.GetUtcNow(), current.Cipher.Usage))
@@ -207,7 +223,7 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
             txn.Put(Tables.Keys, KeyringKey, change.Keyring.Serialize(_kek));
             foreach (var e in change.Events)
             {
-                attempt.Append(txn, e.Time, caller.Id, e.AuditAction, e.AuditResource, AuditOutcome.Success, e.Detail);
+                attempt.Append(txn, e.Time, principal.Id, e.AuditAction, e.AuditResource, AuditOutcome.Success, e.Detail);
             }
 
             return attempt;

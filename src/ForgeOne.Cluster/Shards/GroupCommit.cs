@@ -347,7 +347,7 @@ public sealed class GroupCommit<TReplyTo>
             AppliedCommand applied;
             try
             {
-                applied = txn.Apply(pending.Command, pending.Ticket);
+                applied = txn.Apply(pending.Command, pending.Admission.Principal!, pending.Ticket);
             }
             catch (Exception e) when (txn.Writes == before)
             {
@@ -368,7 +368,7 @@ public sealed class GroupCommit<TReplyTo>
                 detail = $"{detail} {note}".Trim();
             }
 
-            txn.Audit(PrincipalOf(pending), pending.Admission.Action, pending.Admission.Resource, AuditOutcome.Success, detail, now);
+            txn.Audit(PrincipalOf(pending), pending.Admission.Action, pending.Admission.Resource, pending.Admission.Outcome, detail, now);
         }
 
         return results;
@@ -385,7 +385,7 @@ public sealed class GroupCommit<TReplyTo>
     private QueuedAudit FailureAudit(PendingCommand<TReplyTo> pending, ForgeOneError error) =>
         new(PrincipalOf(pending), pending.Admission with { Detail = RefusedDetail(pending.Admission, error) }, OutcomeOf(error), _time.GetUtcNow());
 
-    private static string PrincipalOf(PendingCommand<TReplyTo> pending) => pending.Command.Caller?.Id ?? "<none>";
+    private static string PrincipalOf(PendingCommand<TReplyTo> pending) => pending.Admission.AuditPrincipal;
 
     private void Remove(PendingCommand<TReplyTo> pending)
     {
@@ -540,8 +540,8 @@ public interface IGroupTransaction
     /// </summary>
     long Writes { get; }
 
-    /// <summary>Applies <paramref name="command"/> (admitted with <paramref name="ticket"/> when it carries a request id); returns its reply.</summary>
-    AppliedCommand Apply(IShardCommand command, RequestTicket? ticket);
+    /// <summary>Applies <paramref name="command"/> as the verified <paramref name="principal"/> (admitted with <paramref name="ticket"/> when it carries a request id); returns its reply.</summary>
+    AppliedCommand Apply(IShardCommand command, Principal principal, RequestTicket? ticket);
 
     /// <summary>Appends one audit record.</summary>
     void Audit(string principal, string action, string resource, AuditOutcome outcome, string detail, DateTimeOffset time);

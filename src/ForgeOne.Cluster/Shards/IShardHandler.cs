@@ -9,9 +9,11 @@ namespace ForgeOne.Cluster.Shards;
 
 /// <summary>
 /// The per-kind logic of a shard, with no Akka in it. The shard actor owns the store, the
-/// security state and the group commit; a handler only says, for each operation:
+/// security state and the group commit, and verifies every operation's principal token before a
+/// handler sees it: a handler gets the verified <see cref="Principal"/> and never reads identity
+/// from the message. For each operation it says:
 /// <list type="number">
-///   <item><see cref="Admit(IShardOperation, ShardContext)"/>: validate and authorize, pure and
+///   <item><see cref="Admit"/>: validate and authorize (<see cref="ShardAccess"/>), pure and
 ///   outside any transaction. A refusal is replied at once and audited (Denied / Rejected) in the
 ///   next group commit.</item>
 ///   <item><see cref="Apply"/>: write the command's data and indexes inside the group-commit
@@ -29,14 +31,14 @@ public interface IShardHandler
     /// <summary>The kind of shard this handler serves.</summary>
     ShardKind Kind { get; }
 
-    /// <summary>Validation + authorization. Never touches the store.</summary>
-    Admission Admit(IShardOperation operation, ShardContext context);
+    /// <summary>Validation + authorization of <paramref name="operation"/> for the verified <paramref name="principal"/>. Never touches the store.</summary>
+    Admission Admit(IShardOperation operation, Principal principal, ShardContext context);
 
-    /// <summary>Writes the command inside <paramref name="txn"/>; returns the reply sent after commit.</summary>
-    object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context);
+    /// <summary>Writes the command inside <paramref name="txn"/>; returns the reply sent after commit. Checks that need stored state (a resource's owner) are made here.</summary>
+    object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context);
 
     /// <summary>Answers <paramref name="query"/>; runs off the actor thread.</summary>
-    object Read(IReadTransaction txn, IShardQuery query, ShardContext context);
+    object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context);
 
     /// <summary>The kind's failure reply for <paramref name="error"/> (e.g. <c>LogFailed</c>).</summary>
     object Fail(ForgeOneError error);
@@ -80,12 +82,47 @@ public interface IShardPreparation
 /// <param name="Detail">Extra audit detail (batch size, ...).</param>
 public sealed record Admission(string Action, string Resource, ForgeOneError? Refusal, AuditOutcome Outcome, string Detail = "")
 {
+    /// <summary>
+    /// Who the operation's audit record names when it is not the verified principal: set only for
+    /// a node recording a decision made elsewhere (<c>SystemProtocol.RecordAudit</c>), whose
+    /// detail then names the node.
+    /// </summary>
+    public string? Subject { get; init; }
+
+    /// <summary>
+    /// The verified principal the operation was admitted (or refused by the policy) for, set by
+    /// the shard actor after authentication; null when the token did not verify. Apply and Read
+    /// run as this principal.
+    /// </summary>
+    public Principal? Principal { get; init; }
+
+    /// <summary>Who the operation's audit record names.</summary>
+    public string AuditPrincipal => Subject ?? Principal?.Id ?? UnauthenticatedPrincipal;
+
     /// <summary>The operation may proceed.</summary>
     public static Admission Allow(string action, string resource, string detail = "") => new(action, resource, null, AuditOutcome.Success, detail);
 
     /// <summary>Authorization refused the operation.</summary>
     public static Admission Deny(string action, string resource, string reason) =>
         new(action, resource, new ForgeOneError(ErrorCodes.Forbidden, reason), AuditOutcome.Denied, reason);
+
+    /// <summary>
+    /// The request's principal token was absent, forged, expired or revoked: refused whatever
+    /// else the handler would have said, audited as a denial of <paramref name="attempt"/>'s action on
+    /// its resource under <see cref="UnauthenticatedPrincipal"/>.
+    /// </summary>
+    public static Admission Unauthenticated(Admission attempt, ForgeOneError error) =>
+        attempt with { Refusal = error, Outcome = AuditOutcome.Denied, Detail = error.Message, Principal = null, Subject = null };
+
+    /// <summary>Audit principal of a request whose token did not verify (what it claims is not believed).</summary>
+    public const string UnauthenticatedPrincipal = "<unauthenticated>";
+
+    /// <summary>
+    /// Stands in for the principal of a request whose token did not verify, so the handler can
+    /// still name the attempted action and resource for the audit record. It holds no role, so
+    /// nothing is ever allowed for it.
+    /// </summary>
+    public static Principal Nobody { get; } = new(UnauthenticatedPrincipal, new HashSet<string>(), null, new HashSet<string>(), 0);
 
     /// <summary>Validation refused the operation.</summary>
     public static Admission Reject(string action, string resource, ForgeOneError error) => new(action, resource, error, AuditOutcome.Failed, error.Code);

@@ -1,13 +1,14 @@
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Shards;
 
 /// <summary>
 /// A handler whose shards also serve long-lived streams (events subscriptions). The shard actor
-/// starts the stream actor as its child once the shard is open, forwards every admitted
-/// <see cref="IShardStreamRequest"/> to it, and tells it <see cref="ShardCommitted"/> after every
+/// starts the stream actor as its child once the shard is open, sends it every admitted
+/// <see cref="IShardStreamRequest"/> as <see cref="AdmittedStream"/>, and tells it <see cref="ShardCommitted"/> after every
 /// successful group commit, so live data is pushed only once it is durable. The stream actor
 /// reads the store through <see cref="ShardStreamRead"/> sent to the shard actor, which runs it
 /// off the actor thread like a query and never closes the file under it.
@@ -17,6 +18,16 @@ public interface IShardStreamHandler
     /// <summary>Props of the stream actor of one open shard; <paramref name="shard"/> is the shard actor.</summary>
     Props StreamProps(ShardContext context, IActorRef shard);
 }
+
+/// <summary>
+/// An admitted stream request with its verified principal, sent by the shard actor to its stream
+/// actor (the sender is the requester). A stream outlives the request: before sending anything
+/// it checks the request's token again, and stops once the token has expired or its credential
+/// was revoked; the subscriber then re-opens it with a fresh token. Local only.
+/// </summary>
+/// <param name="Request">The request.</param>
+/// <param name="Principal">Its verified principal.</param>
+public sealed record AdmittedStream(IShardStreamRequest Request, Principal Principal);
 
 /// <summary>Sent by a shard actor to its stream actor after a commit: the group's commands and their replies, in order.</summary>
 /// <param name="Commands">The committed commands.</param>

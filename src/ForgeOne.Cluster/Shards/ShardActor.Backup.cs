@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -44,9 +43,10 @@ public sealed partial class ShardActor
     private void Suspended()
     {
         Receive<ResumeShard>(OnResume);
+        Receive<SuspendExpired>(_ => Resume(null));
         Receive<SuspendShard>(suspend =>
         {
-            if (AdmitControl("backup.shard_suspend", suspend.Caller, $"reason={suspend.Reason}").Admitted)
+            if (AdmitBackupControl("backup.shard_suspend", suspend, $"reason={suspend.Reason}").Admitted)
             {
                 Sender.Tell(new ShardSuspended(_kind, _shard, -1));
             }
@@ -64,7 +64,7 @@ public sealed partial class ShardActor
     private void OnBackupShard(BackupShard request)
     {
         var detail = $"backup={request.BackupId} attempt={request.Attempt} since_txn={request.SinceTxnId}";
-        var admission = AdmitControl("backup.shard", request.Caller, detail);
+        var admission = AdmitBackupControl("backup.shard", request, detail);
         if (!admission.Admitted)
         {
             Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admission.Refusal!));
@@ -81,7 +81,7 @@ public sealed partial class ShardActor
         if (refusal is not null)
         {
             Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, refusal));
-            _commits.QueueAudit(new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} refused={refusal.Code}" }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            _commits.QueueAudit(new QueuedAudit(admission.AuditPrincipal, admission with { Detail = $"{detail} refused={refusal.Code}" }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
             ScheduleAuditFlush();
             return;
         }
@@ -106,7 +106,7 @@ public sealed partial class ShardActor
             {
                 var (entry, regions) = writer.Write(store, job, cancel.Token);
                 reply = new ShardBackupWritten(kind, number, shard.Zone, entry.Encode(), [.. regions]);
-                audit = new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} txn={entry.TxnId} bytes={entry.Size} pages={entry.Pages} regions={string.Join(',', regions)}" }, AuditOutcome.Success, time.GetUtcNow());
+                audit = new QueuedAudit(admission.AuditPrincipal, admission with { Detail = $"{detail} txn={entry.TxnId} bytes={entry.Size} pages={entry.Pages} regions={string.Join(',', regions)}" }, AuditOutcome.Success, time.GetUtcNow());
             }
             catch (Exception e)
             {
@@ -117,7 +117,7 @@ public sealed partial class ShardActor
                     _ => new ForgeOneError(ErrorCodes.StorageIo, e.Message),
                 };
                 reply = new ShardProtocol.ShardFailed(kind, number, error);
-                audit = new QueuedAudit(request.Caller.Id, admission with { Detail = $"{detail} failed={error.Code}" }, AuditOutcome.Failed, time.GetUtcNow());
+                audit = new QueuedAudit(admission.AuditPrincipal, admission with { Detail = $"{detail} failed={error.Code}" }, AuditOutcome.Failed, time.GetUtcNow());
             }
 
             try
@@ -150,7 +150,7 @@ public sealed partial class ShardActor
 
     private void OnSuspend(SuspendShard suspend)
     {
-        var admission = AdmitControl("backup.shard_suspend", suspend.Caller, $"reason={suspend.Reason}");
+        var admission = AdmitBackupControl("backup.shard_suspend", suspend, $"reason={suspend.Reason}");
         if (!admission.Admitted)
         {
             Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admission.Refusal!));
@@ -158,7 +158,7 @@ public sealed partial class ShardActor
         }
 
         // Its own record goes into the last commit before the file closes.
-        _commits.QueueAudit(new QueuedAudit(suspend.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
+        _commits.QueueAudit(new QueuedAudit(admission.AuditPrincipal, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
         FinalFlush();
         var head = _security?.AuditHead.Sequence ?? -1;
         StopStream();
@@ -167,17 +167,24 @@ public sealed partial class ShardActor
         Become(Suspended);
         // Never suspended for good: if the coordinator's resume is lost (it failed over mid
         // switch), the shard reopens from whatever version is active by then.
-        Timers.StartSingleTimer(nameof(ResumeShard), new ResumeShard(_kind, _shard, Caller.System), SuspendLimit);
+        Timers.StartSingleTimer(nameof(ResumeShard), SuspendExpired.Instance, SuspendLimit);
         Sender.Tell(new ShardSuspended(_kind, _shard, head));
     }
 
-    private void OnResume(ResumeShard resume)
+    private void OnResume(ResumeShard resume) => Resume(resume);
+
+    /// <summary>
+    /// Reopens the shard from the active data-root version: asked by the coordinator
+    /// (<paramref name="resume"/>), or by the shard itself once suspended too long (null).
+    /// </summary>
+    private void Resume(ResumeShard? resume)
     {
         // A shard that is open authorizes with its own security state; a suspended or failed
         // one has none until it opens, so it opens first and closes again if refused.
-        if (_security is not null && !AdmitControl("backup.shard_resume", resume.Caller, "").Admitted)
+        Admission? admitted = null;
+        if (resume is not null && _security is not null && !(admitted = AdmitBackupControl("backup.shard_resume", resume, "")).Admitted)
         {
-            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, new ForgeOneError(ErrorCodes.Forbidden, $"{resume.Caller.Id} may not resume shards (backup:admin)")));
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admitted.Refusal!));
             return;
         }
 
@@ -224,21 +231,21 @@ public sealed partial class ShardActor
             return;
         }
 
-        if (!wasOpen && !AdmitControl("backup.shard_resume", resume.Caller, "").Admitted)
+        if (resume is not null && !wasOpen && !(admitted = AdmitBackupControl("backup.shard_resume", resume, "")).Admitted)
         {
             // Refused (and audited in the reopened file): back to where it was.
             FinalFlush();
             StopStream();
             CloseQuietly();
             Become(_openFailure is null ? Suspended : Failed);
-            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, new ForgeOneError(ErrorCodes.Forbidden, $"{resume.Caller.Id} may not resume shards (backup:admin)")));
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admitted.Refusal!));
             return;
         }
 
         Touch();
         Become(Active);
         var head = _security!.AuditHead.Sequence;
-        _commits.QueueAudit(new QueuedAudit(resume.Caller.Id, Admission.Allow("backup.shard_resume", _context!.ResourcePrefix, $"file={path} head={head}"), AuditOutcome.Success, _host.Time.GetUtcNow()));
+        _commits.QueueAudit(new QueuedAudit(admitted?.AuditPrincipal ?? SuspendLimitPrincipal, Admission.Allow("backup.shard_resume", _context!.ResourcePrefix, $"file={path} head={head}"), AuditOutcome.Success, _host.Time.GetUtcNow()));
         ScheduleAuditFlush();
         _log.Info("Shard {0}-{1} resumed on {2} from {3} (epoch {4}, audit head {5})", _kind.FolderName(), _shard, _nodeAddress, path, _epoch, head);
         Sender.Tell(new ShardResumed(_kind, _shard, path, head));
@@ -254,24 +261,47 @@ public sealed partial class ShardActor
         }
     }
 
+    // Audit principal of a resume the shard makes itself, after SuspendLimit.
+    private const string SuspendLimitPrincipal = "shard:suspend-limit";
+
     /// <summary>
-    /// Authorizes a backup control message with <c>backup:admin</c>. A refusal is audited Denied
-    /// in this shard's chain here; an admitted one is audited once its outcome is known.
+    /// Authenticates and authorizes a backup control message (<see cref="MessagePermissions"/>:
+    /// <c>backup:admin</c>). A refusal is audited Denied in this shard's chain here; an admitted
+    /// one is audited once its outcome is known, under <see cref="Admission.AuditPrincipal"/>.
     /// </summary>
-    private Admission AdmitControl(string action, Caller? caller, string detail)
+    private Admission AdmitBackupControl(string action, IShardControl control, string detail)
     {
         var resource = $"{_kind.FolderName()}/{_shard}";
-        var decision = caller is null || _security is null
-            ? new AccessDecision(false, caller is null ? "no principal" : "the shard is not open")
-            : _security.Authorize(caller, Permissions.BackupAdmin, new ShardResource("backup", null, null, null));
-        var admission = decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
-        if (!admission.Admitted && _security is not null)
+        if (_security is null)
         {
-            _commits.QueueAudit(new QueuedAudit(caller?.Id ?? "<none>", admission, AuditOutcome.Denied, _host.Time.GetUtcNow()));
+            return Admission.Deny(action, resource, "the shard is not open");
+        }
+
+        var authentication = _security.Authenticate(control.Token);
+        Admission admission;
+        if (!authentication.IsAuthenticated)
+        {
+            admission = Admission.Unauthenticated(Admission.Allow(action, resource, detail), authentication.Error!);
+        }
+        else
+        {
+            var decision = _security.Authorize(authentication.Principal, MessagePermissions.PermissionOf(control) ?? Permissions.BackupAdmin, new ResourceDescriptor("backup"));
+            admission = (decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason)) with { Principal = authentication.Principal };
+        }
+
+        if (!admission.Admitted)
+        {
+            _commits.QueueAudit(new QueuedAudit(admission.AuditPrincipal, admission, AuditOutcome.Denied, _host.Time.GetUtcNow()));
             ScheduleAuditFlush();
         }
 
         return admission;
+    }
+
+    /// <summary>The shard has been suspended for <see cref="SuspendLimit"/>: it resumes by itself. Local: a timer to self.</summary>
+    private sealed class SuspendExpired
+    {
+        public static readonly SuspendExpired Instance = new();
     }
 }
 

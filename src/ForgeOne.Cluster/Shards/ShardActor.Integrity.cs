@@ -68,7 +68,7 @@ public sealed partial class ShardActor
             var migrated = store.Migrate(new AuthenticateRecordsMigration(store, provisional), (txn, applied) =>
             {
                 appender = security.BeginAudit();
-                appender.Append(txn, _host.Time.GetUtcNow(), Caller.System.Id, "schema.migrate", $"{provisional.ResourcePrefix}/schema/v{applied.ToVersion}", AuditOutcome.Success,
+                appender.Append(txn, _host.Time.GetUtcNow(), ShardSecurity.MigrationPrincipal, "schema.migrate", $"{provisional.ResourcePrefix}/schema/v{applied.ToVersion}", AuditOutcome.Success,
                     $"from={applied.FromVersion} to={applied.ToVersion} {applied.Description}");
             });
             if (migrated)

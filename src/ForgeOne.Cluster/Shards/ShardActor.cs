@@ -286,15 +286,53 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             CommitBuffered();
         });
         Receive<Prepared>(OnPrepared);
-        Receive<ShardProtocol.GetShardStats>(_ => Sender.Tell(Stats()));
-        Receive<ShardProtocol.GetAuditHead>(OnGetAuditHead);
-        Receive<ShardProtocol.AcceptIncarnation>(OnAcceptIncarnation);
-        Receive<ShardProtocol.ScrubNow>(_ => OnScrubNow());
+        Receive<ShardProtocol.GetShardStats>(stats =>
+        {
+            if (AdmitControl(stats, "shard.stats") is not null)
+            {
+                Sender.Tell(Stats());
+            }
+        });
+        Receive<ShardProtocol.GetAuditHead>(get =>
+        {
+            if (AdmitControl(get, "audit.head") is not null)
+            {
+                OnGetAuditHead(get);
+            }
+        });
+        Receive<ShardProtocol.AcceptIncarnation>(accept =>
+        {
+            if (AdmitControl(accept, "audit.incarnation") is not null)
+            {
+                OnAcceptIncarnation(accept);
+            }
+        });
+        Receive<ShardProtocol.ScrubNow>(scrub =>
+        {
+            if (AdmitControl(scrub, "integrity.scrub") is not null)
+            {
+                OnScrubNow();
+            }
+        });
         Receive<ScrubTick>(_ => OnScrubTick());
         Receive<ScrubSliceDone>(OnScrubSliceDone);
         Receive<ScrubPassDone>(OnScrubPassDone);
         Receive<ShardProtocol.RotateKey>(OnRotate);
-        Receive<ShardProtocol.HandOff>(_ => HandOff());
+        Receive<ShardProtocol.HandOff>(_ =>
+        {
+            if (FromThisNode(Sender))
+            {
+                HandOff();
+            }
+            else
+            {
+                // Not obeyed, and on record: another node tried to stop this shard.
+                _log.Warning("Shard {0}-{1}: ignored a HandOff from {2}: only this node's sharding may stop a shard", _kind.FolderName(), _shard, Sender.Path);
+                var refused = Admission.Deny("shard.hand_off", _context!.ResourcePrefix, $"a hand-off from {Sender.Path} (not this node's sharding) was ignored");
+                _commits.QueueAudit(new QueuedAudit(Admission.UnauthenticatedPrincipal, refused, AuditOutcome.Denied, _host.Time.GetUtcNow()));
+                ScheduleAuditFlush();
+            }
+        });
         BackupReceives();
         Receive<Maintain>(_ => OnMaintain());
         Receive<IdleCheck>(_ => OnIdleCheck());
@@ -315,9 +353,21 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         });
         Receive<IShardControl>(_ => Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable())));
         Receive<ShardStreamRead>(_ => Sender.Tell(new Status.Failure(new ForgeOneException(Unavailable()))));
-        Receive<ShardProtocol.HandOff>(_ => Context.Stop(Self));
+        Receive<ShardProtocol.HandOff>(_ =>
+        {
+            if (FromThisNode(Sender))
+            {
+                Context.Stop(Self);
+            }
+        });
         ReceiveAny(_ => { });
     }
+
+    // The hand-off stop message comes from this node's sharding (the shard actor, or its
+    // hand-off stopper) or a local test; a message from another node has a remote sender, and
+    // one sent remotely without a sender arrives from dead letters.
+    private static bool FromThisNode(IActorRef sender) =>
+        sender is not null && !sender.IsNobody() && sender.Path.Address.HasLocalScope && sender.Path.Name != "deadLetters";
 
     private ForgeOneError Unavailable() =>
         new(_openFailure!.Code, $"Shard {_kind.FolderName()}-{_shard} is unavailable on {_nodeAddress}: {_openFailure.Message}");
@@ -381,6 +431,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
+        var principal = admission.Principal!;
         RequestTicket? ticket = null;
         if (command is IIdempotentCommand { RequestId: { } requestId } idempotent && !BeginRequest(idempotent, requestId, admission, replyTo, out ticket))
         {
@@ -397,7 +448,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             }
 
             replyTo.Tell(_handler.Fail(overloaded!), Self);
-            _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, overloaded!) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+            _commits.QueueAudit(new QueuedAudit(principal.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, overloaded!) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
             ScheduleAuditFlush();
             return;
         }
@@ -425,7 +476,9 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         {
             try
             {
-                (ticket, refusal) = _requests!.Begin(command.Caller.Id, requestId, requestId.Fingerprint ?? IdempotentWrites.Fingerprint(command));
+                // Request ids are scoped to the verified principal: nobody can replay (or block)
+                // another principal's requests by reusing their ids.
+                (ticket, refusal) = _requests!.Begin(admission.Principal!.Id, requestId, requestId.Fingerprint ?? IdempotentWrites.Fingerprint(command));
             }
             catch (Exception e) when (e is ArgumentException or ForgeOneException)
             {
@@ -439,7 +492,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         }
 
         replyTo.Tell(_handler.Fail(refusal), Self);
-        _commits.QueueAudit(new QueuedAudit(command.Caller.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, refusal) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
+        _commits.QueueAudit(new QueuedAudit(admission.Principal!.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, refusal) }, AuditOutcome.Failed, _host.Time.GetUtcNow()));
         ScheduleFlush();
         return false;
     }
@@ -565,6 +618,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
+        var principal = admission.Principal!;
         // The read's outcome is known only once Read ran: a check against stored state (a
         // topic's classification or zone) may refuse it with auth.forbidden. So the audit record
         // is made by the read task from the actual reply, handed to the actor through
@@ -592,7 +646,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                 object reply;
                 try
                 {
-                    reply = store.Read(txn => handler.Read(txn, query, context));
+                    reply = store.Read(txn => handler.Read(txn, query, principal, context));
                 }
                 catch (ForgeOneException e)
                 {
@@ -611,7 +665,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                 }
 
                 // Synchronous mode: the reply waits for the record's commit (QueuedAudit.Committed).
-                var audit = new QueuedAudit(query.Caller.Id, admission, ReadOutcome(reply), admittedAt) { Committed = sync ? () => sender.Tell(reply, self) : null };
+                var audit = new QueuedAudit(principal.Id, admission, ReadOutcome(reply), admittedAt) { Committed = sync ? () => sender.Tell(reply, self) : null };
                 completed.Enqueue(audit);
                 if (Interlocked.Exchange(ref _drainSignalled, 1) == 0)
                 {
@@ -677,9 +731,9 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         }
 
         // Opening a stream is audited like a read: the record joins the next group commit.
-        _commits.QueueAudit(new QueuedAudit(request.Caller.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
+        _commits.QueueAudit(new QueuedAudit(admission.Principal!.Id, admission, AuditOutcome.Success, _host.Time.GetUtcNow()));
         ScheduleAuditFlush();
-        _stream.Forward(request);
+        _stream.Tell(new AdmittedStream(request, admission.Principal), Sender);
     }
 
     private void OnStreamRead(ShardStreamRead read)
@@ -701,27 +755,98 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         }).PipeTo(Sender);
     }
 
+    /// <summary>
+    /// Authentication, then the handler's validation and authorization. The principal is the one
+    /// the request's token proves, never anything else it says; an admitted operation carries it
+    /// (<see cref="Admission.Principal"/>). A refusal is replied at once and audited in the next
+    /// group commit.
+    /// </summary>
     private Admission Admit(IShardOperation operation, ReplyTo replyTo)
     {
+        var authentication = _security!.Authenticate(operation.Token);
+        var principal = authentication.IsAuthenticated ? authentication.Principal : Admission.Nobody;
         Admission admission;
         try
         {
-            admission = _handler.Admit(operation, _context!);
+            admission = _handler.Admit(operation, principal, _context!);
         }
         catch (Exception e)
         {
             admission = Admission.Reject("unknown", _context!.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, e.Message));
         }
 
+        // An unverified request is refused as such whatever the handler found: it only named
+        // the action and resource the audit record of the attempt shows.
+        admission = authentication.IsAuthenticated
+            ? admission with { Principal = authentication.Principal }
+            : Admission.Unauthenticated(admission, authentication.Error!);
+
         if (!admission.Admitted)
         {
             replyTo.Tell(_handler.Fail(admission.Refusal!), Self);
-            _commits.QueueAudit(new QueuedAudit(operation.Caller?.Id ?? "<none>", admission, admission.Outcome, _host.Time.GetUtcNow()));
+            _commits.QueueAudit(new QueuedAudit(admission.AuditPrincipal, admission, admission.Outcome, _host.Time.GetUtcNow()));
             ScheduleFlush();
         }
 
         return admission;
     }
+
+    /// <summary>
+    /// Authentication and authorization of a control message (<see cref="MessagePermissions"/>),
+    /// audited either way (the record joins the next group commit); replies the refusal itself.
+    /// </summary>
+    /// <returns>The principal when allowed, else null.</returns>
+    private Principal? AdmitControl(IShardControl control, string action)
+    {
+        if (_security is null)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, Unavailable()));
+            return null;
+        }
+
+        var resource = _context!.ResourcePrefix;
+        var authentication = _security.Authenticate(control.Token);
+        Admission admission;
+        if (!authentication.IsAuthenticated)
+        {
+            admission = Admission.Unauthenticated(Admission.Allow(action, resource), authentication.Error!);
+        }
+        else
+        {
+            var decision = MessagePermissions.PermissionOf(control) is { } permission
+                ? _security.Authorize(authentication.Principal, permission, new ResourceDescriptor(ControlKind(control), ResidencyZone: _context.Zone))
+                : new AuthorizationDecision(false, $"denied: {control.GetType().Name} is not accepted by shards", FieldClasses.None);
+            admission = (decision.Allowed ? Admission.Allow(action, resource) : Admission.Deny(action, resource, decision.Reason)) with { Principal = authentication.Principal };
+        }
+
+        if (!(admission.Admitted && IsNodeHousekeeping(control, admission.Principal!)))
+        {
+            _commits.QueueAudit(new QueuedAudit(admission.AuditPrincipal, admission, admission.Outcome, _host.Time.GetUtcNow()));
+            ScheduleAuditFlush();
+        }
+
+        if (!admission.Admitted)
+        {
+            Sender.Tell(new ShardProtocol.ShardFailed(_kind, _shard, admission.Refusal!));
+            return null;
+        }
+
+        return admission.Principal;
+    }
+
+    // The cluster's own reads of counters and heads (the metrics collector and the sealer every
+    // interval, readiness probes) are not audited when allowed: a record per shard per poll
+    // would say nothing an auditor needs (the seals record every head the sealer collected).
+    // Refusals, key rotations and anyone else's reads are.
+    private static bool IsNodeHousekeeping(IShardControl control, Principal principal) =>
+        control is ShardProtocol.GetShardStats or ShardProtocol.GetAuditHead && principal.Roles.Contains(NodeSecurity.NodeRole);
+
+    private static string ControlKind(IShardControl control) => control switch
+    {
+        ShardProtocol.RotateKey => "keys",
+        ShardProtocol.GetAuditHead or ShardProtocol.AcceptIncarnation or ShardProtocol.ScrubNow => "audit",
+        _ => "system",
+    };
 
     private void ScheduleFlush()
     {
@@ -933,6 +1058,11 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
 
     private void OnRotate(ShardProtocol.RotateKey rotate)
     {
+        if (AdmitControl(rotate, "keys.rotate") is not { } principal)
+        {
+            return;
+        }
+
         CommitBuffered();
         if (_chainBroken is { } broken)
         {
@@ -948,7 +1078,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
 
         try
         {
-            var (rotated, version, events) = _security!.RotateKey(_store!, rotate.Caller, rotate.Reason, rotate.OnlyIfDue);
+            var (rotated, version, events) = _security!.RotateKey(_store!, principal, rotate.Reason, rotate.OnlyIfDue);
             Sender.Tell(new ShardProtocol.KeyRotated(_kind, _shard, rotated, version, [.. events]));
         }
         catch (Exception e)
@@ -1022,12 +1152,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
     {
         public ShardKind Kind => kind;
 
-        public Admission Admit(IShardOperation operation, ShardContext context) =>
+        public Admission Admit(IShardOperation operation, Principal principal, ShardContext context) =>
             Admission.Reject($"{kind.FolderName()}.unsupported", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{kind.FolderName()} shards do not serve {operation.GetType().Name} yet."));
 
-        public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) => throw new NotSupportedException();
+        public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context) => throw new NotSupportedException();
 
-        public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => throw new NotSupportedException();
+        public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context) => throw new NotSupportedException();
 
         public object Fail(ForgeOneError error) => new ShardProtocol.ShardFailed(kind, -1, error);
     }

@@ -43,7 +43,7 @@ internal sealed class ShardGroupTransaction : IGroupTransaction
     /// <summary>The transaction the handlers write through (counted).</summary>
     public IWriteTransaction Transaction => _txn;
 
-    public AppliedCommand Apply(IShardCommand command, RequestTicket? ticket)
+    public AppliedCommand Apply(IShardCommand command, Principal principal, RequestTicket? ticket)
     {
         if (ticket is not null && _requests!.Find(_txn, ticket, _batchTime) is { } prior)
         {
@@ -58,7 +58,7 @@ internal sealed class ShardGroupTransaction : IGroupTransaction
             return new AppliedCommand(IdempotentWrites.Replay((IIdempotentCommand)command, prior.Ids), $"replayed ids={prior.Ids.Length}");
         }
 
-        var reply = _handler.Apply(_txn, command, _context);
+        var reply = _handler.Apply(_txn, command, principal, _context);
         if (ticket is not null && reply is IWriteOutcome written)
         {
             _requests!.Record(_txn, ticket, written.OutcomeIds, _batchTime);

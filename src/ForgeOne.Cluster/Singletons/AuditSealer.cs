@@ -42,7 +42,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     private readonly AuditSigner _signer;
     private readonly SealVerifier _verifier;
     private readonly IReadOnlyList<ISealStore> _stores;
-    private readonly IAccessPolicy _policy;
+    private readonly SingletonGate _gate;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly SealLedger _ledger = new();
@@ -61,13 +61,13 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     /// <param name="policy">Authorizes <see cref="StartIncarnation"/> (<c>backup:admin</c>).</param>
     /// <param name="time">Clock.</param>
     /// <param name="interval">How often to seal.</param>
-    public AuditSealer(ShardRegions regions, AuditSigner signer, IReadOnlyList<ISealStore> stores, IAccessPolicy policy, TimeProvider time, TimeSpan interval)
+    public AuditSealer(ShardRegions regions, SingletonGate gate, AuditSigner signer, IReadOnlyList<ISealStore> stores, TimeProvider time, TimeSpan interval)
     {
         _regions = regions;
         _signer = signer;
         _verifier = new SealVerifier(signer.ExportPublicKeyPem());
         _stores = stores;
-        _policy = policy;
+        _gate = gate;
         _time = time;
         _interval = interval;
 
@@ -77,12 +77,14 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
 
         Command<CatchUpNow>(_ => OnCatchUp());
         Command<Tick>(_ => StartRound(new Request(null, null)));
-        Command<SealNow>(_ => StartRound(new Request(Sender, null)));
-        Command<StartIncarnation>(OnStartIncarnation);
+        // Requests from outside: verified, authorized and audited by the gate before they act.
+        Command<SealNow>(m => _gate.Decide(m, "audit.seal_now", "", Self, Sender));
+        Command<StartIncarnation>(m => _gate.Decide(m, "audit.incarnation", $"chains={m.Chains?.Length ?? 0} reason={m.Reason}", Self, Sender));
+        Command<GetSealHistory>(m => _gate.Decide(m, "audit.seal_history", "", Self, Sender));
+        Command<GetAuditPublicKey>(m => _gate.Decide(m, "audit.public_key", "", Self, Sender));
+        Command<SingletonGate.Decided>(OnDecided);
         Command<HeadsCollected>(OnHeads);
         Command<IncarnationsAccepted>(OnIncarnationsAccepted);
-        Command<GetSealHistory>(_ => Sender.Tell(new SealHistory([.. _history.Select(h => h.Number)], [.. _history.Select(h => h.Encoded)])));
-        Command<GetAuditPublicKey>(_ => Sender.Tell(new AuditPublicKey(_signer.ExportPublicKeyPem(), _signer.PublicKeyFingerprint)));
     }
 
     /// <inheritdoc />
@@ -92,8 +94,8 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props of the sealer.</summary>
-    public static Props Props(ShardRegions regions, AuditSigner signer, IReadOnlyList<ISealStore> stores, IAccessPolicy policy, TimeProvider time, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new AuditSealer(regions, signer, stores, policy, time, interval));
+    public static Props Props(ShardRegions regions, SingletonGate gate, AuditSigner signer, IReadOnlyList<ISealStore> stores, TimeProvider time, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new AuditSealer(regions, gate, signer, stores, time, interval));
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -185,22 +187,38 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void OnStartIncarnation(StartIncarnation start)
+    private void OnDecided(SingletonGate.Decided decided)
     {
-        var decision = start.Caller is null
-            ? new AccessDecision(false, "no principal")
-            : _policy.Authorize(start.Caller, Permissions.BackupAdmin, new ShardResource("audit", null, null, null));
-        if (!decision.Allowed)
+        if (!decided.Verdict.Allowed)
         {
-            Sender.Tell(new SealFailed(new ForgeOneError(ErrorCodes.Forbidden, decision.Reason)));
+            decided.Sender.Tell(new SealFailed(decided.Verdict.Refusal!));
             return;
         }
 
+        switch (decided.Request)
+        {
+            case SealNow:
+                StartRound(new Request(decided.Sender, null));
+                break;
+            case StartIncarnation start:
+                OnStartIncarnation(start, decided.Verdict.Principal!, decided.Sender);
+                break;
+            case GetSealHistory:
+                decided.Sender.Tell(new SealHistory([.. _history.Select(h => h.Number)], [.. _history.Select(h => h.Encoded)]));
+                break;
+            case GetAuditPublicKey:
+                decided.Sender.Tell(new AuditPublicKey(_signer.ExportPublicKeyPem(), _signer.PublicKeyFingerprint));
+                break;
+        }
+    }
+
+    private void OnStartIncarnation(StartIncarnation start, Principal principal, IActorRef replyTo)
+    {
         var known = _regions.All().Select(s => ShardSecurityFactory.ChainIdOf(s.Kind, s.Shard, s.Zone)).ToHashSet(StringComparer.Ordinal);
         var chains = (start.Chains is { Length: > 0 } named ? named : [.. known]).Distinct(StringComparer.Ordinal).ToArray();
         if (chains.FirstOrDefault(c => !known.Contains(c)) is { } unknown)
         {
-            Sender.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"No shard has the audit chain '{unknown}'.")));
+            replyTo.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"No shard has the audit chain '{unknown}'.")));
             return;
         }
 
@@ -208,11 +226,11 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             && (given.Length != chains.Length || given.Select(h => h.ShardId).Order(StringComparer.Ordinal).SequenceEqual(chains.Order(StringComparer.Ordinal), StringComparer.Ordinal) is false
                 || given.Any(h => h.Seq < 0 || h.Hash is not { Length: 32 })))
         {
-            Sender.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, "The given heads must name each chain of the rewind once, each with a seq and a 32-byte hash.")));
+            replyTo.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, "The given heads must name each chain of the rewind once, each with a seq and a 32-byte hash.")));
             return;
         }
 
-        StartRound(new Request(Sender, new Rewind(chains, start.Caller!.Id, start.Reason ?? "", start.Heads)));
+        StartRound(new Request(replyTo, new Rewind(chains, principal.Id, start.Reason ?? "", start.Heads)));
     }
 
     private void StartRound(Request request)
@@ -233,8 +251,9 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         _sealing = true;
         _waiting.Add(request);
         var ledger = _ledger;
+        var token = _gate.NodeToken;
         _regions.AskEvery(
-                (kind, n, zone) => new ShardProtocol.GetAuditHead(kind, n) { Since = ledger.SealedHead(ShardSecurityFactory.ChainIdOf(kind, n, zone))?.Head.Seq },
+                (kind, n, zone) => new ShardProtocol.GetAuditHead(token, kind, n) { Since = ledger.SealedHead(ShardSecurityFactory.ChainIdOf(kind, n, zone))?.Head.Seq },
                 AskTimeout)
             .PipeTo(Self, success: replies => new HeadsCollected(replies));
     }
@@ -331,6 +350,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     private void AcceptIncarnations(Seal seal, List<Request> requests)
     {
         var encoded = SealCodec.Encode(seal);
+        var token = _gate.NodeToken;
         var self = Self;
         var asks = requests.SelectMany(r => r.Rewind!.Chains).Distinct(StringComparer.Ordinal).Select(async chain =>
         {
@@ -338,7 +358,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             var rewind = requests.Select(r => r.Rewind!).First(r => r.Chains.Contains(chain, StringComparer.Ordinal));
             try
             {
-                var reply = await target!.Value.Region.Ask<object>(new ShardProtocol.AcceptIncarnation(target.Value.Kind, target.Value.Shard, encoded, rewind.Principal, rewind.Reason), AskTimeout).ConfigureAwait(false);
+                var reply = await target!.Value.Region.Ask<object>(new ShardProtocol.AcceptIncarnation(token, target.Value.Kind, target.Value.Shard, encoded, rewind.Principal, rewind.Reason), AskTimeout).ConfigureAwait(false);
                 return (chain, reply as ShardProtocol.IncarnationAccepted);
             }
             catch (Exception)

@@ -30,23 +30,23 @@ public sealed partial class BackupCoordinator
 
     private void OperationCommands()
     {
-        Command<ListBackups>(list => Authorized(list.Caller, "list", () =>
+        Command<ListBackups>(list => Authorized(list, "list", who =>
             Sender.Tell(new BackupList([.. _catalog.Backups.Values.OrderByDescending(b => (b.StartedAt, b.Id)).Take(Math.Clamp(list.Limit, 1, 10_000)).Select(Info)]))));
-        Command<ShowBackup>(show => Authorized(show.Caller, "show", () => Show(show.Id)));
-        Command<VerifyBackup>(verify => Authorized(verify.Caller, "verify", () => StartVerify(verify.Caller, verify.Id)));
-        Command<RestoreBackup>(restore => Authorized(restore.Caller, "restore", () => StartRestore(restore)));
+        Command<ShowBackup>(show => Authorized(show, "show", who => Show(show.Id)));
+        Command<VerifyBackup>(verify => Authorized(verify, "verify", who => StartVerify(who, verify.Id)));
+        Command<RestoreBackup>(restore => Authorized(restore, "restore", who => StartRestore(restore, who)));
         Command<RestorePrepared>(OnRestorePrepared);
         Command<ShardsSwitched>(OnShardsSwitched);
-        Command<ListDataVersions>(list => Authorized(list.Caller, "versions", ListVersions));
-        Command<DiscardVersion>(discard => Authorized(discard.Caller, "discard_version", () => Discard(discard)));
-        Command<BackupKeys>(keys => Authorized(keys.Caller, "key_backup", () => StartKeyBackup(keys), keys: true));
-        Command<VerifyKeyBackup>(verify => Authorized(verify.Caller, "key_backup_verify", () => StartKeyVerify(verify), keys: true));
-        Command<ListKeyBackups>(list => Authorized(list.Caller, "key_backup_list", ListKeys, keys: true));
-        Command<RunDrill>(drill => Authorized(drill.Caller, "drill", () => StartDrills(drill.Caller, drill.Region is null ? [.. _services.Targets.Select(t => t.Region)] : [drill.Region], Sender)));
+        Command<ListDataVersions>(list => Authorized(list, "versions", _ => ListVersions()));
+        Command<DiscardVersion>(discard => Authorized(discard, "discard_version", who => Discard(discard, who)));
+        Command<BackupKeys>(keys => Authorized(keys, "key_backup", who => StartKeyBackup(keys, who)));
+        Command<VerifyKeyBackup>(verify => Authorized(verify, "key_backup_verify", who => StartKeyVerify(verify, who)));
+        Command<ListKeyBackups>(list => Authorized(list, "key_backup_list", _ => ListKeys()));
+        Command<RunDrill>(drill => Authorized(drill, "drill", who => StartDrills(who, drill.Region is null ? [.. _services.Targets.Select(t => t.Region)] : [drill.Region], Sender)));
         Command<DrillsDone>(OnDrillsDone);
-        Command<ListDrills>(list => Authorized(list.Caller, "drill_list", () =>
+        Command<ListDrills>(list => Authorized(list, "drill_list", who =>
             Sender.Tell(new DrillList([.. _catalog.Drills.AsEnumerable().Reverse().Select(d => DrillInfoOf(d, []))]))));
-        Command<ShowDrill>(show => Authorized(show.Caller, "drill_show", () => ShowDrillReport(show.Id)));
+        Command<ShowDrill>(show => Authorized(show, "drill_show", who => ShowDrillReport(show.Id)));
         Command<TaskDone>(done => Finish(done.Id, done.Result));
         Command<KeyRecorded>(OnKeyRecorded);
     }
@@ -89,7 +89,7 @@ public sealed partial class BackupCoordinator
         }).PipeTo(sender);
     }
 
-    private void StartVerify(Caller caller, string id)
+    private void StartVerify(Principal caller, string id)
     {
         if (Busy(Sender))
         {
@@ -143,7 +143,7 @@ public sealed partial class BackupCoordinator
 
     // --- restore --------------------------------------------------------------------------
 
-    private void StartRestore(RestoreBackup request)
+    private void StartRestore(RestoreBackup request, Principal caller)
     {
         if (Busy(Sender) || NoTargets(Sender))
         {
@@ -168,17 +168,16 @@ public sealed partial class BackupCoordinator
         }
 
         var id = BackupIds.New("r", _time.GetUtcNow());
-        var operation = BeginTask("restore", id, request.Caller);
+        var operation = BeginTask("restore", id, caller);
         var current = _services.Layout.Active;
         var incarnation = Math.Max(current.Info.Incarnation, _catalog.Restores.Where(r => r.Succeeded).Select(r => r.Incarnation).DefaultIfEmpty(0).Max()) + 1;
         Sender.Tell(new RestoreAccepted(id, backup.Id));
-        _log.Info("Restore {0} of backup {1} started by {2} (data root version {3}, incarnation {4} next)", id, backup.Id, request.Caller.Id, current.Name, incarnation);
-        Record(request.Caller, "restore_started", $"restore={id} backup={backup.Id} from_version={current.Name}");
+        _log.Info("Restore {0} of backup {1} started by {2} (data root version {3}, incarnation {4} next)", id, backup.Id, caller.Id, current.Name, incarnation);
+        Record(caller, "restore_started", $"restore={id} backup={backup.Id} from_version={current.Name}");
 
         var services = _services;
         var repository = _repository;
         var time = _time;
-        var caller = request.Caller;
         Task.Run(() =>
         {
             var prepared = services.Layout.Prepare();
@@ -218,12 +217,15 @@ public sealed partial class BackupCoordinator
         var time = _time;
         Task.Run(async () =>
         {
+            // The shards are asked as this node: the requester was checked when the restore
+            // started, and a restore may well outlive the requester's token.
+            var identity = services.Security.Identity;
             var shards = services.AllShards();
-            var suspended = await AskAll(services, shards, s => new SuspendShard(s.Kind, s.Shard, restore.Caller, $"restore {restore.Id}")).ConfigureAwait(false);
+            var suspended = await AskAll(services, shards, s => new SuspendShard(s.Kind, s.Shard, identity.Current, $"restore {restore.Id} by {restore.Caller.Id}")).ConfigureAwait(false);
             var notSuspended = suspended.Where(r => r.Reply is not ShardSuspended).Select(r => $"{r.Shard}: {Describe(r.Reply)}").ToList();
             if (notSuspended.Count > 0)
             {
-                await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, restore.Caller)).ConfigureAwait(false);
+                await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, identity.Current)).ConfigureAwait(false);
                 services.Layout.Discard(restore.Version!);
                 return new ShardsSwitched(restore, false, $"shards could not be suspended ({string.Join("; ", notSuspended.Take(10))}); every shard stays on the previous version and {restore.Version} was removed", []);
             }
@@ -242,7 +244,7 @@ public sealed partial class BackupCoordinator
             }
 
             services.Layout.Activate(restore.Version!);
-            var resumed = await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, restore.Caller)).ConfigureAwait(false);
+            var resumed = await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, identity.Current)).ConfigureAwait(false);
             var problems = resumed.Where(r => r.Reply is not ShardResumed).Select(r => $"{r.Shard} did not reopen: {Describe(r.Reply)}").ToArray();
             _ = time;
             return new ShardsSwitched(restore, true, problems.Length == 0 ? "every shard serves the restored version" : string.Join("; ", problems), problems);
@@ -267,7 +269,7 @@ public sealed partial class BackupCoordinator
         // rest of the catalog again so its snapshots table stays the whole history.
         foreach (var backup in _catalog.Backups.Values.Where(b => b.StartedAt > _catalog.Get(restore.BackupId).StartedAt))
         {
-            Record(Caller.System, "catalog_resync", $"backup={backup.Id} after restore {restore.Id}", Snapshot(backup));
+            Record(NodePrincipal, "catalog_resync", $"backup={backup.Id} after restore {restore.Id}", Snapshot(backup));
         }
     }
 
@@ -320,7 +322,7 @@ public sealed partial class BackupCoordinator
         }
     }
 
-    private void Discard(DiscardVersion discard)
+    private void Discard(DiscardVersion discard, Principal caller)
     {
         if (Busy(Sender))
         {
@@ -330,7 +332,7 @@ public sealed partial class BackupCoordinator
         try
         {
             _services.Layout.Discard(discard.Version);
-            Record(discard.Caller, "version_discarded", $"version={discard.Version}");
+            Record(caller, "version_discarded", $"version={discard.Version}");
             Sender.Tell(new VersionDiscarded(discard.Version));
         }
         catch (Exception e) when (e is ForgeOneException or IOException or UnauthorizedAccessException)
@@ -341,7 +343,7 @@ public sealed partial class BackupCoordinator
 
     // --- key backups ----------------------------------------------------------------------
 
-    private void StartKeyBackup(BackupKeys request)
+    private void StartKeyBackup(BackupKeys request, Principal caller)
     {
         if (Busy(Sender) || NoTargets(Sender))
         {
@@ -350,7 +352,7 @@ public sealed partial class BackupCoordinator
 
         var sender = Sender;
         var id = BackupIds.New("k", _time.GetUtcNow());
-        var operation = BeginTask("key_backup", id, request.Caller);
+        var operation = BeginTask("key_backup", id, caller);
         var services = _services;
         var time = _time;
         var self = Self;
@@ -388,7 +390,7 @@ public sealed partial class BackupCoordinator
             var done = t.Result;
             if (done.Result is KeyBackupDone ok)
             {
-                self.Tell(new KeyRecorded(new KeyBackupRecorded(time.GetUtcNow(), ok.Id, request.Caller.Id, ok.Regions, ok.Summary, false), request.Caller));
+                self.Tell(new KeyRecorded(new KeyBackupRecorded(time.GetUtcNow(), ok.Id, caller.Id, ok.Regions, ok.Summary, false), caller));
             }
 
             return done;
@@ -401,11 +403,11 @@ public sealed partial class BackupCoordinator
         Persist(recorded.Event, e =>
         {
             Applied(e);
-            Record(recorded.Caller, e.Verified ? "key_backup_verified" : "key_backup_created", $"key_backup={e.Id} regions={string.Join(',', e.Regions)} {e.Summary}", keys: true);
+            Record(recorded.Caller, e.Verified ? "key_backup_verified" : "key_backup_created", $"key_backup={e.Id} regions={string.Join(',', e.Regions)} {e.Summary}");
         });
     }
 
-    private void StartKeyVerify(VerifyKeyBackup request)
+    private void StartKeyVerify(VerifyKeyBackup request, Principal caller)
     {
         if (Busy(Sender) || NoTargets(Sender))
         {
@@ -413,7 +415,7 @@ public sealed partial class BackupCoordinator
         }
 
         var sender = Sender;
-        var operation = BeginTask("key_backup_verify", BackupIds.New("kv", _time.GetUtcNow()), request.Caller);
+        var operation = BeginTask("key_backup_verify", BackupIds.New("kv", _time.GetUtcNow()), caller);
         var services = _services;
         var time = _time;
         var self = Self;
@@ -427,7 +429,7 @@ public sealed partial class BackupCoordinator
                     ?? throw new ForgeOneException(ErrorCodes.BackupNotFound, $"no region holds key backup {id}");
                 var contents = KeyBackup.Open(target.ReadKeyBackup(id), request.RecoverySecret);
                 var comparison = KeyBackup.Compare(contents, services.KeysDirectory);
-                self.Tell(new KeyRecorded(new KeyBackupRecorded(time.GetUtcNow(), id, request.Caller.Id, [target.Region], contents.Summary, true), request.Caller));
+                self.Tell(new KeyRecorded(new KeyBackupRecorded(time.GetUtcNow(), id, caller.Id, [target.Region], contents.Summary, true), caller));
                 return new TaskDone(operation.Id, new KeyBackupVerified(id, target.Region, contents.Summary, [.. comparison.Matching], [.. comparison.MissingFromDirectory], [.. comparison.Different], [.. comparison.NotInBackup]), sender);
             }
             catch (ForgeOneException e)
@@ -446,7 +448,7 @@ public sealed partial class BackupCoordinator
 
     // --- drills ---------------------------------------------------------------------------
 
-    private void StartDrills(Caller caller, IReadOnlyList<string> regions, IActorRef? replyTo)
+    private void StartDrills(Principal caller, IReadOnlyList<string> regions, IActorRef? replyTo)
     {
         if (Busy(replyTo) || NoTargets(replyTo))
         {
@@ -529,7 +531,7 @@ public sealed partial class BackupCoordinator
 
     // --- helpers --------------------------------------------------------------------------
 
-    private Operation BeginTask(string kind, string id, Caller caller)
+    private Operation BeginTask(string kind, string id, Principal caller)
     {
         _operation = new Operation(kind, id, Stopwatch.StartNew(), 0) { Caller = caller };
         return _operation;
@@ -558,13 +560,13 @@ public sealed partial class BackupCoordinator
         public void Report(RestoreProgress value) => report(value);
     }
 
-    private sealed record RestorePrepared(string Id, string BackupId, Caller Caller, RestoreResult? Result, string? Version, int Incarnation, ForgeOneError? Error);
+    private sealed record RestorePrepared(string Id, string BackupId, Principal Caller, RestoreResult? Result, string? Version, int Incarnation, ForgeOneError? Error);
 
     private sealed record ShardsSwitched(RestorePrepared Restore, bool Switched, string Detail, string[] Problems);
 
-    private sealed record DrillsDone(string Id, Caller Caller, (DrillReport Report, string[] Stored)[] Reports);
+    private sealed record DrillsDone(string Id, Principal Caller, (DrillReport Report, string[] Stored)[] Reports);
 
-    private sealed record KeyRecorded(KeyBackupRecorded Event, Caller Caller);
+    private sealed record KeyRecorded(KeyBackupRecorded Event, Principal Caller);
 
     /// <summary>A task-run operation ended: <paramref name="Result"/> goes to its waiters (the requester among them).</summary>
     private sealed record TaskDone(string Id, object Result, IActorRef Requester);

@@ -6,7 +6,6 @@ using Akka.Persistence;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -66,14 +65,14 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<SetBackupSchedule>(OnSetSchedule);
-        Command<GetBackupSchedule>(get => Authorized(get.Caller, "schedule_get", () => Sender.Tell(CurrentSchedule())));
-        Command<RunBackup>(run => Authorized(run.Caller, "run", () => StartBackup(run.Caller, run.Type, Sender)));
+        Command<GetBackupSchedule>(get => Authorized(get, "schedule_get", _ => Sender.Tell(CurrentSchedule())));
+        Command<RunBackup>(run => Authorized(run, "run", who => StartBackup(who, run.Type, Sender)));
         Command<ShardReply>(OnShardReply);
         Command<DispatchTick>(_ => Dispatch());
         Command<Published>(OnPublished);
         Command<ScheduleTick>(_ => OnScheduleTick());
-        Command<AwaitOperation>(wait => Authorized(wait.Caller, "await", () => Await(wait.Id, Sender)));
-        Command<GetBackupProgress>(get => Authorized(get.Caller, "progress", () => Sender.Tell(Progress())));
+        Command<AwaitOperation>(wait => Authorized(wait, "await", _ => Await(wait.Id, Sender)));
+        Command<GetBackupProgress>(get => Authorized(get, "progress", _ => Sender.Tell(Progress())));
         OperationCommands();
     }
 
@@ -165,7 +164,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         {
             Applied(e);
             _log.Warning("Data-root version {0} (incarnation {1}) was restored offline from backup {2} by {3}: recorded", active.Name, active.Info.Incarnation, backupId, active.Info.CreatedBy);
-            Record(Caller.System, "restore_completed", $"restore={e.Id} backup={backupId} version={active.Name} incarnation={active.Info.Incarnation} offline by={active.Info.CreatedBy}",
+            Record(NodePrincipal, "restore_completed", $"restore={e.Id} backup={backupId} version={active.Name} incarnation={active.Info.Incarnation} offline by={active.Info.CreatedBy}",
                 new SystemProtocol.SnapshotInfo(e.Id, "restore", e.At, [active.Name], [], 0, SnapshotStatus.Completed));
         });
     }
@@ -183,49 +182,65 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
     // --- authorization -------------------------------------------------------------------
 
     /// <summary>
-    /// Runs <paramref name="then"/> when <paramref name="caller"/> holds the permission; else
-    /// refuses and has the system shard record the refusal (it denies and audits it itself).
+    /// Runs <paramref name="then"/> with the verified principal when <paramref name="request"/>'s
+    /// token verifies and its principal holds the permission <see cref="MessagePermissions"/>
+    /// names; else refuses (<c>auth.unauthenticated</c> or <c>auth.forbidden</c>) and has the
+    /// system shard record the refusal as a denial.
     /// </summary>
-    private void Authorized(Caller? caller, string action, Action then, bool keys = false)
+    private void Authorized(IAuthenticated request, string action, Action<Principal> then)
     {
-        var decision = caller is null
-            ? new AccessDecision(false, "no principal")
-            : _services.Policy.Authorize(caller, keys ? Permissions.KeysAdmin : Permissions.BackupAdmin, new ShardResource(keys ? "keys" : "backup", null, null, null));
-        if (decision.Allowed)
+        var node = _services.Security;
+        var authentication = node.Verifier.Verify(request.Token);
+        var permission = MessagePermissions.PermissionOf(request) ?? Permissions.BackupAdmin;
+        ForgeOneError refusal;
+        if (authentication.IsAuthenticated)
         {
-            then();
-            return;
+            var decision = node.Policy.Authorize(authentication.Principal, permission, new ResourceDescriptor(permission[..permission.IndexOf(':')]));
+            if (decision.Allowed)
+            {
+                then(authentication.Principal);
+                return;
+            }
+
+            refusal = new ForgeOneError(ErrorCodes.Forbidden, $"{authentication.Principal.Id} may not {action.Replace('_', ' ')} ({permission}): {decision.Reason}");
+        }
+        else
+        {
+            refusal = authentication.Error!;
         }
 
-        Sender.Tell(new BackupOperationFailed(new ForgeOneError(ErrorCodes.Forbidden, $"{caller?.Id ?? "<none>"} may not {action.Replace('_', ' ')} ({(keys ? Permissions.KeysAdmin : Permissions.BackupAdmin)}): {decision.Reason}")));
-        if (caller is not null)
-        {
-            Record(caller, action, "refused", keys: keys);
-        }
+        Sender.Tell(new BackupOperationFailed(refusal));
+        Record(authentication.Claims?.Principal.Id ?? Shards.Admission.UnauthenticatedPrincipal, action, $"refused: {refusal}", outcome: AuditOutcome.Denied);
     }
 
-    /// <summary>Audits <c>backup.{action}</c> in the system store as <paramref name="caller"/> (and stores a snapshot state when given).</summary>
-    private void Record(Caller caller, string action, string detail, SystemProtocol.SnapshotInfo? snapshot = null, bool keys = false)
+    /// <summary>This node's own principal (scheduled backups, drills and retention run as it).</summary>
+    private Principal NodePrincipal => _services.Security.Identity.Principal;
+
+    /// <summary>
+    /// Audits <c>backup.{action}</c> of <paramref name="who"/> in the system store (and stores a
+    /// snapshot state when given). The node submits it, so a long operation is recorded even
+    /// when its requester's token has expired by the time it ends.
+    /// </summary>
+    private void Record(Principal who, string action, string detail, SystemProtocol.SnapshotInfo? snapshot = null) => Record(who.Id, action, detail, snapshot);
+
+    private void Record(string who, string action, string detail, SystemProtocol.SnapshotInfo? snapshot = null, AuditOutcome outcome = AuditOutcome.Success)
     {
         var system = _services.Regions.ByKind[ShardKind.System];
         var log = _log;
-        system.Ask<object>(new SystemProtocol.RecordBackupEvent(caller, action, detail, snapshot, keys), TimeSpan.FromSeconds(30))
+        system.Ask<object>(new SystemProtocol.RecordBackupEvent(_services.Security.Identity.Current, who, action, detail, snapshot, outcome), TimeSpan.FromSeconds(30))
             .ContinueWith(t =>
             {
                 if (t.IsFaulted || t.Result is IFailureReply)
                 {
                     var why = t.IsFaulted ? t.Exception!.GetBaseException().Message : ((IFailureReply)t.Result).Error.ToString();
-                    if (!why.Contains(ErrorCodes.Forbidden, StringComparison.Ordinal))
-                    {
-                        log.Error("Backup event backup.{0} ({1}) could not be recorded in the system store: {2}", action, detail, why);
-                    }
+                    log.Error("Backup event backup.{0} ({1}) could not be recorded in the system store: {2}", action, detail, why);
                 }
             }, TaskScheduler.Default);
     }
 
     // --- backups -------------------------------------------------------------------------
 
-    private void StartBackup(Caller caller, BackupKind? requested, IActorRef? replyTo)
+    private void StartBackup(Principal caller, BackupKind? requested, IActorRef? replyTo)
     {
         if (_catalog.Running is { } running)
         {
@@ -291,7 +306,9 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             return;
         }
 
-        var caller = _operation?.Caller ?? Caller.System;
+        // Shards are asked as this node (it checked the requester; a long backup outlives
+        // the requester's token), and each shard audits the request it got.
+        var token = _services.Security.Identity.Current;
         var timeout = _services.Settings.ShardTimeout ?? TimeSpan.FromMinutes(10);
         foreach (var shard in backup.Pending.Where(s => !_inFlight.Contains(s)).Take(Math.Max(1, _services.Settings.Parallelism) - _inFlight.Count))
         {
@@ -304,7 +321,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             }
 
             _inFlight.Add(shard);
-            var message = new BackupShard(shard.Kind, shard.Shard, shard.Zone, caller, backup.Id, attempt, since, Convert.FromBase64String(backup.WrappedKey));
+            var message = new BackupShard(shard.Kind, shard.Shard, shard.Zone, token, backup.Id, attempt, since, Convert.FromBase64String(backup.WrappedKey));
             var id = backup.Id;
             _services.RegionOf(shard).Ask<object>(message, timeout)
                 .ContinueWith(t => new ShardReply(id, shard, attempt, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException().Message ?? (t.IsCanceled ? "timed out" : null)), TaskScheduler.Default)
@@ -415,7 +432,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
                     }
                 }
             });
-            Record(_operation?.Caller ?? Caller.System, "failed", $"backup={id} error={Truncate(error)}", Snapshot(backup));
+            Record(_operation?.Caller ?? NodePrincipal, "failed", $"backup={id} error={Truncate(error)}", Snapshot(backup));
             Finish(id, Info(backup));
         });
     }
@@ -443,7 +460,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
                 byte[][] seals;
                 try
                 {
-                    seals = (await sealer.Ask<SealerProtocol.SealHistory>(SealerProtocol.GetSealHistory.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false)).Seals;
+                    seals = (await sealer.Ask<SealerProtocol.SealHistory>(new SealerProtocol.GetSealHistory(_services.Security.Identity.Current), TimeSpan.FromSeconds(10)).ConfigureAwait(false)).Seals;
                 }
                 catch (Exception)
                 {
@@ -506,7 +523,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             }
 
             _log.Info("Backup {0} complete: {1} shards, {2:N0} bytes, regions {3}, {4:F1} s", done.Id, manifest.Shards.Length, manifest.Size, string.Join(", ", published.Regions), elapsed);
-            Record(_operation?.Caller ?? Caller.System, "completed", $"backup={done.Id} type={done.Type} bytes={manifest.Size} regions={string.Join(',', published.Regions)}", Snapshot(done));
+            Record(_operation?.Caller ?? NodePrincipal, "completed", $"backup={done.Id} type={done.Type} bytes={manifest.Size} regions={string.Join(',', published.Regions)}", Snapshot(done));
             Finish(done.Id, Info(done));
             ApplyRetention();
         });
@@ -540,7 +557,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         PersistAll(events, e =>
         {
             Applied(e);
-            Record(Caller.System, "expired", $"backup={e.Id} regions={string.Join(',', e.Regions)} gone={e.Gone}", e.Gone ? Snapshot(_catalog.Get(e.Id)) : null);
+            Record(NodePrincipal, "expired", $"backup={e.Id} regions={string.Join(',', e.Regions)} gone={e.Gone}", e.Gone ? Snapshot(_catalog.Get(e.Id)) : null);
         });
     }
 
@@ -580,7 +597,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
 
     private void OnSetSchedule(SetBackupSchedule set)
     {
-        Authorized(set.Caller, "schedule_set", () =>
+        Authorized(set, "schedule_set", who =>
         {
             if (set.Full < BackupSchedule.Minimum || set.Incremental < BackupSchedule.Minimum || set.Drill < BackupSchedule.Minimum)
             {
@@ -589,10 +606,10 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             }
 
             var sender = Sender;
-            Persist(new ScheduleSet(_time.GetUtcNow(), set.Full, set.Incremental, set.Drill, set.Caller.Id), e =>
+            Persist(new ScheduleSet(_time.GetUtcNow(), set.Full, set.Incremental, set.Drill, who.Id), e =>
             {
                 Applied(e);
-                Record(set.Caller, "schedule_set", $"full={e.Full} incremental={e.Incremental} drill={e.Drill}");
+                Record(who, "schedule_set", $"full={e.Full} incremental={e.Incremental} drill={e.Drill}");
                 ArmSchedule();
                 sender.Tell(CurrentSchedule());
             });
@@ -638,12 +655,12 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
             if (Schedule.NextBackup(_catalog, now).Due is { } type)
             {
                 _log.Info("Scheduled {0} backup is due", type);
-                StartBackup(Caller.System, (BackupKind)type, null);
+                StartBackup(NodePrincipal, (BackupKind)type, null);
             }
             else if (Schedule.NextDrills(_catalog, _services.Targets.Select(t => t.Region), now).Due is { Count: > 0 } regions)
             {
                 _log.Info("Scheduled DR drill is due for {0}", string.Join(", ", regions));
-                StartDrills(Caller.System, regions, null);
+                StartDrills(NodePrincipal, regions, null);
             }
         }
 
@@ -755,7 +772,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
 
         public int Total { get; set; } = total;
 
-        public Caller? Caller { get; init; }
+        public Principal? Caller { get; init; }
 
         // Fields: background tasks update them with Interlocked.
         public int Done;

@@ -41,19 +41,20 @@ public interface IRestoreIncarnations
     /// Called after the new version is verified and every shard is suspended, before the switch;
     /// a failure (thrown <see cref="ForgeOneException"/>) leaves every shard on the previous version.
     /// </summary>
-    Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Caller caller);
+    Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Principal caller);
 }
 
 /// <summary>Nothing recorded: for hosts without a sealer (tests of the coordinator alone).</summary>
 public sealed class NoIncarnationRecords : IRestoreIncarnations
 {
     /// <inheritdoc />
-    public Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Caller caller) => Task.CompletedTask;
+    public Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Principal caller) => Task.CompletedTask;
 }
 
 /// <summary>
 /// What the backup coordinator works with: the shard regions it drives, the node's keys and
-/// targets, the data root's versions, the policy it authorizes with and its settings.
+/// targets, the data root's versions, the node's security state (it verifies and authorizes
+/// requests, and asks shards as the node) and its settings.
 /// </summary>
 public sealed record BackupServices(
     ShardRegions Regions,
@@ -64,7 +65,7 @@ public sealed record BackupServices(
     string KeysDirectory,
     DataRootLayout Layout,
     string ScratchDirectory,
-    IAccessPolicy Policy,
+    NodeSecurity Security,
     BackupSettings Settings,
     string ClusterId,
     TimeProvider Time)

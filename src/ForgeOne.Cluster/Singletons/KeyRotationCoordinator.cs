@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.KeyRotationProtocol;
 
 namespace ForgeOne.Cluster.Singletons;
@@ -21,23 +22,30 @@ public sealed class KeyRotationCoordinator : ReceivePersistentActor, IWithTimers
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ShardRegions _regions;
+    private readonly SingletonGate _gate;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly List<string> _history = [];
 
     /// <summary>Creates the coordinator.</summary>
-    public KeyRotationCoordinator(ShardRegions regions, TimeProvider time, TimeSpan interval)
+    public KeyRotationCoordinator(ShardRegions regions, SingletonGate gate, TimeProvider time, TimeSpan interval)
     {
         _regions = regions;
+        _gate = gate;
         _time = time;
         _interval = interval;
 
         Recover<RecoveryCompleted>(_ => OnRecovered());
         Recover<KeyEventsRecorded>(Apply);
-        Command<Tick>(_ => Rotate(Caller.System, "scheduled", onlyIfDue: true, replyTo: null));
-        Command<RotateAll>(r => Rotate(r.Caller ?? Caller.System, r.Reason ?? "on demand", onlyIfDue: false, replyTo: Sender));
+
+        // The schedule runs as this node's own principal; a request from outside is decided
+        // (and audited) first, and its own token then goes to every shard, which checks
+        // keys:admin again and records the rotation under the requester.
+        Command<Tick>(_ => Rotate(_gate.NodeToken, "scheduled", onlyIfDue: true, replyTo: null));
+        Command<RotateAll>(r => _gate.Decide(r, "keys.rotate_all", $"reason={r.Reason}", Self, Sender));
+        Command<GetKeyEventHistory>(g => _gate.Decide(g, "keys.event_history", "", Self, Sender));
+        Command<SingletonGate.Decided>(OnDecided);
         Command<Collected>(OnCollected);
-        Command<GetKeyEventHistory>(_ => Sender.Tell(new KeyEventHistory([.. _history])));
     }
 
     /// <inheritdoc />
@@ -47,8 +55,8 @@ public sealed class KeyRotationCoordinator : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props of the coordinator.</summary>
-    public static Props Props(ShardRegions regions, TimeProvider time, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new KeyRotationCoordinator(regions, time, interval));
+    public static Props Props(ShardRegions regions, SingletonGate gate, TimeProvider time, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new KeyRotationCoordinator(regions, gate, time, interval));
 
     private void OnRecovered() => Timers.StartPeriodicTimer("rotate", Tick.Instance, _interval);
 
@@ -60,9 +68,28 @@ public sealed class KeyRotationCoordinator : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void Rotate(Caller caller, string reason, bool onlyIfDue, IActorRef? replyTo)
+    private void OnDecided(SingletonGate.Decided decided)
     {
-        _regions.AskAll((kind, n) => new ShardProtocol.RotateKey(kind, n, caller, reason, onlyIfDue), TimeSpan.FromSeconds(30))
+        if (!decided.Verdict.Allowed)
+        {
+            decided.Sender.Tell(new RotationFailed(decided.Verdict.Refusal!));
+            return;
+        }
+
+        switch (decided.Request)
+        {
+            case RotateAll rotate:
+                Rotate(rotate.Token, string.IsNullOrWhiteSpace(rotate.Reason) ? "on demand" : rotate.Reason, onlyIfDue: false, replyTo: decided.Sender);
+                break;
+            case GetKeyEventHistory:
+                decided.Sender.Tell(new KeyEventHistory([.. _history]));
+                break;
+        }
+    }
+
+    private void Rotate(PrincipalToken token, string reason, bool onlyIfDue, IActorRef? replyTo)
+    {
+        _regions.AskAll((kind, n) => new ShardProtocol.RotateKey(token, kind, n, reason, onlyIfDue), TimeSpan.FromSeconds(30))
             .PipeTo(Self, success: replies => new Collected(replies, replyTo));
     }
 

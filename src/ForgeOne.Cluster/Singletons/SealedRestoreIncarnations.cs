@@ -20,9 +20,14 @@ public sealed class SealedRestoreIncarnations : IRestoreIncarnations
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly Func<IActorRef> _sealer;
+    private readonly IPrincipalTokenSource _node;
 
     /// <summary>Records through the sealer <paramref name="sealer"/> gives (resolved at the restore, not at start).</summary>
-    public SealedRestoreIncarnations(Func<IActorRef> sealer) => _sealer = sealer;
+    public SealedRestoreIncarnations(Func<IActorRef> sealer, IPrincipalTokenSource node)
+    {
+        _sealer = sealer;
+        _node = node;
+    }
 
     /// <summary>The heads of <paramref name="shards"/> as the sealer names them.</summary>
     public static ChainHead[] Heads(IReadOnlyList<ShardRestored> shards)
@@ -32,11 +37,12 @@ public sealed class SealedRestoreIncarnations : IRestoreIncarnations
     }
 
     /// <inheritdoc />
-    public async Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Caller caller)
+    public async Task Record(string restoreId, string backupId, string version, int incarnation, IReadOnlyList<ShardRestored> heads, Principal caller)
     {
         var named = Heads(heads);
-        var reason = $"restore {restoreId} of backup {backupId} into {version} (incarnation {incarnation})";
-        var reply = await _sealer().Ask<object>(new StartIncarnation(caller, [.. named.Select(h => h.ShardId)], reason, named), Timeout).ConfigureAwait(false);
+        // Asked as the node (the coordinator already authorized the restore for its caller, who is named in the reason).
+        var reason = $"restore {restoreId} of backup {backupId} into {version} (incarnation {incarnation}) by {caller.Id}";
+        var reply = await _sealer().Ask<object>(new StartIncarnation(_node.Current, [.. named.Select(h => h.ShardId)], reason, named), Timeout).ConfigureAwait(false);
         switch (reply)
         {
             case IncarnationStarted:

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Edge.Auth;
 
@@ -17,7 +18,7 @@ public sealed class BootstrapKeyVerifier : IApiKeyVerifier
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
 
     /// <summary>The principal the bootstrap key authenticates as.</summary>
-    public static readonly Caller BootstrapAdmin = new("bootstrap-admin", ["admin"], null, ["*"], int.MaxValue);
+    public static readonly Principal BootstrapAdmin = Principal.Of("bootstrap-admin", ["admin"], null, ["*"], int.MaxValue);
 
     private readonly EdgeCluster _cluster;
     private readonly TimeProvider _time;
@@ -41,7 +42,7 @@ public sealed class BootstrapKeyVerifier : IApiKeyVerifier
             return known;
         }
 
-        var verified = await _cluster.AskAsync<SystemProtocol.BootstrapKeyVerified>(new SystemProtocol.VerifyBootstrapKey(Caller.System, hash), cancellationToken).ConfigureAwait(false);
+        var verified = await _cluster.AskAsync<SystemProtocol.BootstrapKeyVerified>(new SystemProtocol.VerifyBootstrapKey(_cluster.Require().Tokens.Current, hash), cancellationToken).ConfigureAwait(false);
         if (!verified.Valid)
         {
             throw new ForgeOneException(ErrorCodes.Unauthenticated, "The API key is not valid.");

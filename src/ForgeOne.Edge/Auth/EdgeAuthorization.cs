@@ -1,6 +1,6 @@
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
+using ForgeOne.Security;
 
 namespace ForgeOne.Edge.Auth;
 
@@ -10,12 +10,12 @@ namespace ForgeOne.Edge.Auth;
 /// Everything that reaches a shard is authorized there, against the same principal; this only
 /// guards what no shard sees, with the same policy engine and permission names.
 /// </summary>
-public sealed class EdgeAuthorization(IAccessPolicy policy)
+public sealed class EdgeAuthorization(PolicyAccess policy)
 {
-    /// <summary>Throws <c>auth.forbidden</c> unless <paramref name="caller"/> holds <paramref name="permission"/> cluster-wide.</summary>
-    public void Require(Caller caller, string permission, string kind)
+    /// <summary>Throws <c>auth.forbidden</c> unless <paramref name="principal"/> holds <paramref name="permission"/> cluster-wide.</summary>
+    public void Require(Principal principal, string permission, string kind)
     {
-        var decision = policy.Authorize(caller, permission, new ShardResource(kind, null, null, null));
+        var decision = policy.Authorize(principal, permission, new ResourceDescriptor(kind));
         if (!decision.Allowed)
         {
             throw new ForgeOneException(ErrorCodes.Forbidden, $"{permission} is required: {decision.Reason}");

@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -90,8 +90,8 @@ public sealed class JwtAuthenticator : IDisposable
             throw new ForgeOneException(ErrorCodes.Unauthenticated, $"The bearer token's '{_options.ClearanceClaim}' claim is not an integer 0..1000.");
         }
 
-        var caller = new Caller(subject, roles, string.IsNullOrWhiteSpace(tenant) ? null : tenant, regions, clearance);
-        return new EdgePrincipal(caller, EdgePrincipal.JwtMethod, $"jwt:{subject}");
+        var principal = Principal.Of(subject, roles, string.IsNullOrWhiteSpace(tenant) ? null : tenant, regions, clearance);
+        return new EdgePrincipal(principal, EdgePrincipal.JwtMethod, $"jwt:{subject}");
     }
 
     /// <inheritdoc />

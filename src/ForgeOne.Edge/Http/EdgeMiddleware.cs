@@ -100,7 +100,7 @@ public sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorM
 /// answer and <c>Retry-After</c> on a 429. A failed authentication counts against the client
 /// address's bucket, so guessing credentials is throttled too.
 /// </summary>
-public sealed class AuthenticationMiddleware(RequestDelegate next, EdgeAuthenticator authenticator, PrincipalRateLimiter? limiter)
+public sealed class AuthenticationMiddleware(RequestDelegate next, EdgeAuthenticator authenticator, PrincipalRateLimiter? limiter, EdgeCluster cluster)
 {
     private const string PolicyName = "per-principal";
 
@@ -125,7 +125,10 @@ public sealed class AuthenticationMiddleware(RequestDelegate next, EdgeAuthentic
         }
 
         Limit(http, principal.CredentialId);
-        http.Features.Set(principal);
+
+        // The edge vouches for the principal it checked: every command of the request carries a
+        // token this node issued for it, which the shards verify before anything else.
+        http.Features.Set(principal with { Token = cluster.Issue(principal.Principal, principal.CredentialId) });
         await next(http).ConfigureAwait(false);
     }
 

@@ -24,7 +24,7 @@ public sealed partial class ClusterPoller(EdgeCluster cluster, ILogger<ClusterPo
                     var placements = await SystemRoutes.PlacementsAsync(cluster).ConfigureAwait(false);
                     var perNode = placements.Placements.GroupBy(p => p.Node).ToDictionary(g => g.Key, g => g.Sum(p => p.Shards.Length), StringComparer.Ordinal);
                     var members = Akka.Cluster.Cluster.Get(c.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up);
-                    var seals = await SystemRoutes.SealsAsync(cluster, stoppingToken).ConfigureAwait(false);
+                    var seals = await SystemRoutes.SealsAsync(cluster, cluster.Require().Tokens.Current, stoppingToken).ConfigureAwait(false);
                     var last = seals.Seals.Length > 0 ? SealCodec.Decode(seals.Seals[^1]) : null;
                     EdgeMetrics.Snapshot = new ClusterSnapshot(perNode, members, last?.Time, last?.Number ?? 0);
                 }

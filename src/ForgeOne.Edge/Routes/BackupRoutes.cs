@@ -33,7 +33,7 @@ internal static class BackupRoutes
                 "incremental" => B.BackupKind.Incremental,
                 _ => throw new ForgeOneException(ErrorCodes.InvalidArgument, $"type '{input.Type}' is not full or incremental"),
             };
-            var caller = http.Principal().Caller;
+            var caller = http.Principal().Token;
             var accepted = await Ask<B.BackupAccepted>(cluster, new B.RunBackup(caller, type), http).ConfigureAwait(false);
             if (wait != true)
             {
@@ -49,7 +49,7 @@ internal static class BackupRoutes
 
         backups.MapGet("/", async (HttpContext http, EdgeCluster cluster, int? limit) =>
         {
-            var list = await Ask<B.BackupList>(cluster, new B.ListBackups(http.Principal().Caller, limit ?? 100), http).ConfigureAwait(false);
+            var list = await Ask<B.BackupList>(cluster, new B.ListBackups(http.Principal().Token, limit ?? 100), http).ConfigureAwait(false);
             return Results.Json(new BackupListView([.. list.Backups.Select(View)]), BackupApiJsonContext.Default.BackupListView);
         })
             .WithName("ListBackups").WithSummary("The backup catalog, newest first.")
@@ -57,21 +57,21 @@ internal static class BackupRoutes
 
         backups.MapGet("/progress", async (HttpContext http, EdgeCluster cluster) =>
         {
-            var p = await Ask<B.BackupProgress>(cluster, new B.GetBackupProgress(http.Principal().Caller), http).ConfigureAwait(false);
+            var p = await Ask<B.BackupProgress>(cluster, new B.GetBackupProgress(http.Principal().Token), http).ConfigureAwait(false);
             return Results.Json(new BackupProgressView(p.Operation, p.Id, p.Done, p.Total, p.Bytes, p.ElapsedSeconds, p.BytesPerSecond), BackupApiJsonContext.Default.BackupProgressView);
         })
             .WithName("GetBackupProgress").WithSummary("What the coordinator is doing: files done of total, bytes, throughput.")
             .Produces<BackupProgressView>().Problems();
 
         backups.MapGet("/schedule", async (HttpContext http, EdgeCluster cluster) =>
-            Results.Json(View(await Ask<B.BackupSchedule>(cluster, new B.GetBackupSchedule(http.Principal().Caller), http).ConfigureAwait(false)), BackupApiJsonContext.Default.BackupScheduleView))
+            Results.Json(View(await Ask<B.BackupSchedule>(cluster, new B.GetBackupSchedule(http.Principal().Token), http).ConfigureAwait(false)), BackupApiJsonContext.Default.BackupScheduleView))
             .WithName("GetBackupSchedule").WithSummary("Full, incremental and drill intervals and what runs next.")
             .Produces<BackupScheduleView>().Problems();
 
         backups.MapPut("/schedule", async (HttpContext http, EdgeCluster cluster) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, BackupApiJsonContext.Default.BackupScheduleInput).ConfigureAwait(false);
-            var schedule = await Ask<B.BackupSchedule>(cluster, new B.SetBackupSchedule(http.Principal().Caller, input.Full, input.Incremental, input.Drill), http).ConfigureAwait(false);
+            var schedule = await Ask<B.BackupSchedule>(cluster, new B.SetBackupSchedule(http.Principal().Token, input.Full, input.Incremental, input.Drill), http).ConfigureAwait(false);
             return Results.Json(View(schedule), BackupApiJsonContext.Default.BackupScheduleView);
         })
             .WithName("SetBackupSchedule").WithSummary("Sets the schedule (persisted, audited).")
@@ -80,7 +80,7 @@ internal static class BackupRoutes
 
         backups.MapGet("/{id}", async (string id, HttpContext http, EdgeCluster cluster) =>
         {
-            var details = await Ask<B.BackupDetails>(cluster, new B.ShowBackup(http.Principal().Caller, id), http).ConfigureAwait(false);
+            var details = await Ask<B.BackupDetails>(cluster, new B.ShowBackup(http.Principal().Token, id), http).ConfigureAwait(false);
             return Results.Json(new BackupDetailsView(View(details.Backup), [.. details.Shards.Select(s => new BackupShardView(s.Shard, s.File, s.Size, s.Sha256, s.TxnId, s.SinceTxnId, s.AuditSeq, s.AuditHash, s.Records, s.SealNumber))], details.KekVersions),
                 BackupApiJsonContext.Default.BackupDetailsView);
         })
@@ -89,7 +89,7 @@ internal static class BackupRoutes
 
         backups.MapPost("/{id}/verify", async (string id, HttpContext http, EdgeCluster cluster) =>
         {
-            var verified = await Ask<B.BackupVerified>(cluster, new B.VerifyBackup(http.Principal().Caller, id), http, WaitLimit).ConfigureAwait(false);
+            var verified = await Ask<B.BackupVerified>(cluster, new B.VerifyBackup(http.Principal().Token, id), http, WaitLimit).ConfigureAwait(false);
             return Results.Json(new BackupVerifiedView(verified.Id, verified.Ok, verified.Chain, [.. verified.Regions.Select(r => new RegionCheckView(r.Region, r.Complete, r.Problems))]), BackupApiJsonContext.Default.BackupVerifiedView);
         })
             .WithName("VerifyBackup").WithSummary("Re-reads the backup's chain in every region: manifest signatures, every file's size and SHA-256.")
@@ -107,14 +107,14 @@ internal static class BackupRoutes
             .Produces<RestoreAcceptedView>(StatusCodes.Status202Accepted).Produces<RestoreView>().Problems(404, 409);
 
         restores.MapGet("/{id}", async (string id, HttpContext http, EdgeCluster cluster) =>
-            Results.Json(View(await Ask<B.RestoreInfo>(cluster, new B.AwaitOperation(http.Principal().Caller, id), http, WaitLimit).ConfigureAwait(false)), BackupApiJsonContext.Default.RestoreView))
+            Results.Json(View(await Ask<B.RestoreInfo>(cluster, new B.AwaitOperation(http.Principal().Token, id), http, WaitLimit).ConfigureAwait(false)), BackupApiJsonContext.Default.RestoreView))
             .WithName("GetRestore").WithSummary("A restore's outcome (waits while it runs).")
             .Produces<RestoreView>().Problems(404);
 
         var versions = v1.MapGroup("/data-versions").WithTags("Backups");
         versions.MapGet("/", async (HttpContext http, EdgeCluster cluster) =>
         {
-            var list = await Ask<B.DataVersions>(cluster, new B.ListDataVersions(http.Principal().Caller), http).ConfigureAwait(false);
+            var list = await Ask<B.DataVersions>(cluster, new B.ListDataVersions(http.Principal().Token), http).ConfigureAwait(false);
             return Results.Json(new DataVersionList([.. list.Versions.Select(v => new DataVersionView(v.Name, v.Active, v.Incarnation, v.CreatedAt, v.CreatedBy, v.RestoredFrom))]), BackupApiJsonContext.Default.DataVersionList);
         })
             .WithName("ListDataVersions").WithSummary("The data root's versions: the active one and those kept after restores.")
@@ -122,7 +122,7 @@ internal static class BackupRoutes
 
         versions.MapDelete("/{name}", async (string name, HttpContext http, EdgeCluster cluster) =>
         {
-            await Ask<B.VersionDiscarded>(cluster, new B.DiscardVersion(http.Principal().Caller, name), http).ConfigureAwait(false);
+            await Ask<B.VersionDiscarded>(cluster, new B.DiscardVersion(http.Principal().Token, name), http).ConfigureAwait(false);
             return Results.NoContent();
         })
             .WithName("DiscardDataVersion").WithSummary("Deletes a data-root version that is not active.")
@@ -132,7 +132,7 @@ internal static class BackupRoutes
         keys.MapPost("/", async (HttpContext http, EdgeCluster cluster) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, BackupApiJsonContext.Default.KeyBackupInput).ConfigureAwait(false);
-            var done = await Ask<B.KeyBackupDone>(cluster, new B.BackupKeys(http.Principal().Caller, input.RecoverySecret ?? ""), http, WaitLimit).ConfigureAwait(false);
+            var done = await Ask<B.KeyBackupDone>(cluster, new B.BackupKeys(http.Principal().Token, input.RecoverySecret ?? ""), http, WaitLimit).ConfigureAwait(false);
             return Results.Json(new KeyBackupView(done.Id, done.Regions, done.Summary), BackupApiJsonContext.Default.KeyBackupView);
         })
             .WithName("BackupKeys").WithSummary("Seals the keys directory under the recovery secret (Argon2id) and stores it in every region (keys:admin).")
@@ -142,7 +142,7 @@ internal static class BackupRoutes
         keys.MapPost("/verify", async (HttpContext http, EdgeCluster cluster) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, BackupApiJsonContext.Default.KeyBackupVerifyInput).ConfigureAwait(false);
-            var v = await Ask<B.KeyBackupVerified>(cluster, new B.VerifyKeyBackup(http.Principal().Caller, input.Id, input.RecoverySecret ?? ""), http, WaitLimit).ConfigureAwait(false);
+            var v = await Ask<B.KeyBackupVerified>(cluster, new B.VerifyKeyBackup(http.Principal().Token, input.Id, input.RecoverySecret ?? ""), http, WaitLimit).ConfigureAwait(false);
             return Results.Json(new KeyBackupVerifiedView(v.Id, v.Region, v.Summary, v.Matching, v.MissingFromDirectory, v.Different, v.NotInBackup), BackupApiJsonContext.Default.KeyBackupVerifiedView);
         })
             .WithName("VerifyKeyBackup").WithSummary("Proves the recovery secret opens a key backup, without restoring anything (keys:admin).")
@@ -151,7 +151,7 @@ internal static class BackupRoutes
 
         keys.MapGet("/", async (HttpContext http, EdgeCluster cluster) =>
         {
-            var list = await Ask<B.KeyBackupList>(cluster, new B.ListKeyBackups(http.Principal().Caller), http).ConfigureAwait(false);
+            var list = await Ask<B.KeyBackupList>(cluster, new B.ListKeyBackups(http.Principal().Token), http).ConfigureAwait(false);
             return Results.Json(new KeyBackupListView([.. list.Ids.Select((id, i) => new KeyBackupEntry(id, list.Regions[i]))]), BackupApiJsonContext.Default.KeyBackupListView);
         })
             .WithName("ListKeyBackups").WithSummary("Key backups the regions hold.")
@@ -161,7 +161,7 @@ internal static class BackupRoutes
         drills.MapPost("/", async (HttpContext http, EdgeCluster cluster, bool? wait) =>
         {
             var input = http.Request.ContentLength is > 0 ? await RequestBody.ReadJsonAsync(http, BackupApiJsonContext.Default.DrillInput).ConfigureAwait(false) : new DrillInput();
-            var caller = http.Principal().Caller;
+            var caller = http.Principal().Token;
             var accepted = await Ask<B.DrillAccepted>(cluster, new B.RunDrill(caller, input.Region), http).ConfigureAwait(false);
             if (wait != true)
             {
@@ -176,7 +176,7 @@ internal static class BackupRoutes
 
         drills.MapGet("/", async (HttpContext http, EdgeCluster cluster) =>
         {
-            var list = await Ask<B.DrillList>(cluster, new B.ListDrills(http.Principal().Caller), http).ConfigureAwait(false);
+            var list = await Ask<B.DrillList>(cluster, new B.ListDrills(http.Principal().Token), http).ConfigureAwait(false);
             return Results.Json(new DrillListView([.. list.Drills.Select(View)]), BackupApiJsonContext.Default.DrillListView);
         })
             .WithName("ListDrills").WithSummary("DR drills, newest first.")
@@ -184,7 +184,7 @@ internal static class BackupRoutes
 
         drills.MapGet("/{id}", async (string id, HttpContext http, EdgeCluster cluster) =>
         {
-            var report = await Ask<B.DrillReport>(cluster, new B.ShowDrill(http.Principal().Caller, id), http).ConfigureAwait(false);
+            var report = await Ask<B.DrillReport>(cluster, new B.ShowDrill(http.Principal().Token, id), http).ConfigureAwait(false);
             return http.Request.Headers.Accept.Any(a => a?.Contains("text/markdown", StringComparison.OrdinalIgnoreCase) == true)
                 ? Results.Text(report.Markdown, "text/markdown; charset=utf-8")
                 : Results.Json(new DrillReportView(report.Id, report.Json, report.Markdown, report.Signature), BackupApiJsonContext.Default.DrillReportView);
@@ -195,7 +195,7 @@ internal static class BackupRoutes
 
     private static async Task<IResult> Restore(RestoreInput input, HttpContext http, EdgeCluster cluster, bool? wait)
     {
-        var caller = http.Principal().Caller;
+        var caller = http.Principal().Token;
         var accepted = await Ask<B.RestoreAccepted>(cluster, new B.RestoreBackup(caller, input.BackupId, input.AtOrBefore), http).ConfigureAwait(false);
         if (wait != true)
         {

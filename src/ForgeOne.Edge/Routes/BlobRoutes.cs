@@ -1,6 +1,7 @@
 using System.Globalization;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Api;
 using ForgeOne.Common.Model;
@@ -103,7 +104,7 @@ internal static class BlobRoutes
     private static BlobClient Client(HttpContext http, EdgeCluster cluster, EdgeOptions options)
     {
         var c = cluster.Require();
-        return new BlobClient(c.Region(ShardKind.Blobs), c.Regions.Counts.Of(ShardKind.Blobs), http.Principal().Caller, cluster.RequestTimeout);
+        return new BlobClient(c.Region(ShardKind.Blobs), c.Regions.Counts.Of(ShardKind.Blobs), new FixedTokenSource(http.Principal().Token), cluster.RequestTimeout);
     }
 
     private static string ETag(BlobMetadata meta) => $"\"{Convert.ToHexStringLower(meta.Checksum)}\"";

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Api;
 using ForgeOne.Common.Model;
@@ -35,7 +36,7 @@ internal static class EventRoutes
             }
 
             var settings = input.ToProtocol();
-            var created = await cluster.AskAsync<P.TopicCreated>(new P.CreateTopic(http.Principal().Caller, input.Name, settings, settings.ResidencyZone), http.RequestAborted).ConfigureAwait(false);
+            var created = await cluster.AskAsync<P.TopicCreated>(new P.CreateTopic(http.Principal().Token, input.Name, settings, settings.ResidencyZone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(created.Topic.ToView(), ApiJsonContext.Default.TopicView, statusCode: StatusCodes.Status201Created);
         })
             .WithName("CreateTopic").WithSummary("Creates an events topic with its retention, residency zone and classification (events:admin).")
@@ -48,7 +49,7 @@ internal static class EventRoutes
             var region = zone is null ? c.Region(ShardKind.Events)
                 : c.ZoneRegions.TryGetValue((ShardKind.Events, zone), out var r) ? r
                 : throw new ForgeOneException(ErrorCodes.ResidencyUnavailable, $"Residency zone '{zone}' is not served by this cluster.");
-            var page = await EventTopics.ListAsync(region, c.Regions.Counts.Of(ShardKind.Events), http.Principal().Caller, LogRoutes.Limit(limit, 100, 1000), continuation, cluster.RequestTimeout, zone).ConfigureAwait(false);
+            var page = await EventTopics.ListAsync(region, c.Regions.Counts.Of(ShardKind.Events), http.Principal().Token, LogRoutes.Limit(limit, 100, 1000), continuation, cluster.RequestTimeout, zone).ConfigureAwait(false);
             return Results.Json(new TopicList([.. page.Topics.Select(t => t.ToView())], page.Continuation), ApiJsonContext.Default.TopicList);
         })
             .WithName("ListTopics").WithSummary("One page of the topics the caller may see, across every events shard.")
@@ -56,7 +57,7 @@ internal static class EventRoutes
 
         topics.MapGet("/{topic}", async (string topic, string? zone, HttpContext http, EdgeCluster cluster) =>
         {
-            var described = await cluster.AskAsync<P.TopicDescribed>(new P.DescribeTopic(http.Principal().Caller, topic, zone), http.RequestAborted).ConfigureAwait(false);
+            var described = await cluster.AskAsync<P.TopicDescribed>(new P.DescribeTopic(http.Principal().Token, topic, zone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(described.Topic.ToView(), ApiJsonContext.Default.TopicView);
         })
             .WithName("DescribeTopic").WithSummary("One topic's settings.")
@@ -65,7 +66,7 @@ internal static class EventRoutes
         topics.MapPut("/{topic}/legal-hold", async (string topic, string? zone, HttpContext http, EdgeCluster cluster) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.LegalHoldInput).ConfigureAwait(false);
-            var described = await cluster.AskAsync<P.TopicDescribed>(new P.SetTopicLegalHold(http.Principal().Caller, topic, input.LegalHold, zone), http.RequestAborted).ConfigureAwait(false);
+            var described = await cluster.AskAsync<P.TopicDescribed>(new P.SetTopicLegalHold(http.Principal().Token, topic, input.LegalHold, zone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(described.Topic.ToView(), ApiJsonContext.Default.TopicView);
         })
             .WithName("SetTopicLegalHold").WithSummary("Places or lifts a topic's legal hold.")
@@ -76,7 +77,7 @@ internal static class EventRoutes
         events.MapPost("/{topic}", async (string topic, string? zone, HttpContext http, EdgeCluster cluster, TimeProvider time) =>
         {
             var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.EventInput).ConfigureAwait(false);
-            var done = await cluster.AskAsync<P.EventPublished>(new P.PublishEvent(http.Principal().Caller, topic, input.ToProtocol(time.GetUtcNow()), zone, requestId), http.RequestAborted).ConfigureAwait(false);
+            var done = await cluster.AskAsync<P.EventPublished>(new P.PublishEvent(http.Principal().Token, topic, input.ToProtocol(time.GetUtcNow()), zone, requestId), http.RequestAborted).ConfigureAwait(false);
             Idempotency.MarkReplayed(http, done.Replayed);
             EdgeMetrics.Ingested(done.Replayed ? 0 : 1, done.Replayed ? 0 : input.Payload?.Length ?? 0);
             return Results.Json(new EventPublished(done.Topic, done.Id.ToString()), ApiJsonContext.Default.EventPublished, statusCode: StatusCodes.Status201Created);
@@ -89,7 +90,7 @@ internal static class EventRoutes
         {
             var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.EventInputArray).ConfigureAwait(false);
             var now = time.GetUtcNow();
-            var done = await cluster.AskAsync<P.EventsPublished>(new P.PublishEvents(http.Principal().Caller, topic, [.. input.Select(e => e.ToProtocol(now))], zone, requestId), http.RequestAborted).ConfigureAwait(false);
+            var done = await cluster.AskAsync<P.EventsPublished>(new P.PublishEvents(http.Principal().Token, topic, [.. input.Select(e => e.ToProtocol(now))], zone, requestId), http.RequestAborted).ConfigureAwait(false);
             Idempotency.MarkReplayed(http, done.Replayed);
             EdgeMetrics.Ingested(done.Replayed ? 0 : input.Length, done.Replayed ? 0 : input.Sum(e => (long)(e.Payload?.Length ?? 0)));
             return Results.Json(new EventsPublished(done.Topic, [.. done.Ids.Select(i => i.ToString())]), ApiJsonContext.Default.EventsPublished, statusCode: StatusCodes.Status201Created);
@@ -101,7 +102,7 @@ internal static class EventRoutes
         events.MapGet("/{topic}", async (string topic, DateTimeOffset? from, DateTimeOffset? to, string? minPriority, int? limit, string? continuation, string? zone, HttpContext http, EdgeCluster cluster) =>
         {
             var (f, t) = LogRoutes.Range(from, to);
-            var page = await cluster.AskAsync<P.EventPage>(new P.QueryEvents(http.Principal().Caller, topic, f, t, ParsePriority(minPriority), LogRoutes.Limit(limit, 100, 1000), continuation, zone), http.RequestAborted).ConfigureAwait(false);
+            var page = await cluster.AskAsync<P.EventPage>(new P.QueryEvents(http.Principal().Token, topic, f, t, ParsePriority(minPriority), LogRoutes.Limit(limit, 100, 1000), continuation, zone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new EventPage(page.Topic, [.. page.Events.Select(e => e.ToView())], page.Continuation), ApiJsonContext.Default.EventPage);
         })
             .WithName("QueryEvents").WithSummary("One page of a topic's events with from <= timestamp < to and priority >= minPriority, by (timestamp, id).")
@@ -109,7 +110,7 @@ internal static class EventRoutes
 
         v1.MapGet("/event-entries/{id}", async (string id, string? zone, HttpContext http, EdgeCluster cluster) =>
         {
-            var found = await cluster.AskAsync<P.EventFound>(new P.GetEvent(http.Principal().Caller, Mapping.ParseId(id), zone), http.RequestAborted).ConfigureAwait(false);
+            var found = await cluster.AskAsync<P.EventFound>(new P.GetEvent(http.Principal().Token, Mapping.ParseId(id), zone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(found.Event.ToView(), ApiJsonContext.Default.EventView);
         })
             .WithTags("Events").WithName("GetEvent").WithSummary("One event by id.")
@@ -118,7 +119,7 @@ internal static class EventRoutes
         events.MapPut("/{topic}/offsets/{group}", async (string topic, string group, string? zone, HttpContext http, EdgeCluster cluster) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.OffsetInput).ConfigureAwait(false);
-            var done = await cluster.AskAsync<P.ConsumerOffsetCommitted>(new P.CommitConsumerOffset(http.Principal().Caller, group, topic, Mapping.ParseId(input.Position, "position"), input.Force, zone), http.RequestAborted).ConfigureAwait(false);
+            var done = await cluster.AskAsync<P.ConsumerOffsetCommitted>(new P.CommitConsumerOffset(http.Principal().Token, group, topic, Mapping.ParseId(input.Position, "position"), input.Force, zone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new OffsetView(done.Group, done.Topic, done.Position.ToString(), done.Version, null), ApiJsonContext.Default.OffsetView);
         })
             .WithName("CommitOffset").WithSummary("Commits a consumer group's position (forward only unless force).")
@@ -127,7 +128,7 @@ internal static class EventRoutes
 
         events.MapGet("/{topic}/offsets/{group}", async (string topic, string group, string? zone, HttpContext http, EdgeCluster cluster) =>
         {
-            var current = await cluster.AskAsync<P.CurrentConsumerOffset>(new P.GetConsumerOffset(http.Principal().Caller, group, topic, zone), http.RequestAborted).ConfigureAwait(false);
+            var current = await cluster.AskAsync<P.CurrentConsumerOffset>(new P.GetConsumerOffset(http.Principal().Token, group, topic, zone), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(current.ToView(), ApiJsonContext.Default.OffsetView);
         })
             .WithName("GetOffset").WithSummary("A consumer group's committed position.")
@@ -143,7 +144,7 @@ internal static class EventRoutes
     private static async Task StreamAsync(string topic, string? after, string? from, string? group, string? zone, HttpContext http, EdgeCluster cluster, EdgeOptions options)
     {
         var c = cluster.Require();
-        var caller = http.Principal().Caller;
+        var caller = http.Principal().Token;
         // Last-Event-ID (what a reconnecting EventSource sends) wins over the query.
         var lastEventId = http.Request.Headers["Last-Event-ID"].FirstOrDefault();
         P.SubscriptionStart? start = lastEventId is { Length: > 0 } resume ? P.SubscriptionStart.AfterId(Mapping.ParseId(resume, "Last-Event-ID"))
@@ -155,13 +156,13 @@ internal static class EventRoutes
                 "now" => P.SubscriptionStart.Now,
                 _ => throw new ForgeOneException(ErrorCodes.InvalidArgument, "'from' must be 'beginning' or 'now' (or give 'after' / Last-Event-ID)."),
             };
-        var (region, error) = c.ResolveRegion(ShardKind.Events, topic, caller, zone);
+        var (region, error) = c.ResolveRegion(ShardKind.Events, topic, http.Principal().Principal.Tenant, zone);
         if (error is not null)
         {
             throw new ForgeOneException(error);
         }
 
-        await using var subscription = SubscriptionChannel.Start(c.System, region!, caller, topic, start, new EventSubscriptionSettings(options.SubscriptionWindow, group) { Zone = zone });
+        await using var subscription = SubscriptionChannel.Start(c.System, region!, new FixedTokenSource(caller), topic, start, new EventSubscriptionSettings(options.SubscriptionWindow, group) { Zone = zone });
         RecordId? startsAfter;
         try
         {

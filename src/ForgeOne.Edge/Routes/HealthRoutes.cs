@@ -67,7 +67,7 @@ internal static class HealthRoutes
 
         try
         {
-            var head = await c.Region(ShardKind.System).Ask<object>(new ShardProtocol.GetAuditHead(ShardKind.System, 0), ProbeTimeout).ConfigureAwait(false);
+            var head = await c.Region(ShardKind.System).Ask<object>(new ShardProtocol.GetAuditHead(c.Tokens.Current, ShardKind.System, 0), ProbeTimeout).ConfigureAwait(false);
             checks["system-shard"] = head is ShardProtocol.AuditHead ? "ok" : $"not open: {(head as IFailureReply)?.Error.Message ?? head.GetType().Name}";
         }
         catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TimeoutException)

@@ -31,7 +31,7 @@ internal static class LogRoutes
         {
             var (input, requestId) = await Idempotency.ReadJsonAsync(http, ApiJsonContext.Default.LogEntryInput).ConfigureAwait(false);
             CheckSeverity(input.Severity);
-            var done = await cluster.AskAsync<P.LogAppended>(new P.AppendLog(http.Principal().Caller, topic, input.ToProtocol(time.GetUtcNow()), RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
+            var done = await cluster.AskAsync<P.LogAppended>(new P.AppendLog(http.Principal().Token, topic, input.ToProtocol(time.GetUtcNow()), RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
             Idempotency.MarkReplayed(http, done.Replayed);
             EdgeMetrics.Ingested(done.Replayed ? 0 : 1, done.Replayed ? 0 : input.Message.Length);
             return Results.Json(new LogAppended(done.Topic, done.Id.ToString()), ApiJsonContext.Default.LogAppended, statusCode: StatusCodes.Status201Created);
@@ -53,7 +53,7 @@ internal static class LogRoutes
                 bytes += input[i].Message.Length;
             }
 
-            var done = await cluster.AskAsync<P.LogBatchAppended>(new P.AppendLogBatch(http.Principal().Caller, topic, entries, RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
+            var done = await cluster.AskAsync<P.LogBatchAppended>(new P.AppendLogBatch(http.Principal().Token, topic, entries, RequestId: requestId), http.RequestAborted).ConfigureAwait(false);
             Idempotency.MarkReplayed(http, done.Replayed);
             EdgeMetrics.Ingested(done.Replayed ? 0 : entries.Length, done.Replayed ? 0 : bytes);
             return Results.Json(new LogBatchAppended(done.Topic, Ids(done.Ids)), ApiJsonContext.Default.LogBatchAppended, statusCode: StatusCodes.Status201Created);
@@ -71,7 +71,7 @@ internal static class LogRoutes
 
         v1.MapGet("/log-entries/{id}", async (string id, HttpContext http, EdgeCluster cluster) =>
         {
-            var found = await cluster.AskAsync<P.LogFound>(new P.GetLog(http.Principal().Caller, Mapping.ParseId(id)), http.RequestAborted).ConfigureAwait(false);
+            var found = await cluster.AskAsync<P.LogFound>(new P.GetLog(http.Principal().Token, Mapping.ParseId(id)), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(found.Entry.ToView(), ApiJsonContext.Default.LogEntryView);
         })
             .WithTags("Logs").WithName("GetLog").WithSummary("One entry by id (the id names its shard).")
@@ -80,7 +80,7 @@ internal static class LogRoutes
         logs.MapGet("/{topic}", async (string topic, DateTimeOffset? from, DateTimeOffset? to, string? minSeverity, int? limit, string? continuation, HttpContext http, EdgeCluster cluster) =>
         {
             var (f, t) = Range(from, to);
-            var page = await cluster.AskAsync<P.LogPage>(new P.QueryLogs(http.Principal().Caller, topic, f, t, ParseSeverity(minSeverity), Limit(limit, 1000, 10_000), continuation), http.RequestAborted).ConfigureAwait(false);
+            var page = await cluster.AskAsync<P.LogPage>(new P.QueryLogs(http.Principal().Token, topic, f, t, ParseSeverity(minSeverity), Limit(limit, 1000, 10_000), continuation), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new LogPage(page.Topic, [.. page.Entries.Select(e => e.ToView())], page.ContinuationToken), ApiJsonContext.Default.LogPage);
         })
             .WithName("QueryLogs").WithSummary("One page of a topic's entries with from <= timestamp < to and severity >= minSeverity, oldest first.")
@@ -89,7 +89,7 @@ internal static class LogRoutes
         logs.MapGet("/{topic}/count", async (string topic, DateTimeOffset? from, DateTimeOffset? to, HttpContext http, EdgeCluster cluster) =>
         {
             var (f, t) = Range(from, to);
-            var count = await cluster.AskAsync<P.LogCount>(new P.CountLogs(http.Principal().Caller, topic, f, t), http.RequestAborted).ConfigureAwait(false);
+            var count = await cluster.AskAsync<P.LogCount>(new P.CountLogs(http.Principal().Token, topic, f, t), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new LogCount(count.Topic, count.Count), ApiJsonContext.Default.LogCount);
         })
             .WithName("CountLogs").WithSummary("Number of a topic's entries in a time range (from the index: nothing is decrypted).")
@@ -99,7 +99,7 @@ internal static class LogRoutes
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.CheckpointInput).ConfigureAwait(false);
             var position = input.Position is null ? (RecordId?)null : Mapping.ParseId(input.Position, "position");
-            var created = await cluster.AskAsync<P.CheckpointCreated>(new P.CreateCheckpoint(http.Principal().Caller, topic, input.Name, position), http.RequestAborted).ConfigureAwait(false);
+            var created = await cluster.AskAsync<P.CheckpointCreated>(new P.CreateCheckpoint(http.Principal().Token, topic, input.Name, position), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(created.Checkpoint.ToView(), ApiJsonContext.Default.CheckpointView, statusCode: StatusCodes.Status201Created);
         })
             .WithName("CreateCheckpoint").WithSummary("Creates the next version of a named checkpoint at an entry (default: the topic's newest).")
@@ -108,7 +108,7 @@ internal static class LogRoutes
 
         logs.MapGet("/{topic}/checkpoints", async (string topic, string? name, HttpContext http, EdgeCluster cluster) =>
         {
-            var list = await cluster.AskAsync<P.CheckpointList>(new P.ListCheckpoints(http.Principal().Caller, topic, name), http.RequestAborted).ConfigureAwait(false);
+            var list = await cluster.AskAsync<P.CheckpointList>(new P.ListCheckpoints(http.Principal().Token, topic, name), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new CheckpointList(list.Topic, [.. list.Checkpoints.Select(c => c.ToView())]), ApiJsonContext.Default.CheckpointList);
         })
             .WithName("ListCheckpoints").WithSummary("Every version of every checkpoint of a topic (or of one name).")
@@ -127,7 +127,7 @@ internal static class LogRoutes
                 throw new ForgeOneException(ErrorCodes.InvalidArgument, "retentionSeconds must be positive (or null: keep forever).");
             }
 
-            var set = await cluster.AskAsync<P.LogTopicPolicySet>(new P.SetLogTopicPolicy(http.Principal().Caller, topic, input.RetentionSeconds is { } s ? TimeSpan.FromSeconds(s) : null, input.LegalHold), http.RequestAborted).ConfigureAwait(false);
+            var set = await cluster.AskAsync<P.LogTopicPolicySet>(new P.SetLogTopicPolicy(http.Principal().Token, topic, input.RetentionSeconds is { } s ? TimeSpan.FromSeconds(s) : null, input.LegalHold), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(View(topic, set.Policy), ApiJsonContext.Default.LogTopicPolicyView);
         })
             .WithName("SetLogTopicPolicy").WithSummary("Sets a log topic's retention and legal hold.")
@@ -136,7 +136,7 @@ internal static class LogRoutes
 
         logs.MapGet("/{topic}/policy", async (string topic, HttpContext http, EdgeCluster cluster) =>
         {
-            var current = await cluster.AskAsync<P.CurrentLogTopicPolicy>(new P.GetLogTopicPolicy(http.Principal().Caller, topic), http.RequestAborted).ConfigureAwait(false);
+            var current = await cluster.AskAsync<P.CurrentLogTopicPolicy>(new P.GetLogTopicPolicy(http.Principal().Token, topic), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(View(topic, current.Policy), ApiJsonContext.Default.LogTopicPolicyView);
         })
             .WithName("GetLogTopicPolicy").WithSummary("A log topic's retention and legal hold.")
@@ -145,7 +145,7 @@ internal static class LogRoutes
 
     private static async Task BulkAsync(HttpContext http, EdgeCluster cluster, TimeProvider time)
     {
-        var caller = http.Principal().Caller;
+        var caller = http.Principal().Token;
         var now = time.GetUtcNow();
         var items = new List<BulkItemResult?>();
         var byTopic = new Dictionary<string, List<(int Index, P.LogInput Entry)>>(StringComparer.Ordinal);
@@ -224,7 +224,7 @@ internal static class LogRoutes
 
     private static async Task ReplayAsync(string topic, string? checkpoint, string? marker, HttpContext http, EdgeCluster cluster)
     {
-        var caller = http.Principal().Caller;
+        var caller = http.Principal().Token;
         string? token = null;
         var first = true;
         do

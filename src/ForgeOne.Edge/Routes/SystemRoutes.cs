@@ -31,7 +31,7 @@ internal static class SystemRoutes
             var name = segment == "settings" ? "Setting" : "Metadata";
             system.MapGet($"/{segment}/{{key}}", async (string key, HttpContext http, EdgeCluster cluster) =>
             {
-                var current = await cluster.AskAsync<S.CurrentSetting>(new S.GetSetting(http.Principal().Caller, table, key), http.RequestAborted).ConfigureAwait(false);
+                var current = await cluster.AskAsync<S.CurrentSetting>(new S.GetSetting(http.Principal().Token, table, key), http.RequestAborted).ConfigureAwait(false);
                 return current.Setting is { } s
                     ? Results.Json(s.ToView(), ApiJsonContext.Default.SettingView)
                     : throw new ForgeOneException(ErrorCodes.NotFound, $"{name} '{key}' was never set.");
@@ -48,7 +48,7 @@ internal static class SystemRoutes
                 }
 
                 var bytes = input.ValueBase64 ?? Encoding.UTF8.GetBytes(input.Value!);
-                var stored = await cluster.AskAsync<S.SettingStored>(new S.PutSetting(http.Principal().Caller, table, key, bytes, input.ExpectedVersion), http.RequestAborted).ConfigureAwait(false);
+                var stored = await cluster.AskAsync<S.SettingStored>(new S.PutSetting(http.Principal().Token, table, key, bytes, input.ExpectedVersion), http.RequestAborted).ConfigureAwait(false);
                 return Results.Json(stored.Setting.ToView(), ApiJsonContext.Default.SettingView);
             })
                 .WithName($"Put{name}").WithSummary($"Stores a new version of a {segment} key (history kept, audited); expectedVersion makes it a compare-and-set.")
@@ -57,7 +57,7 @@ internal static class SystemRoutes
 
             system.MapGet($"/{segment}/{{key}}/history", async (string key, HttpContext http, EdgeCluster cluster) =>
             {
-                var history = await cluster.AskAsync<S.SettingHistory>(new S.GetSettingHistory(http.Principal().Caller, table, key), http.RequestAborted).ConfigureAwait(false);
+                var history = await cluster.AskAsync<S.SettingHistory>(new S.GetSettingHistory(http.Principal().Token, table, key), http.RequestAborted).ConfigureAwait(false);
                 return Results.Json(new SettingHistory(history.Key, [.. history.Versions.Select(v => v.ToView())]), ApiJsonContext.Default.SettingHistory);
             })
                 .WithName($"Get{name}History").WithSummary($"Every version of a {segment} key, oldest first.")
@@ -66,7 +66,7 @@ internal static class SystemRoutes
 
         system.MapGet("/residency", async (HttpContext http, EdgeCluster cluster) =>
         {
-            var directory = await cluster.AskAsync<S.CurrentResidencyDirectory>(new S.GetResidencyDirectory(http.Principal().Caller), http.RequestAborted).ConfigureAwait(false);
+            var directory = await cluster.AskAsync<S.CurrentResidencyDirectory>(new S.GetResidencyDirectory(http.Principal().Token), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new ResidencyDirectoryView(directory.Version, [.. directory.Entries.Select(e => e.ToView())]), ApiJsonContext.Default.ResidencyDirectoryView);
         })
             .WithName("GetResidencyDirectory").WithSummary("Which zone each topic's and tenant's data must stay in.")
@@ -75,7 +75,7 @@ internal static class SystemRoutes
         system.MapPut("/residency/{scope}/{name}", async (string scope, string name, HttpContext http, EdgeCluster cluster) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.ResidencyInput).ConfigureAwait(false);
-            var set = await cluster.AskAsync<S.ResidencySet>(new S.SetResidency(http.Principal().Caller, Mapping.ParseScope(scope), name, input.Zone, input.Reason), http.RequestAborted).ConfigureAwait(false);
+            var set = await cluster.AskAsync<S.ResidencySet>(new S.SetResidency(http.Principal().Token, Mapping.ParseScope(scope), name, input.Zone, input.Reason), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(set.Entry.ToView(), ApiJsonContext.Default.ResidencyEntryView);
         })
             .WithName("SetResidency").WithSummary("Sets (zone null: clears) the residency zone of a tenant, log topic or event topic (residency:admin; audited).")
@@ -86,8 +86,8 @@ internal static class SystemRoutes
         keys.MapPost("/rotate", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.RotateKeysInput).ConfigureAwait(false);
-            var caller = http.Principal().Caller;
-            authorization.Require(caller, Permissions.KeysAdmin, "keys");
+            var caller = http.Principal().Token;
+            authorization.Require(http.Principal().Principal, Permissions.KeysAdmin, "keys");
             var c = cluster.Require();
             var done = await cluster.AskActorAsync<KeyRotationProtocol.RotationDone>(c.KeyRotation, new KeyRotationProtocol.RotateAll(caller, input.Reason ?? "on demand over HTTP"), http.RequestAborted, cluster.RequestTimeout * 4).ConfigureAwait(false);
             return Results.Json(new KeyRotationView(done.Rotated, done.Checked, done.Failures), ApiJsonContext.Default.KeyRotationView);
@@ -98,9 +98,9 @@ internal static class SystemRoutes
 
         keys.MapGet("/events", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.KeysAdmin, "keys");
+            authorization.Require(http.Principal().Principal, Permissions.KeysAdmin, "keys");
             var c = cluster.Require();
-            var history = await cluster.AskActorAsync<KeyRotationProtocol.KeyEventHistory>(c.KeyRotation, KeyRotationProtocol.GetKeyEventHistory.Instance, http.RequestAborted).ConfigureAwait(false);
+            var history = await cluster.AskActorAsync<KeyRotationProtocol.KeyEventHistory>(c.KeyRotation, new KeyRotationProtocol.GetKeyEventHistory(http.Principal().Token), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new KeyEventsView(history.Events), ApiJsonContext.Default.KeyEventsView);
         })
             .WithName("GetKeyEvents").WithSummary("The cluster-wide key event history (keys:admin).")
@@ -109,16 +109,16 @@ internal static class SystemRoutes
         var audit = v1.MapGroup("/audit").WithTags("Audit");
         audit.MapGet("/heads", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.AuditRead, "audit");
-            return Results.Json(await HeadsAsync(cluster).ConfigureAwait(false), ApiJsonContext.Default.AuditHeadsView);
+            authorization.Require(http.Principal().Principal, Permissions.AuditRead, "audit");
+            return Results.Json(await HeadsAsync(cluster, http.Principal().Token).ConfigureAwait(false), ApiJsonContext.Default.AuditHeadsView);
         })
             .WithName("GetAuditHeads").WithSummary("Every shard's committed audit chain head (audit:read).")
             .Produces<AuditHeadsView>().Problems();
 
         audit.MapGet("/seals", async (int? limit, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.AuditRead, "audit");
-            var history = await SealsAsync(cluster, http.RequestAborted).ConfigureAwait(false);
+            authorization.Require(http.Principal().Principal, Permissions.AuditRead, "audit");
+            var history = await SealsAsync(cluster, http.Principal().Token, http.RequestAborted).ConfigureAwait(false);
             var take = LogRoutes.Limit(limit, 20, 10_000);
             var seals = history.Seals.Skip(Math.Max(0, history.Seals.Length - take)).Select(SealCodecView).ToArray();
             return Results.Json(new SealList(seals, history.Numbers.Length), ApiJsonContext.Default.SealList);
@@ -128,9 +128,9 @@ internal static class SystemRoutes
 
         audit.MapPost("/seals", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.AuditExport, "audit");
+            authorization.Require(http.Principal().Principal, Permissions.AuditExport, "audit");
             var c = cluster.Require();
-            var done = await cluster.AskActorAsync<SealerProtocol.SealDone>(c.Sealer, SealerProtocol.SealNow.Instance, http.RequestAborted, cluster.RequestTimeout * 2).ConfigureAwait(false);
+            var done = await cluster.AskActorAsync<SealerProtocol.SealDone>(c.Sealer, new SealerProtocol.SealNow(http.Principal().Token), http.RequestAborted, cluster.RequestTimeout * 2).ConfigureAwait(false);
             // A seal is written only when some head moved: otherwise the answer is the last seal, 200.
             return Results.Json(new SealWritten(done.Number, done.Time, done.Heads), ApiJsonContext.Default.SealWritten, statusCode: done.Written ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         })
@@ -139,10 +139,10 @@ internal static class SystemRoutes
 
         audit.MapGet("/seals/verify", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.AuditRead, "audit");
+            authorization.Require(http.Principal().Principal, Permissions.AuditRead, "audit");
             var c = cluster.Require();
-            var key = await cluster.AskActorAsync<SealerProtocol.AuditPublicKey>(c.Sealer, SealerProtocol.GetAuditPublicKey.Instance, http.RequestAborted).ConfigureAwait(false);
-            var history = await SealsAsync(cluster, http.RequestAborted).ConfigureAwait(false);
+            var key = await cluster.AskActorAsync<SealerProtocol.AuditPublicKey>(c.Sealer, new SealerProtocol.GetAuditPublicKey(http.Principal().Token), http.RequestAborted).ConfigureAwait(false);
+            var history = await SealsAsync(cluster, http.Principal().Token, http.RequestAborted).ConfigureAwait(false);
             using var verifier = new SealVerifier(key.Pem);
             var seals = history.Seals.Select(s => SealCodec.Decode(s)).ToList();
             var result = verifier.VerifyHistory(seals);
@@ -154,7 +154,7 @@ internal static class SystemRoutes
         var members = v1.MapGroup("/cluster").WithTags("Cluster");
         members.MapGet("/", (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.SystemRead, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemRead, "system");
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
             var state = akka.State;
             var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
@@ -166,7 +166,7 @@ internal static class SystemRoutes
 
         members.MapGet("/shards", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.SystemRead, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemRead, "system");
             return Results.Json(await PlacementsAsync(cluster).ConfigureAwait(false), ApiJsonContext.Default.ShardPlacementsView);
         })
             .WithName("GetShardPlacement").WithSummary("Which node hosts which shards of every region (system:read).")
@@ -174,9 +174,9 @@ internal static class SystemRoutes
 
         members.MapGet("/shards/stats", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.SystemRead, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemRead, "system");
             var c = cluster.Require();
-            var replies = await c.Regions.AskAll((kind, n) => new ShardProtocol.GetShardStats(kind, n), cluster.RequestTimeout).ConfigureAwait(false);
+            var replies = await c.Regions.AskAll((kind, n) => new ShardProtocol.GetShardStats(http.Principal().Token, kind, n), cluster.RequestTimeout).ConfigureAwait(false);
             var stats = replies.Select(r => r.Reply).OfType<ShardProtocol.ShardStats>()
                 .Select(s => new ShardStatsView(ShardEntityId.Of(s.Kind, s.Shard), s.Node, s.CommitCount, s.CommandsApplied, s.AuditSequence)).ToArray();
             return Results.Json(stats, ApiJsonContext.Default.ShardStatsViewArray);
@@ -185,18 +185,18 @@ internal static class SystemRoutes
             .Produces<ShardStatsView[]>().Problems();
     }
 
-    internal static async Task<AuditHeadsView> HeadsAsync(EdgeCluster cluster)
+    internal static async Task<AuditHeadsView> HeadsAsync(EdgeCluster cluster, PrincipalToken token)
     {
         var c = cluster.Require();
-        var replies = await c.Regions.AskAll((kind, n) => new ShardProtocol.GetAuditHead(kind, n), cluster.RequestTimeout).ConfigureAwait(false);
+        var replies = await c.Regions.AskAll((kind, n) => new ShardProtocol.GetAuditHead(token, kind, n), cluster.RequestTimeout).ConfigureAwait(false);
         var heads = replies.Select(r => r.Reply).OfType<ShardProtocol.AuditHead>()
             .Select(h => new AuditHeadView(ShardEntityId.Of(h.Kind, h.Shard), h.Sequence, Convert.ToHexStringLower(h.Hash))).ToArray();
         var missing = replies.Where(r => r.Reply is not ShardProtocol.AuditHead).Select(r => ShardEntityId.Of(r.Kind, r.Shard)).ToArray();
         return new AuditHeadsView(heads, missing);
     }
 
-    internal static Task<SealerProtocol.SealHistory> SealsAsync(EdgeCluster cluster, CancellationToken cancellationToken) =>
-        cluster.AskActorAsync<SealerProtocol.SealHistory>(cluster.Require().Sealer, SealerProtocol.GetSealHistory.Instance, cancellationToken);
+    internal static Task<SealerProtocol.SealHistory> SealsAsync(EdgeCluster cluster, PrincipalToken token, CancellationToken cancellationToken) =>
+        cluster.AskActorAsync<SealerProtocol.SealHistory>(cluster.Require().Sealer, new SealerProtocol.GetSealHistory(token), cancellationToken);
 
     internal static SealView SealCodecView(byte[] encoded)
     {

@@ -2,25 +2,31 @@ using ForgeOne.Common;
 
 namespace ForgeOne.Security;
 
-/// <summary>Attributes of a principal that conditions check.</summary>
-/// <param name="Tenant">The tenant it acts for; null for cluster-level principals (operators, admins).</param>
-/// <param name="Regions">Residency regions it may touch (e.g. <c>eu</c>); <c>*</c> for all.</param>
-/// <param name="Clearance">Highest data classification it may touch.</param>
-public sealed record PrincipalAttributes(string? Tenant, IReadOnlySet<string> Regions, int Clearance)
-{
-    /// <summary>No tenant, no region, clearance 0.</summary>
-    public static PrincipalAttributes None { get; } = new(null, new HashSet<string>(), 0);
-}
-
-/// <summary>An authenticated caller: id, roles and attributes.</summary>
-/// <param name="Id">Stable principal id (user, API key id, service).</param>
+/// <summary>
+/// Who an operation runs as: a stable id, roles from the policy, and the attributes conditions
+/// check. This is the one principal type of the system. It is never taken from a request as
+/// the sender states it: a shard or singleton gets it only from a verified
+/// <see cref="PrincipalToken"/> (see <see cref="TokenVerifier"/>).
+/// </summary>
+/// <param name="Id">Stable principal id (API key id, user, service, node), audited.</param>
 /// <param name="Roles">Role names from the policy.</param>
-/// <param name="Attributes">Tenant, regions, clearance.</param>
-public sealed record Principal(string Id, IReadOnlySet<string> Roles, PrincipalAttributes Attributes);
+/// <param name="Tenant">The tenant it acts for; null for cluster-level principals (admins, operators, nodes).</param>
+/// <param name="Regions">Residency regions it may touch (e.g. <c>eu</c>); <c>*</c> for all.</param>
+/// <param name="Clearance">Highest data classification it may touch (0 = public).</param>
+public sealed record Principal(string Id, IReadOnlySet<string> Roles, string? Tenant, IReadOnlySet<string> Regions, int Clearance)
+{
+    /// <summary>A principal from plain lists.</summary>
+    public static Principal Of(string id, IEnumerable<string> roles, string? tenant, IEnumerable<string> regions, int clearance) =>
+        new(id, roles.ToHashSet(StringComparer.Ordinal), tenant, regions.ToHashSet(StringComparer.Ordinal), clearance);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Id}[{string.Join(',', Roles.Order(StringComparer.Ordinal))}]{(Tenant is null ? string.Empty : "@" + Tenant)}";
+}
 
 /// <summary>What an operation touches.</summary>
 /// <param name="Kind">Resource kind: <c>logs</c>, <c>events</c>, <c>blobs</c>, <c>system</c>, <c>keys</c>, <c>backup</c>, <c>audit</c>, <c>policy</c>, <c>apikey</c>.</param>
-/// <param name="Tenant">Owning tenant, if any.</param>
+/// <param name="Tenant">The tenant that owns the resource (fixed when it was created); null for a cluster-wide, tenant-less resource.</param>
 /// <param name="Topic">Topic (logs, events), if any.</param>
 /// <param name="ResidencyZone">Residency zone of the data (e.g. <c>eu</c>), if any.</param>
 /// <param name="Classification">Data classification (0 = public).</param>
@@ -53,6 +59,8 @@ public static class Permissions
     public const string LogsWrite = "logs:write";
     public const string EventsRead = "events:read";
     public const string EventsWrite = "events:write";
+    public const string EventsAdmin = "events:admin";
+    public const string LogsAdmin = "logs:admin";
     public const string BlobsRead = "blobs:read";
     public const string BlobsWrite = "blobs:write";
     public const string BlobsDelete = "blobs:delete";
@@ -62,8 +70,10 @@ public static class Permissions
     public const string BackupAdmin = "backup:admin";
     public const string AuditRead = "audit:read";
     public const string AuditExport = "audit:export";
+    public const string AuditWrite = "audit:write";
     public const string PolicyAdmin = "policy:admin";
     public const string ApiKeyAdmin = "apikey:admin";
+    public const string ApiKeyBootstrap = "apikey:bootstrap";
     public const string ResidencyAdmin = "residency:admin";
 #pragma warning restore CS1591
 

@@ -8,6 +8,9 @@ namespace ForgeOne.Security;
 /// <item><c>writer</c>: writes logs, events and blobs of its own tenant.</item>
 /// <item><c>reader</c>: reads logs, events and blobs of its own tenant, every field.</item>
 /// <item><c>auditor</c>: reads and exports the audit trail, reads records of any tenant with sensitive fields redacted.</item>
+/// <item><c>node</c>: the cluster's own nodes (singletons, sweeps, start-up checks): cluster housekeeping, key rotation,
+/// shard backups, reading audit heads and recording singleton decisions; no data permission and no field. No role grants it: only a
+/// node holding the cluster authentication key can mint a token with it.</item>
 /// </list>
 /// All roles enforce residency; classification &lt;= clearance is always enforced.
 /// </summary>
@@ -46,6 +49,12 @@ public static class DefaultPolicy
             },
             "auditor": {
               "permissions": ["audit:read", "audit:export", "system:read", "logs:read", "events:read", "blobs:read"],
+              "tenant": "any",
+              "residency": true,
+              "readableFields": []
+            },
+            "node": {
+              "permissions": ["system:*", "keys:admin", "backup:admin", "audit:read", "audit:write", "residency:admin", "apikey:bootstrap"],
               "tenant": "any",
               "residency": true,
               "readableFields": []

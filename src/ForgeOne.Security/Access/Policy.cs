@@ -7,7 +7,10 @@ namespace ForgeOne.Security;
 /// <summary>Whose data a role may touch.</summary>
 public enum TenantScope
 {
-    /// <summary>Only resources of the principal's own tenant (or tenant-less resources).</summary>
+    /// <summary>
+    /// Only resources owned by the principal's own tenant: never a tenant-less (cluster-wide)
+    /// resource, and nothing at all for a principal without a tenant.
+    /// </summary>
     Own = 1,
 
     /// <summary>Any tenant (cluster-level roles).</summary>

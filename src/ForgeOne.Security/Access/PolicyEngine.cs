@@ -97,13 +97,13 @@ public sealed class PolicyEngine
             return Deny($"principal {granter.Id} cannot grant a role to itself");
         }
 
-        var granterTenant = granter.Attributes.Tenant;
-        if (granterTenant is not null && granterTenant != grantee.Attributes.Tenant)
+        var granterTenant = granter.Tenant;
+        if (granterTenant is not null && granterTenant != grantee.Tenant)
         {
-            return Deny($"principal {granter.Id} of tenant {granterTenant} cannot act for tenant {grantee.Attributes.Tenant ?? "(none)"}");
+            return Deny($"principal {granter.Id} of tenant {granterTenant} cannot act for tenant {grantee.Tenant ?? "(none)"}");
         }
 
-        var target = new ResourceDescriptor("policy", grantee.Attributes.Tenant);
+        var target = new ResourceDescriptor("policy", grantee.Tenant);
         var admin = Authorize(granter, Permissions.PolicyAdmin, target);
         if (!admin.Allowed)
         {
@@ -135,21 +135,23 @@ public sealed class PolicyEngine
     public AuthorizationDecision CanGrant(Principal granter, string role, string? targetTenant = null)
     {
         ArgumentNullException.ThrowIfNull(granter);
-        var placeholder = new Principal(
-            "(new principal)",
-            new HashSet<string>(),
-            new PrincipalAttributes(targetTenant ?? granter.Attributes.Tenant, new HashSet<string>(), 0));
+        var placeholder = new Principal("(new principal)", new HashSet<string>(), targetTenant ?? granter.Tenant, new HashSet<string>(), 0);
         return CanGrant(granter, placeholder, role);
     }
 
     private static string? CheckConditions(RolePolicy role, Principal principal, ResourceDescriptor resource)
     {
-        var tenant = principal.Attributes.Tenant;
-        if (role.Tenant == TenantScope.Own && resource.Tenant is not null && resource.Tenant != tenant)
+        var tenant = principal.Tenant;
+        if (role.Tenant == TenantScope.Own && (tenant is null || !string.Equals(resource.Tenant, tenant, StringComparison.Ordinal)))
         {
+            // The resource's owner decides, never the request: a tenant-scoped role reaches only
+            // resources its own tenant owns, and a cluster-wide (tenant-less) resource only
+            // through a role with tenant "any".
             return tenant is null
-                ? $"the role is tenant-scoped and principal {principal.Id} has no tenant (resource tenant {resource.Tenant})"
-                : $"tenant mismatch: principal tenant {tenant}, resource tenant {resource.Tenant}";
+                ? $"the role is tenant-scoped and principal {principal.Id} has no tenant (resource tenant {resource.Tenant ?? "(none)"})"
+                : resource.Tenant is null
+                    ? $"the role is tenant-scoped and the {resource.Kind} resource belongs to no tenant (cluster-wide resources need a role with tenant \"any\")"
+                    : $"tenant mismatch: principal tenant {tenant}, resource tenant {resource.Tenant}";
         }
 
         if (role.TopicPrefixes.Count > 0 && (resource.Topic is not null || resource.Kind is "logs" or "events"))
@@ -169,14 +171,14 @@ public sealed class PolicyEngine
         }
 
         if (role.Residency && resource.ResidencyZone is not null
-            && !principal.Attributes.Regions.Contains(resource.ResidencyZone) && !principal.Attributes.Regions.Contains("*"))
+            && !principal.Regions.Contains(resource.ResidencyZone) && !principal.Regions.Contains("*"))
         {
-            return $"residency mismatch: data in zone {resource.ResidencyZone}, principal regions [{string.Join(", ", principal.Attributes.Regions.Order(StringComparer.Ordinal))}]";
+            return $"residency mismatch: data in zone {resource.ResidencyZone}, principal regions [{string.Join(", ", principal.Regions.Order(StringComparer.Ordinal))}]";
         }
 
-        if (resource.Classification > principal.Attributes.Clearance)
+        if (resource.Classification > principal.Clearance)
         {
-            return $"classification {resource.Classification} exceeds clearance {principal.Attributes.Clearance}";
+            return $"classification {resource.Classification} exceeds clearance {principal.Clearance}";
         }
 
         return null;

@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "Loaded audit signing key from {Path} (public key fingerprint {Fingerprint})")]
     public static partial void SigningKeyLoaded(ILogger logger, string path, string fingerprint);
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Created cluster authentication key v{Version} at {Path}")]
+    public static partial void AuthKeyCreated(ILogger logger, int version, string path);
+
+    [LoggerMessage(EventId = 6021, Level = LogLevel.Warning, Message = "Rotated the cluster authentication key to v{Version}")]
+    public static partial void AuthKeyRotated(ILogger logger, int version);
 }

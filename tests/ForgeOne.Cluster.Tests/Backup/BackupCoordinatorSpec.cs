@@ -17,7 +17,7 @@ namespace ForgeOne.Cluster.Tests.Backup;
 public sealed class BackupCoordinatorSpec : IAsyncLifetime
 {
     internal static readonly TimeSpan Ask = TimeSpan.FromSeconds(60);
-    private static readonly Caller Operator = new("ops", ["operator"], null, ["*"], 0);
+    private static readonly PrincipalToken Operator = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
     private readonly TempRoot _root = new();
     private InProcessNode? _node;
 
@@ -58,7 +58,7 @@ public sealed class BackupCoordinatorSpec : IAsyncLifetime
         return options;
     }
 
-    internal static async Task<BackupInfo> BackupAsync(IActorRef coordinator, Caller caller, BackupKind? type = null)
+    internal static async Task<BackupInfo> BackupAsync(IActorRef coordinator, PrincipalToken caller, BackupKind? type = null)
     {
         var accepted = await coordinator.Ask<object>(new RunBackup(caller, type), Ask);
         var id = accepted is BackupAccepted a ? a.Id : throw new Xunit.Sdk.XunitException($"backup refused: {accepted}");

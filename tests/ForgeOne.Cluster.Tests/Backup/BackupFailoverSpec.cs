@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Cluster;
 using ForgeOne.Backup;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
@@ -18,7 +18,7 @@ namespace ForgeOne.Cluster.Tests.Backup;
 /// </summary>
 public sealed class BackupFailoverSpec : IAsyncLifetime
 {
-    private static readonly Caller Operator = new("ops", ["operator"], null, ["*"], 0);
+    private static readonly PrincipalToken Operator = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
     private readonly TempRoot _root = new();
     private readonly List<InProcessNode> _nodes = [];
 

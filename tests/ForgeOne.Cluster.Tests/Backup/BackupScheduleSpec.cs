@@ -2,6 +2,7 @@ using Akka.Actor;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using Microsoft.Extensions.Time.Testing;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
@@ -14,7 +15,7 @@ namespace ForgeOne.Cluster.Tests.Backup;
 /// </summary>
 public sealed class BackupScheduleSpec : IAsyncLifetime
 {
-    private static readonly Caller Operator = new("ops", ["operator"], null, ["*"], 0);
+    private static readonly PrincipalToken Operator = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
     private readonly TempRoot _root = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private InProcessNode? _node;

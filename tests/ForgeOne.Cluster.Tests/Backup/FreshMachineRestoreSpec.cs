@@ -1,8 +1,8 @@
 using Akka.Actor;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.BackupProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
@@ -17,7 +17,7 @@ namespace ForgeOne.Cluster.Tests.Backup;
 public sealed class FreshMachineRestoreSpec : IDisposable
 {
     private const string Secret = "correct horse battery staple";
-    private static readonly Caller Operator = new("ops", ["operator"], null, ["*"], 0);
+    private static readonly PrincipalToken Operator = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
     private readonly TempRoot _lost = new();
     private readonly TempRoot _fresh = new();
 

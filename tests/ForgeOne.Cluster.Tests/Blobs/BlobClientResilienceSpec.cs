@@ -5,6 +5,7 @@ using Akka.TestKit.Xunit2;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
 
@@ -49,7 +50,7 @@ public sealed class BlobClientResilienceSpec : TestKit, IDisposable
     }
 
     private BlobClient Client(Func<object, int, bool> drop, bool dropReplyInstead = false) =>
-        new(Sys.ActorOf(Props.Create(() => new Lossy(_region, drop, dropReplyInstead))), 3, Callers.Admin, window: 4, retry: Fast);
+        new(Sys.ActorOf(Props.Create(() => new Lossy(_region, drop, dropReplyInstead))), 3, new FixedTokenSource(Callers.Admin), window: 4, retry: Fast);
 
     [Fact]
     public async Task LostChunks_AreSentAgainInOrder_TheBlobIsIntact()

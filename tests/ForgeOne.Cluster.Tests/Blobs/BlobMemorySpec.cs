@@ -5,6 +5,7 @@ using Akka.Configuration;
 using Akka.TestKit.Xunit2;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
 using Xunit.Abstractions;
@@ -36,7 +37,7 @@ public sealed class BlobMemorySpec : TestKit, IDisposable
         var handler = new BlobShardHandler();
         var host = BlobHosts.Create(_root, handler, blobShards: 1);
         var region = Sys.ActorOf(LocalShardRegion.Props(host, ShardKind.Blobs));
-        var client = new BlobClient(region, 1, Callers.Admin, TimeSpan.FromSeconds(60));
+        var client = new BlobClient(region, 1, new FixedTokenSource(Callers.Admin), TimeSpan.FromSeconds(60));
 
         // Warm up (JIT, the shard file, keys, and the native allocator's per-thread arenas and
         // LMDB's write buffers, which reach their working size only after a few dozen chunk

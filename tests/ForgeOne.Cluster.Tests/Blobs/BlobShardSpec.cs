@@ -7,6 +7,7 @@ using Akka.TestKit.Xunit2;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Shards.Blobs;
 using ForgeOne.Common;
@@ -26,7 +27,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
     private const int Shards = 3;
     private const int Chunk = 4096;
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
-    private static readonly Caller Auditor = new("audrey", ["auditor"], "acme", ["*"], 0);
+    private static readonly PrincipalToken Auditor = TestAuth.Token("audrey", ["auditor"], "acme", ["*"], 0);
     private readonly TempRoot _root = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
 
@@ -54,11 +55,11 @@ public sealed class BlobShardSpec : TestKit, IDisposable
 
         public TimeSpan MaintenanceInterval => inner.MaintenanceInterval;
 
-        public Admission Admit(IShardOperation operation, ShardContext context) => inner.Admit(operation, context);
+        public Admission Admit(IShardOperation operation, Principal principal, ShardContext context) => inner.Admit(operation, principal, context);
 
-        public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) => inner.Apply(txn, command, context);
+        public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context) => inner.Apply(txn, command, principal, context);
 
-        public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => inner.Read(txn, query, context);
+        public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context) => inner.Read(txn, query, principal, context);
 
         public object Fail(ForgeOneError error) => inner.Fail(error);
 
@@ -91,7 +92,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         return new Node(host, handler, Sys.ActorOf(LocalShardRegion.Props(host, ShardKind.Blobs)));
     }
 
-    private static BlobClient Client(Node node, Caller caller) => new(node.Region, Shards, caller, Wait);
+    private static BlobClient Client(Node node, PrincipalToken caller) => new(node.Region, Shards, new FixedTokenSource(caller), Wait);
 
     private T Send<T>(Node node, object message)
     {
@@ -511,7 +512,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
         AwaitAssert(() => Assert.Equal(ErrorCodes.NotFound, Fails(node, probe)), Wait, TimeSpan.FromMilliseconds(100));
         HandOff(node, id.Shard);
         Assert.Equal(0, WithStore(node, id.Shard, (store, _) => store.Read(txn => txn.Count(Tables.BlobChunks))));
-        Assert.Contains(Audit(node, id.Shard), r => r.Action == "blobs.sweep_abandoned_uploads" && r.Principal == "system" && r.Outcome == AuditOutcome.Success);
+        Assert.Contains(Audit(node, id.Shard), r => r.Action == "blobs.sweep_abandoned_uploads" && r.Principal == NodeSecurity.NodePrefix + "test-node" && r.Outcome == AuditOutcome.Success);
         Assert.Equal(0, node.Handler.Hashes.Count);
     }
 
@@ -541,7 +542,7 @@ public sealed class BlobShardSpec : TestKit, IDisposable
     {
         var node = Start();
         var blob = Upload(node, BlobHosts.Bytes(10), key: "fixed");
-        var stranger = new Caller("eve", ["no-such-role"], "acme", ["*"], 0);
+        var stranger = TestAuth.Token("eve", ["no-such-role"], "acme", ["*"], 0);
 
         Assert.Equal(ErrorCodes.Forbidden, Fails(node, new BeginBlobUpload(Callers.Reader, "fixed", "x.bin", "application/octet-stream")));
         Assert.Equal(ErrorCodes.Forbidden, Fails(node, new ReadBlobChunk(stranger, blob.Id, 0)));

@@ -19,7 +19,7 @@ public static class BlobHosts
             root.DataRoot,
             new ShardCounts(1, 1, blobShards),
             new ShardOptions { NoSync = noSync },
-            new ShardSecurityFactory(new FileKekProvider(root.KeysDirectory, root.DataRoot), new PolicyAccess(policy), time),
+            new ShardSecurityFactory(new FileKekProvider(root.KeysDirectory, root.DataRoot), new NodeSecurity(TestAuth.Keys, time, "test-node", new PolicyAccess(policy)), time),
             new Dictionary<ShardKind, IShardHandler> { [ShardKind.Blobs] = handler },
             time,
             limits ?? Limits.Default);

@@ -35,12 +35,12 @@ public sealed class ActorClientSpec
         var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
         try
         {
-            var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, extraHocon: RecordingLogger.Hocon);
+            var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), extraHocon: RecordingLogger.Hocon);
             var clientAddress = Akka.Cluster.Cluster.Get(client.System).SelfAddress.ToString();
             try
             {
                 // A round trip through the cluster: anything the client logs at start is logged by now.
-                await client.AppendLogAsync(Callers.Writer, "client.app", TestHosts.Entry());
+                await client.AppendLogAsync("client.app", TestHosts.Entry());
 
                 foreach (var name in new[] { "audit-sealer-proxy", "key-rotation-proxy", "backup-proxy", "retention-sweeper-proxy" })
                 {
@@ -68,11 +68,11 @@ public sealed class ActorClientSpec
         var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
         try
         {
-            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts);
+            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer));
             var from = DateTimeOffset.UtcNow.AddMinutes(-1);
             var topics = Enumerable.Range(0, 4).Select(i => $"coalesce-{i}").ToArray();
 
-            var ids = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => client.AppendLogAsync(Callers.Writer, topics[i % 4], TestHosts.Entry($"m{i}"))));
+            var ids = await Task.WhenAll(Enumerable.Range(0, 2000).Select(i => client.AppendLogAsync(topics[i % 4], TestHosts.Entry($"m{i}"))));
 
             Assert.Equal(2000, ids.Distinct().Count());
             var counters = client.Counters;
@@ -84,7 +84,7 @@ public sealed class ActorClientSpec
                 Assert.Equal(500, count.Count);
             }
 
-            var entry = await client.GetLogAsync(Callers.Reader, ids[1234]);
+            var entry = Assert.IsType<LogProtocol.LogFound>(await client.Ask(new LogProtocol.GetLog(Callers.Reader, ids[1234]))).Entry;
             Assert.Equal("m1234", entry.Message);
         }
         finally

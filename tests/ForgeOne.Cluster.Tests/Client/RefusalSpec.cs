@@ -21,7 +21,7 @@ public sealed class RefusalSpec
         var seed = $"akka.tcp://forgeone@127.0.0.1:{InProcessNode.FreePort()}";
         var timeout = TimeSpan.FromSeconds(1);
         var clock = Stopwatch.StartNew();
-        var refused = await Assert.ThrowsAsync<ForgeOneException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), connectTimeout: timeout));
+        var refused = await Assert.ThrowsAsync<ForgeOneException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), ClientCredential.FromToken(Callers.Writer), connectTimeout: timeout));
         Assert.True(clock.Elapsed < timeout + Prompt, $"refused after {clock.Elapsed}");
         Assert.Equal(ErrorCodes.Unreachable, refused.Code);
         Assert.Contains(seed, refused.Error.Message, StringComparison.Ordinal);
@@ -33,7 +33,7 @@ public sealed class RefusalSpec
         var seed = $"akka.tcp://forgeone@127.0.0.1:{InProcessNode.FreePort()}";
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), connectTimeout: TimeSpan.FromSeconds(30), cancellationToken: cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), ClientCredential.FromToken(Callers.Writer), connectTimeout: TimeSpan.FromSeconds(30), cancellationToken: cancel.Token));
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(300) + Prompt, $"stopped after {clock.Elapsed}");
     }
 
@@ -45,7 +45,7 @@ public sealed class RefusalSpec
         var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
         try
         {
-            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts);
+            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer));
             var logShards = node.Options.ShardCounts.Logs;
 
             await Refused(client, new AppendLog(Callers.Writer, null!, TestHosts.Entry()), ErrorCodes.InvalidTopic, "needs a topic");
@@ -58,7 +58,7 @@ public sealed class RefusalSpec
             Assert.Contains("Split it", refused.Message, StringComparison.Ordinal);
 
             // The same entries in requests under the limit go through.
-            var ids = await client.AppendLogBatchAsync(Callers.Writer, "big", big[..100]);
+            var ids = await client.AppendLogBatchAsync("big", big[..100]);
             Assert.Equal(100, ids.Length);
         }
         finally

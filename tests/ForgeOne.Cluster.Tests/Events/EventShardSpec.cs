@@ -5,6 +5,7 @@ using Akka.TestKit.Xunit2;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
@@ -20,7 +21,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
 {
     private const string Topic = "orders";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-    private static readonly Caller Auditor = new("carol", ["auditor"], null, ["*"], 0);
+    private static readonly PrincipalToken Auditor = TestAuth.Token("carol", ["auditor"], null, ["*"], 0);
     private readonly TempRoot _root = new();
     private readonly ShardHost _host;
     private readonly IActorRef _shard;
@@ -124,7 +125,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
         Assert.Equal("eu", Ask<TopicCreated>(new CreateTopic(Callers.Admin, "eu.orders", eu, Zone: "eu"), euShard).Topic.ResidencyZone);
         Assert.IsType<EventPublished>(Ask<object>(new PublishEvent(Callers.Writer, "eu.orders", Event("x"), Zone: "eu"), euShard));
 
-        var usWriter = new Caller("dave", ["writer"], "acme", ["us"], 0);
+        var usWriter = TestAuth.Token("dave", ["writer"], "acme", ["us"], 0);
         Assert.Equal(ErrorCodes.Forbidden, Ask<EventFailed>(new PublishEvent(usWriter, "eu.orders", Event("x"), Zone: "eu"), euShard).Error.Code);
     }
 
@@ -356,16 +357,16 @@ public sealed class EventShardSpec : TestKit, IDisposable
         // Window of 4: exactly four arrive, then nothing until acknowledged.
         Receive(4);
         subscriber.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        started.Source.Tell(new SubscriptionAck("s1", received[3]));
+        started.Source.Tell(new SubscriptionAck("s1", received[3]), subscriber.Ref);
         Receive(4);
         subscriber.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         // Live events published while the window is still full wait for the ack too.
         var live = Publish(5, "new", DateTimeOffset.UtcNow);
         subscriber.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        started.Source.Tell(new SubscriptionAck("s1", received[7]));
+        started.Source.Tell(new SubscriptionAck("s1", received[7]), subscriber.Ref);
         Receive(4);
-        started.Source.Tell(new SubscriptionAck("s1", received[11]));
+        started.Source.Tell(new SubscriptionAck("s1", received[11]), subscriber.Ref);
         Receive(3);
 
         Assert.Equal([.. backlog, .. live], received);
@@ -378,7 +379,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
         var first = Publish(5, "a");
         var consumer = CreateTestProbe();
         var settings = new EventSubscriptionSettings(Window: 3, Group: "audit-export");
-        var subscription = Sys.ActorOf(EventSubscription.Props(_shard, Callers.Reader, Topic, consumer.Ref, settings: settings));
+        var subscription = Sys.ActorOf(EventSubscription.Props(_shard, new FixedTokenSource(Callers.Reader), Topic, consumer.Ref, settings: settings));
         consumer.ExpectMsg<EventSubscription.Started>(Wait);
 
         var got = new List<RecordId>();
@@ -405,7 +406,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
 
         // A new subscription of the same group starts after the committed offset.
         var later = Publish(2, "c", DateTimeOffset.UtcNow);
-        var again = Sys.ActorOf(EventSubscription.Props(_shard, Callers.Reader, Topic, consumer.Ref, settings: settings));
+        var again = Sys.ActorOf(EventSubscription.Props(_shard, new FixedTokenSource(Callers.Reader), Topic, consumer.Ref, settings: settings));
         Assert.Equal(more[^1], consumer.ExpectMsg<EventSubscription.Started>(Wait).After);
         Assert.Equal(later, consumer.ReceiveN(2, Wait).Cast<EventSubscription.Delivered>().Select(d => d.Event.Id));
         Sys.Stop(again);
@@ -418,7 +419,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
         Create("classified", new TopicSettings(Classification: 3));
         Publish(1);
         var consumer = CreateTestProbe();
-        Sys.ActorOf(EventSubscription.Props(_shard, Auditor, Topic, consumer.Ref));
+        Sys.ActorOf(EventSubscription.Props(_shard, new FixedTokenSource(Auditor), Topic, consumer.Ref));
         consumer.ExpectMsg<EventSubscription.Started>(Wait);
         var live = consumer.ExpectMsg<EventSubscription.Delivered>(Wait).Event;
         Assert.Null(live.Payload);
@@ -429,7 +430,7 @@ public sealed class EventShardSpec : TestKit, IDisposable
         Assert.Null(consumer.ExpectMsg<EventSubscription.Delivered>(Wait).Event.Payload);
 
         var refused = CreateTestProbe();
-        Sys.ActorOf(EventSubscription.Props(_shard, Callers.Reader, "classified", refused.Ref));
+        Sys.ActorOf(EventSubscription.Props(_shard, new FixedTokenSource(Callers.Reader), "classified", refused.Ref));
         Assert.Equal(ErrorCodes.Forbidden, refused.ExpectMsg<EventSubscription.Failed>(Wait).Error.Code);
     }
 

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using Xunit.Abstractions;
@@ -61,7 +62,7 @@ public sealed class EventSubscriptionFailoverSpec : IAsyncLifetime
 
         // The victim is whichever node hosts the topic's shard; the client runs on another one.
         var shard = ShardRouter.ShardFor(Topic, nodes[0].Options.ShardCounts.Events);
-        var host = (await nodes[0].Cluster.Region(ShardKind.Events).Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(ShardKind.Events, shard), Ask)).Node;
+        var host = (await nodes[0].Cluster.Region(ShardKind.Events).Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Events, shard), Ask)).Node;
         var victim = nodes.Single(n => n.Address == host);
         var client = nodes.First(n => n != victim);
         _output.WriteLine($"events shard {shard} on {host}; client on {client.Address}");
@@ -73,7 +74,7 @@ public sealed class EventSubscriptionFailoverSpec : IAsyncLifetime
         var received = new ConcurrentQueue<RecordId>();
         var starts = new ConcurrentQueue<RecordId?>();
         var consumer = client.System.ActorOf(Props.Create(() => new AckingConsumer(received, starts)));
-        client.System.ActorOf(EventSubscription.Props(region, Callers.Reader, Topic, consumer, SubscriptionStart.Beginning, new EventSubscriptionSettings(Window: 8)));
+        client.System.ActorOf(EventSubscription.Props(region, new FixedTokenSource(Callers.Reader), Topic, consumer, SubscriptionStart.Beginning, new EventSubscriptionSettings(Window: 8)));
         await Eventually(() => Assert.Equal(20, received.Count), "the backlog delivered");
 
         await victim.System.Terminate();

@@ -28,7 +28,7 @@ public sealed class DataProtocolSerializationTests : IAsyncLifetime
         ["list"] = new ListCheckpoints(Callers.Reader, "t", "cp"),
         ["replay"] = new ReplayLogs(Callers.Reader, "t", Marker: "m", Limit: 5),
         ["policy"] = new SetLogTopicPolicy(Callers.Admin, "t", TimeSpan.FromHours(1), true, "eu"),
-        ["sweep"] = new SweepLogRetention(Caller.System, 3, 100, "us"),
+        ["sweep"] = new SweepLogRetention(Callers.System, 3, 100, "us"),
         ["page"] = new LogPage("t", [Entry], "tok"),
         ["log-count"] = new LogCount("t", 5),
         ["created"] = new CheckpointCreated(Checkpoint),
@@ -40,9 +40,9 @@ public sealed class DataProtocolSerializationTests : IAsyncLifetime
         ["put"] = new PutSetting(Callers.Admin, KeyValueTable.Metadata, "k", [1, 2], 4),
         ["history"] = new SettingHistory("k", [new SettingVersion("k", 1, [1], DateTimeOffset.UnixEpoch, "root")]),
         ["snapshot"] = new AddSnapshot(Callers.Admin, new SnapshotInfo("b1", "backup", DateTimeOffset.UnixEpoch, ["/x"], [1], 9, SnapshotStatus.Verified)),
-        ["metrics"] = new RecordMetrics(Caller.System, [new MetricPoint("n", DateTimeOffset.UnixEpoch, 1.5, new Dictionary<string, string> { ["node"] = "a" })]),
+        ["metrics"] = new RecordMetrics(Callers.System, [new MetricPoint("n", DateTimeOffset.UnixEpoch, 1.5, new Dictionary<string, string> { ["node"] = "a" })]),
         ["metrics-swept"] = new MetricsSwept(4, false),
-        ["sweep-now"] = RetentionSweeper.SweepNow.Instance,
+        ["sweep-now"] = new RetentionSweeper.SweepNow(Callers.Admin),
         ["sweep-done"] = new RetentionSweeper.SweepCompleted(12),
     };
 

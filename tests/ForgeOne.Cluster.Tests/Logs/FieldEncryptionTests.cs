@@ -16,7 +16,7 @@ public sealed class FieldEncryptionTests : IDisposable
 
     public FieldEncryptionTests()
     {
-        _security = new ShardSecurityFactory(new FileKekProvider(_root.KeysDirectory, _root.DataRoot), new PolicyAccess(), TimeProvider.System).Open(_store, ShardKind.Logs, 0);
+        _security = new ShardSecurityFactory(new FileKekProvider(_root.KeysDirectory, _root.DataRoot), TestAuth.Node(), TimeProvider.System).Open(_store, ShardKind.Logs, 0);
     }
 
     [Fact]
@@ -63,8 +63,8 @@ public sealed class FieldEncryptionTests : IDisposable
     {
         var access = new PolicyAccess();
 
-        var admin = access.Authorize(Callers.Admin, "logs:read", new ShardResource("logs", "acme", "app.web", null));
-        var denied = access.Authorize(Callers.Nobody, "keys:rotate", new ShardResource("keys", "acme", null, null));
+        var admin = access.Authorize(TestAuth.PrincipalOf(Callers.Admin), "logs:read", new ResourceDescriptor("logs", "acme", "app.web"));
+        var denied = access.Authorize(TestAuth.PrincipalOf(Callers.Nobody), "keys:rotate", new ResourceDescriptor("keys", "acme"));
 
         Assert.True(admin.Allowed);
         Assert.Contains(FieldClass.LogMessage, admin.ReadableFields);

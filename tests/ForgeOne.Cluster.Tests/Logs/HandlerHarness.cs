@@ -11,9 +11,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace ForgeOne.Cluster.Tests.Logs;
 
 /// <summary>
-/// Runs a handler the way the shard actor does (Admit, then Apply + one audit record in one
-/// write transaction, or Read in a read transaction), without an ActorSystem, over the
-/// in-memory store double, with a controllable clock.
+/// Runs a handler the way the shard actor does (authenticate the token, Admit, then Apply + one
+/// audit record in one write transaction, or Read in a read transaction), without an
+/// ActorSystem, over the in-memory store double, with a controllable clock.
 /// </summary>
 public sealed class HandlerHarness : IDisposable
 {
@@ -24,7 +24,7 @@ public sealed class HandlerHarness : IDisposable
         Handler = handler;
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
         Store = new InMemoryShardStore(kind, 0, kind == ShardKind.System ? 1 : 4);
-        Security = new ShardSecurityFactory(new FileKekProvider(_root.KeysDirectory, _root.DataRoot), new PolicyAccess(), Time).Open(Store, kind, 0);
+        Security = new ShardSecurityFactory(new FileKekProvider(_root.KeysDirectory, _root.DataRoot), TestAuth.Node(Time), Time).Open(Store, kind, 0);
         Context = new ShardContext(kind, 0, kind == ShardKind.System ? 1 : 4, Security, new RecordIdGenerator(0, Time), Time, Limits.Default) { Zone = zone };
     }
 
@@ -42,7 +42,14 @@ public sealed class HandlerHarness : IDisposable
 
     public object Send(IShardOperation operation)
     {
-        var admission = Handler.Admit(operation, Context);
+        var authentication = Security.Authenticate(operation.Token);
+        if (!authentication.IsAuthenticated)
+        {
+            return Handler.Fail(authentication.Error!);
+        }
+
+        var principal = authentication.Principal;
+        var admission = Handler.Admit(operation, principal, Context);
         if (!admission.Admitted)
         {
             return Handler.Fail(admission.Refusal!);
@@ -55,16 +62,16 @@ public sealed class HandlerHarness : IDisposable
                 var (reply, appender) = Store.Write(txn =>
                 {
                     var appender = Security.BeginAudit();
-                    var reply = Handler.Apply(txn, command, Context);
+                    var reply = Handler.Apply(txn, command, principal, Context);
                     var detail = reply is IAuditDetail known ? known.AuditDetail : admission.Detail;
-                    appender.Append(txn, Now, command.Caller.Id, admission.Action, admission.Resource, AuditOutcome.Success, detail);
+                    appender.Append(txn, Now, admission.Subject ?? principal.Id, admission.Action, admission.Resource, admission.Outcome, detail);
                     return (reply, appender);
                 });
                 Security.CommitAudit(appender);
                 return reply;
             }
 
-            return Store.Read(txn => Handler.Read(txn, (IShardQuery)operation, Context));
+            return Store.Read(txn => Handler.Read(txn, (IShardQuery)operation, principal, Context));
         }
         catch (ForgeOneException e)
         {

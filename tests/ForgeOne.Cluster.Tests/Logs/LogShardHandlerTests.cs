@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards.Logs;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
@@ -14,7 +13,7 @@ namespace ForgeOne.Cluster.Tests.Logs;
 public sealed class LogShardHandlerTests : IDisposable
 {
     private const string Topic = "app.orders";
-    private static readonly Caller Auditor = new("eve", ["auditor"], null, ["*"], 0);
+    private static readonly PrincipalToken Auditor = TestAuth.Token("eve", ["auditor"], null, ["*"], 0);
     private readonly HandlerHarness _shard = new(new LogShardHandler(), ShardKind.Logs);
 
     private LogInput Input(string message, Severity severity = Severity.Info, TimeSpan? age = null, string? marker = null) =>
@@ -288,10 +287,10 @@ public sealed class LogShardHandlerTests : IDisposable
         _shard.Time.Advance(TimeSpan.FromMinutes(30));
         var survivor = Append("recent");
 
-        var first = _shard.Send<RetentionSwept>(new SweepLogRetention(Caller.System, 0, MaxEntries: 3));
+        var first = _shard.Send<RetentionSwept>(new SweepLogRetention(Callers.System, 0, MaxEntries: 3));
         var firstAudit = _shard.LastAudit();
-        var second = _shard.Send<RetentionSwept>(new SweepLogRetention(Caller.System, 0, MaxEntries: 3));
-        var third = _shard.Send<RetentionSwept>(new SweepLogRetention(Caller.System, 0, MaxEntries: 3));
+        var second = _shard.Send<RetentionSwept>(new SweepLogRetention(Callers.System, 0, MaxEntries: 3));
+        var third = _shard.Send<RetentionSwept>(new SweepLogRetention(Callers.System, 0, MaxEntries: 3));
 
         Assert.Equal((3, true, 1), (first.Deleted, first.More, first.TopicsHeld));
         Assert.Equal((2, false), (second.Deleted, second.More));
@@ -310,7 +309,7 @@ public sealed class LogShardHandlerTests : IDisposable
         Append("kept", age: TimeSpan.FromDays(300));
         _shard.Time.Advance(TimeSpan.FromDays(3650));
 
-        var swept = _shard.Send<RetentionSwept>(new SweepLogRetention(Caller.System, 0));
+        var swept = _shard.Send<RetentionSwept>(new SweepLogRetention(Callers.System, 0));
 
         Assert.Equal(0, swept.Deleted);
         Assert.Equal(1, _shard.Send<LogCount>(new CountLogs(Callers.Reader, Topic, DateTimeOffset.UnixEpoch, _shard.Now)).Count);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using ForgeOne.Client;
 using ForgeOne.Cluster.Compliance;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
@@ -75,7 +76,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
             var appended = Assert.IsType<LogAppended>(await via.Cluster.AskAsync(new AppendLog(Callers.Writer, topic, TestHosts.Entry("resident"), zone), Timeout));
             var found = Assert.IsType<LogFound>(await via.Cluster.AskAsync(new GetLog(Callers.Reader, appended.Id, zone), Timeout));
             Assert.Equal("resident", found.Entry.Message);
-            var stats = await via.Cluster.ZoneRegions[(ShardKind.Logs, zone)].Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(ShardKind.Logs, appended.Id.Shard), Timeout);
+            var stats = await via.Cluster.ZoneRegions[(ShardKind.Logs, zone)].Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, appended.Id.Shard), Timeout);
             hosting.Add((stats.Node, stats.FilePath));
         }
 
@@ -99,7 +100,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     public async Task ZoneLessWrites_StillUseTheDefaultRegion()
     {
         var appended = Assert.IsType<LogAppended>(await _cluster.Eu.Cluster.AskAsync(new AppendLog(Callers.Writer, "plain.app", TestHosts.Entry("plain")), Timeout));
-        var stats = await _cluster.Eu.Cluster.Region(ShardKind.Logs).Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(ShardKind.Logs, appended.Id.Shard), Timeout);
+        var stats = await _cluster.Eu.Cluster.Region(ShardKind.Logs).Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, appended.Id.Shard), Timeout);
 
         Assert.DoesNotContain($"{Path.DirectorySeparatorChar}zones{Path.DirectorySeparatorChar}", stats.FilePath, StringComparison.Ordinal);
     }
@@ -129,8 +130,8 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     [Fact]
     public async Task ActorClient_RoutesByTheDirectory_AndRefusesAContradictingZone()
     {
-        await using var client = await ForgeOne.Client.ForgeOneActorClient.ConnectAsync(
-            [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, configure: o => o.ResidencyZones = ["eu", "us"]);
+        await using var client = await ForgeOneActorClient.ConnectAsync(
+            [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), configure: o => o.ResidencyZones = ["eu", "us"]);
         await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us");
         var deadline = DateTime.UtcNow + Timeout;
         while (client.Cluster.Residency.ZoneOf(SystemProtocol.ResidencyScope.LogTopic, "client.dir") != "us")
@@ -139,7 +140,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
             await Task.Delay(50);
         }
 
-        var id = await client.AppendLogAsync(Callers.Writer, "client.dir", TestHosts.Entry("from the client"));
+        var id = await client.AppendLogAsync("client.dir", TestHosts.Entry("from the client"));
         var refused = Assert.IsType<LogFailed>(await client.Ask(new AppendLog(Callers.Writer, "client.dir", TestHosts.Entry(), "eu")));
 
         await AssertStoredOnlyInZone(ShardKind.Logs, id, "us");
@@ -161,7 +162,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     [Fact]
     public async Task TenantZone_AppliesToItsCallers_ATopicEntryWinsOverIt_AndClearingItIsSeen()
     {
-        var globex = new Caller("gina", ["writer"], "globex", ["*"], 0);
+        var globex = TestAuth.Token("gina", ["writer"], "globex", ["*"], 0);
         await SetResidency(SystemProtocol.ResidencyScope.Tenant, "globex", "us");
         await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "globex.pinned", "eu");
         await AwaitZone(_cluster.Eu, SystemProtocol.ResidencyScope.Tenant, "globex", "us");
@@ -199,7 +200,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     [Fact]
     public async Task SetResidency_ByANonAdmin_IsRefusedAndChangesNothing()
     {
-        var ops = new Caller("ops", ["operator"], null, ["*"], 0);
+        var ops = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
 
         var refused = Assert.IsType<SystemProtocol.SystemFailed>(await _cluster.Eu.Cluster.AskAsync(
             new SystemProtocol.SetResidency(ops, SystemProtocol.ResidencyScope.LogTopic, "dir.ops", "us"), Timeout));
@@ -227,7 +228,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     private async Task AssertStoredOnlyInZone(ShardKind kind, RecordId id, string zone)
     {
         var home = zone == "eu" ? _cluster.Eu : _cluster.Us;
-        var stats = await _cluster.Eu.Cluster.ZoneRegions[(kind, zone)].Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(kind, id.Shard), Timeout);
+        var stats = await _cluster.Eu.Cluster.ZoneRegions[(kind, zone)].Ask<ShardProtocol.ShardStats>(new ShardProtocol.GetShardStats(Callers.System, kind, id.Shard), Timeout);
         Assert.Equal(home.Address, stats.Node);
         Assert.Contains($"{Path.DirectorySeparatorChar}zones{Path.DirectorySeparatorChar}{zone}{Path.DirectorySeparatorChar}{kind.FolderName()}{Path.DirectorySeparatorChar}", stats.FilePath, StringComparison.Ordinal);
 
@@ -271,7 +272,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
         while (deleted == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the sweeper to delete the expired entry");
-            deleted = (await _cluster.Eu.Cluster.RetentionSweeperProxy.Ask<RetentionSweeper.SweepCompleted>(RetentionSweeper.SweepNow.Instance, Timeout)).Deleted;
+            deleted = (await _cluster.Eu.Cluster.RetentionSweeperProxy.Ask<RetentionSweeper.SweepCompleted>(new RetentionSweeper.SweepNow(Callers.Admin), Timeout)).Deleted;
         }
 
         var count = Assert.IsType<LogCount>(await _cluster.Eu.Cluster.AskAsync(new CountLogs(Callers.Reader, topic, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow, "eu"), Timeout));
@@ -299,7 +300,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
         while (deleted == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the sweeper to delete the expired events");
-            deleted = (await _cluster.Eu.Cluster.RetentionSweeperProxy.Ask<RetentionSweeper.SweepCompleted>(RetentionSweeper.SweepNow.Instance, Timeout)).Deleted;
+            deleted = (await _cluster.Eu.Cluster.RetentionSweeperProxy.Ask<RetentionSweeper.SweepCompleted>(new RetentionSweeper.SweepNow(Callers.Admin), Timeout)).Deleted;
         }
 
         var page = Assert.IsType<EventProtocol.EventPage>(await _cluster.Eu.Cluster.AskAsync(

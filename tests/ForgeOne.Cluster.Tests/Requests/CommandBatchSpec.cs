@@ -67,7 +67,7 @@ public sealed class CommandBatchSpec : TestKit, IDisposable
         Assert.Equal(4, appends.Count);
         Assert.Equal(2, appends.Count(r => r.Outcome == AuditOutcome.Success));
         Assert.Single(appends, r => r.Outcome == AuditOutcome.Failed);
-        Assert.Single(appends, r => r.Outcome == AuditOutcome.Denied && r.Principal == Callers.Reader.Id);
+        Assert.Single(appends, r => r.Outcome == AuditOutcome.Denied && r.Principal == TestAuth.PrincipalOf(Callers.Reader).Id);
     }
 
     [Fact]
@@ -107,13 +107,13 @@ public sealed class CommandBatchSpec : TestKit, IDisposable
     [Fact]
     public void ABatch_CommitsInOneTransaction()
     {
-        _shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Logs, _shardOfTopic), TestActor);
+        _shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, _shardOfTopic), TestActor);
         var before = ExpectMsg<ShardProtocol.ShardStats>(Wait).CommitCount;
 
         var replies = Send([.. Enumerable.Range(0, 200).Select(i => (IShardCommand)new AppendLog(Callers.Writer, Topic, Entry($"m{i}"), RequestId: new RequestId("client-a", i)))]);
 
         Assert.All(replies, r => Assert.IsType<LogAppended>(r));
-        _shard.Tell(new ShardProtocol.GetShardStats(ShardKind.Logs, _shardOfTopic), TestActor);
+        _shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, _shardOfTopic), TestActor);
         Assert.Equal(before + 1, ExpectMsg<ShardProtocol.ShardStats>(Wait).CommitCount);
     }
 

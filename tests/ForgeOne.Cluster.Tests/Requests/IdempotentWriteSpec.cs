@@ -136,7 +136,7 @@ public sealed class IdempotentWriteSpec : TestKit, IDisposable
     public void AnotherPrincipal_ReusingAnId_NeitherGetsTheOwnersIdsNorBlocksThem()
     {
         var shard = Start();
-        var mallory = Callers.Writer with { Id = "mallory" };
+        var mallory = TestAuth.Token(TestAuth.PrincipalOf(Callers.Writer) with { Id = "mallory" });
         var id = new RequestId("client-a", 1);
         var alice = Ask<LogAppended>(shard, new AppendLog(Callers.Writer, Topic, Entry("same"), RequestId: id));
 

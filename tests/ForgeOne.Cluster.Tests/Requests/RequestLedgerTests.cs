@@ -21,7 +21,7 @@ public sealed class RequestLedgerTests : IDisposable
 
     public RequestLedgerTests()
     {
-        _security = new ShardSecurityFactory(new FileKekProvider(_root.KeysDirectory, _root.DataRoot), new PolicyAccess(), TimeProvider.System).Open(_store, ShardKind.Logs, 0);
+        _security = new ShardSecurityFactory(new FileKekProvider(_root.KeysDirectory, _root.DataRoot), TestAuth.Node(), TimeProvider.System).Open(_store, ShardKind.Logs, 0);
         _ledger = new RequestLedger(_security, TimeSpan.FromHours(1));
     }
 

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards.System;
 using ForgeOne.Cluster.Tests.Logs;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.SystemProtocol;
 
@@ -10,7 +10,7 @@ namespace ForgeOne.Cluster.Tests.SystemStore;
 
 public sealed class SystemStoreTests : IDisposable
 {
-    private static readonly Caller Operator = new("ops", ["operator"], null, ["*"], 0);
+    private static readonly PrincipalToken Operator = TestAuth.Token("ops", ["operator"], null, ["*"], 0);
     private readonly HandlerHarness _shard = new(new SystemShardHandler(), ShardKind.System);
 
     [Theory]
@@ -84,12 +84,12 @@ public sealed class SystemStoreTests : IDisposable
     {
         var labels = new Dictionary<string, string> { ["node"] = "n1" };
         var old = Enumerable.Range(0, 5).Select(i => new MetricPoint("node.gc_heap_bytes", _shard.Now.AddDays(-10).AddMinutes(i), i, labels));
-        _shard.Send<MetricsRecorded>(new RecordMetrics(Caller.System, [.. old]));
-        _shard.Send<MetricsRecorded>(new RecordMetrics(Caller.System, [new("node.gc_heap_bytes", _shard.Now, 42, labels), new("shard.commits", _shard.Now, 7, labels)]));
+        _shard.Send<MetricsRecorded>(new RecordMetrics(Callers.System, [.. old]));
+        _shard.Send<MetricsRecorded>(new RecordMetrics(Callers.System, [new("node.gc_heap_bytes", _shard.Now, 42, labels), new("shard.commits", _shard.Now, 7, labels)]));
 
         var recentHeap = _shard.Send<MetricList>(new QueryMetrics(Operator, _shard.Now.AddHours(-1), _shard.Now.AddHours(1), "node.gc_heap_bytes")).Samples;
-        var first = _shard.Send<MetricsSwept>(new SweepMetrics(Caller.System, TimeSpan.FromDays(7), MaxEntries: 3));
-        var second = _shard.Send<MetricsSwept>(new SweepMetrics(Caller.System, TimeSpan.FromDays(7), MaxEntries: 3));
+        var first = _shard.Send<MetricsSwept>(new SweepMetrics(Callers.System, TimeSpan.FromDays(7), MaxEntries: 3));
+        var second = _shard.Send<MetricsSwept>(new SweepMetrics(Callers.System, TimeSpan.FromDays(7), MaxEntries: 3));
         var left = _shard.Send<MetricList>(new QueryMetrics(Operator, _shard.Now.AddDays(-30), _shard.Now.AddDays(1))).Samples;
 
         Assert.Equal(42, Assert.Single(recentHeap).Value);

@@ -4,6 +4,7 @@ using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Protocol.Wire;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.Cluster.Tests.Wire;
@@ -32,7 +33,7 @@ public sealed class WireFormatTests : TestKit
         }
 
         // The data types messages carry are ForgeOne records, nothing else.
-        Assert.Contains(typeof(Caller), ProtocolTypes.DataTypes());
+        Assert.Contains(typeof(PrincipalToken), ProtocolTypes.DataTypes());
         Assert.Contains(typeof(LogEntry), ProtocolTypes.DataTypes());
         Assert.All(ProtocolTypes.DataTypes(), t => Assert.StartsWith("ForgeOne.", t.Assembly.GetName().Name, StringComparison.Ordinal));
     }
@@ -65,7 +66,7 @@ public sealed class WireFormatTests : TestKit
         Assert.Equal(at, back.Entry.Timestamp);
         Assert.Equal(at.Offset, back.Entry.Timestamp.Offset);
         Assert.Equal(["b", "a"], back.Entry.Metadata!.Keys);
-        Assert.Equal(input.Caller.Roles, back.Caller.Roles);
+        Assert.Equal(input.Token.Value, back.Token.Value);
         Assert.Equal((input.Topic, input.Zone, input.Entry.Message, input.Entry.CheckpointMarker), (back.Topic, back.Zone, back.Entry.Message, back.Entry.CheckpointMarker));
     }
 
@@ -96,9 +97,11 @@ public sealed class WireFormatTests : TestKit
     [Fact]
     public void UndefinedEnumValue_IsRefused()
     {
-        var stats = new ShardProtocol.GetShardStats(ShardKind.Logs, 3);
+        var stats = new ShardProtocol.GetShardStats(Callers.Admin, ShardKind.Logs, 3);
         var bytes = _serializer.ToBinary(stats);
-        bytes[5] = 0x7E; // Kind: zig-zag 63, no such ShardKind
+        var other = _serializer.ToBinary(stats with { Kind = ShardKind.Events });
+        var kind = Enumerable.Range(0, bytes.Length).First(i => bytes[i] != other[i]);
+        bytes[kind] = 0x7E; // Kind: zig-zag 63, no such ShardKind
         Assert.Equal(ErrorCodes.WireMalformed, Assert.Throws<WireFormatException>(() => _serializer.FromBinary(bytes, _serializer.Manifest(stats))).Error.Code);
     }
 
@@ -121,7 +124,7 @@ public sealed class WireFormatTests : TestKit
     public void UnknownManifests_AndTypesOffTheAllowList_AreRefused()
     {
         var bytes = _serializer.ToBinary(new LogCount("t", 5));
-        foreach (var manifest in new[] { "System.IO.FileInfo, System.IO.FileSystem", "ForgeOne.Cluster.Protocol.Caller", string.Empty })
+        foreach (var manifest in new[] { "System.IO.FileInfo, System.IO.FileSystem", "ForgeOne.Security.PrincipalToken", string.Empty })
         {
             Assert.Equal(ErrorCodes.WireUnknownType, Assert.Throws<WireFormatException>(() => _serializer.FromBinary(bytes, manifest)).Error.Code);
         }

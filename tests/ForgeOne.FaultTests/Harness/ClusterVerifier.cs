@@ -2,6 +2,7 @@ using System.Text;
 using Akka.Actor;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -38,7 +39,7 @@ public sealed class ClusterVerifier(FaultCluster cluster, Workload workload, ITe
             string? next = null;
             do
             {
-                var page = Expect<LogPage>(await client.Ask(new QueryLogs(Principals.Reader, topic, From, to, Limit: 1000, ContinuationToken: next)).ConfigureAwait(false));
+                var page = Expect<LogPage>(await client.Ask(new QueryLogs(cluster.Principals.Reader, topic, From, to, Limit: 1000, ContinuationToken: next)).ConfigureAwait(false));
                 entries.AddRange(page.Entries.Select(e => (e.Id, e.Message)));
                 next = page.ContinuationToken;
             }
@@ -85,7 +86,7 @@ public sealed class ClusterVerifier(FaultCluster cluster, Workload workload, ITe
         }
 
         // Blobs: every acknowledged one reads back bit for bit.
-        var blobClient = new BlobClient(client.Cluster.Region(ShardKind.Blobs), FaultCluster.Counts.Blobs, Principals.Reader);
+        var blobClient = new BlobClient(client.Cluster.Region(ShardKind.Blobs), FaultCluster.Counts.Blobs, new FixedTokenSource(cluster.Principals.Reader));
         foreach (var (id, (checksum, size)) in ledger.Blobs)
         {
             using var copy = new MemoryStream();
@@ -103,7 +104,7 @@ public sealed class ClusterVerifier(FaultCluster cluster, Workload workload, ITe
     /// <summary>The seal history as the sealer singleton has it now.</summary>
     public async Task<IReadOnlyList<Seal>> SealsAsync()
     {
-        var reply = await cluster.Client.Cluster.Sealer.Ask<object>(SealerProtocol.GetSealHistory.Instance, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        var reply = await cluster.Client.Cluster.Sealer.Ask<object>(new SealerProtocol.GetSealHistory(cluster.Principals.Admin), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var history = Assert.IsType<SealerProtocol.SealHistory>(reply);
         return [.. history.Seals.Select(s => SealCodec.Decode(s))];
     }
@@ -164,7 +165,7 @@ public sealed class ClusterVerifier(FaultCluster cluster, Workload workload, ITe
         string? next = null;
         do
         {
-            var page = Expect<EventPage>(await cluster.Client.Ask(new QueryEvents(Principals.Reader, topic, From, to, Limit: 1000, Continuation: next)).ConfigureAwait(false));
+            var page = Expect<EventPage>(await cluster.Client.Ask(new QueryEvents(cluster.Principals.Reader, topic, From, to, Limit: 1000, Continuation: next)).ConfigureAwait(false));
             all.AddRange(page.Events.Select(e => (e.Id, Encoding.UTF8.GetString(e.Payload ?? []))));
             next = page.Continuation;
         }

@@ -5,6 +5,7 @@ using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using Xunit.Abstractions;
 
 namespace ForgeOne.FaultTests.Harness;
@@ -30,6 +31,8 @@ public sealed class FaultCluster : IAsyncDisposable
     private FaultCluster(ClusterLayout layout, ITestOutputHelper output, Func<int, IEnumerable<string>> extraArgs)
     {
         Layout = layout;
+        // The nodes load the authentication key this creates; the harness signs its principals' tokens with it.
+        Principals = new FaultPrincipals(AuthenticationKeyring.LoadOrCreate(layout.KeysDirectory, layout.DataRoot));
         _output = output;
         _extraArgs = extraArgs;
         _nodes = new NodeProcess?[layout.Ports.Count];
@@ -37,6 +40,9 @@ public sealed class FaultCluster : IAsyncDisposable
 
     /// <summary>Ports, data root, keys.</summary>
     public ClusterLayout Layout { get; }
+
+    /// <summary>Tokens of the principals the workload and the checks act as.</summary>
+    public FaultPrincipals Principals { get; }
 
     /// <summary>Membership changes as the client saw them, timestamped.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<MembershipEvent> Membership { get; } = new();
@@ -62,7 +68,7 @@ public sealed class FaultCluster : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             await cluster.StartNodeAsync(0).ConfigureAwait(false);
             await Task.WhenAll(Enumerable.Range(1, storageNodes - 1).Select(cluster.StartNodeAsync)).ConfigureAwait(false);
-            cluster.Client = await ForgeOneActorClient.ConnectAsync(cluster.Layout.Seeds, Counts,
+            cluster.Client = await ForgeOneActorClient.ConnectAsync(cluster.Layout.Seeds, Counts, ClientCredential.FromToken(cluster.Principals.Service),
                 extraHocon: ClientHocon,
                 configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
             cluster.RecordMembership();
@@ -129,7 +135,7 @@ public sealed class FaultCluster : IAsyncDisposable
         var homes = new Dictionary<(ShardKind, int), string>();
         foreach (var (kind, shard) in Counts.ToCounts().All())
         {
-            var stats = await Client.Cluster.Region(kind).Ask<object>(new ShardProtocol.GetShardStats(kind, shard), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            var stats = await Client.Cluster.Region(kind).Ask<object>(new ShardProtocol.GetShardStats(Principals.Admin, kind, shard), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             homes[(kind, shard)] = stats is ShardProtocol.ShardStats s ? NodeAt(s.Node)?.Name ?? s.Node : $"? {stats}";
         }
 
@@ -164,7 +170,7 @@ public sealed class FaultCluster : IAsyncDisposable
             await Client.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         }
 
-        Client = await ForgeOneActorClient.ConnectAsync(Layout.Seeds, Counts, extraHocon: ClientHocon, configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
+        Client = await ForgeOneActorClient.ConnectAsync(Layout.Seeds, Counts, ClientCredential.FromToken(Principals.Service), extraHocon: ClientHocon, configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
         RecordMembership();
     }
 

@@ -6,22 +6,31 @@ using ForgeOne.Cluster.Client;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
 
 namespace ForgeOne.FaultTests.Harness;
 
-/// <summary>Who the workload acts as.</summary>
-public static class Principals
+/// <summary>
+/// Who the workload acts as, proven by tokens signed with the cluster's authentication key (the
+/// harness creates it in the shared keys directory before the first node starts).
+/// </summary>
+public sealed class FaultPrincipals(AuthenticationKeyring keys)
 {
-    /// <summary>Appends and publishes.</summary>
-    public static readonly Caller Writer = new("fault-writer", ["writer"], "acme", ["*"], 0);
+    private readonly TokenIssuer _issuer = new(keys, TimeProvider.System);
 
-    /// <summary>Reads back and subscribes.</summary>
-    public static readonly Caller Reader = new("fault-reader", ["reader"], "acme", ["*"], 0);
+    /// <summary>What the client connects as: appends, publishes, reads back and subscribes.</summary>
+    public PrincipalToken Service => Issue("fault-service", ["writer", "reader"], 0);
+
+    /// <summary>Reads back.</summary>
+    public PrincipalToken Reader => Issue("fault-reader", ["reader"], 0);
 
     /// <summary>Creates topics.</summary>
-    public static readonly Caller Admin = new("fault-admin", ["admin"], "acme", ["*"], int.MaxValue);
+    public PrincipalToken Admin => Issue("fault-admin", ["admin"], int.MaxValue);
+
+    private PrincipalToken Issue(string id, string[] roles, int clearance) =>
+        _issuer.Issue(Principal.Of(id, roles, "acme", ["*"], clearance), id, TokenIssuer.MaxLifetime).Token;
 }
 
 /// <summary>What the workload wrote and was told: every acknowledged write, every write whose outcome is unknown, every failure, every delivered event, and when each shard acknowledged.</summary>
@@ -170,7 +179,7 @@ public sealed class Workload : IAsyncDisposable
     {
         foreach (var topic in EventTopics)
         {
-            var reply = await _cluster.Client.Ask(new CreateTopic(Principals.Admin, topic, new TopicSettings())).ConfigureAwait(false);
+            var reply = await _cluster.Client.Ask(new CreateTopic(_cluster.Principals.Admin, topic, new TopicSettings())).ConfigureAwait(false);
             if (reply is not TopicCreated and not EventFailed { Error.Code: ErrorCodes.Conflict })
             {
                 throw new InvalidOperationException($"Could not create topic {topic}: {reply}");
@@ -184,7 +193,7 @@ public sealed class Workload : IAsyncDisposable
         {
             var queue = Ledger.Delivered.GetOrAdd(topic, _ => new());
             var consumer = _cluster.Client.System.ActorOf(Props.Create(() => new RecordingConsumer(queue)));
-            _subscriptions.Add(_cluster.Client.Subscribe(Principals.Reader, topic, consumer, SubscriptionStart.Beginning));
+            _subscriptions.Add(_cluster.Client.Subscribe(topic, consumer, SubscriptionStart.Beginning));
         }
     }
 
@@ -220,7 +229,7 @@ public sealed class Workload : IAsyncDisposable
         var message = $"s-{n}";
         try
         {
-            var id = await _cluster.Client.AppendLogAsync(Principals.Writer, topic, new LogInput(DateTimeOffset.UtcNow, Severity.Info, message)).ConfigureAwait(false);
+            var id = await _cluster.Client.AppendLogAsync(topic, new LogInput(DateTimeOffset.UtcNow, Severity.Info, message)).ConfigureAwait(false);
             Ledger.Logs[message] = (topic, id);
             Ledger.Acked(ShardKind.Logs, id.Shard);
         }
@@ -236,7 +245,7 @@ public sealed class Workload : IAsyncDisposable
         var messages = Enumerable.Range(0, 20).Select(i => $"b-{n}-{i}").ToArray();
         try
         {
-            var ids = await _cluster.Client.AppendLogBatchAsync(Principals.Writer, topic, [.. messages.Select(m => new LogInput(DateTimeOffset.UtcNow, Severity.Info, m))]).ConfigureAwait(false);
+            var ids = await _cluster.Client.AppendLogBatchAsync(topic, [.. messages.Select(m => new LogInput(DateTimeOffset.UtcNow, Severity.Info, m))]).ConfigureAwait(false);
             for (var i = 0; i < ids.Length; i++)
             {
                 Ledger.Logs[messages[i]] = (topic, ids[i]);
@@ -259,7 +268,7 @@ public sealed class Workload : IAsyncDisposable
         var payload = $"e-{n}";
         try
         {
-            var id = await _cluster.Client.PublishAsync(Principals.Writer, topic, new EventInput(DateTimeOffset.UtcNow, Priority.Normal, Encoding.UTF8.GetBytes(payload))).ConfigureAwait(false);
+            var id = await _cluster.Client.PublishAsync(topic, new EventInput(DateTimeOffset.UtcNow, Priority.Normal, Encoding.UTF8.GetBytes(payload))).ConfigureAwait(false);
             Ledger.Events[payload] = (topic, id);
             Ledger.Acked(ShardKind.Events, id.Shard);
         }
@@ -273,7 +282,7 @@ public sealed class Workload : IAsyncDisposable
     {
         var data = new byte[(int)(96 * 1024 + (n % 7) * 10_000)];
         new Random((int)n).NextBytes(data);
-        var blobs = new BlobClient(_cluster.Client.Cluster.Region(ShardKind.Blobs), FaultCluster.Counts.Blobs, Principals.Writer);
+        var blobs = new BlobClient(_cluster.Client.Cluster.Region(ShardKind.Blobs), FaultCluster.Counts.Blobs, _cluster.Client.Tokens);
         try
         {
             using var stream = new MemoryStream(data);

@@ -58,7 +58,7 @@ public static class WireSchema
     /// <summary>A short stable fingerprint of the schema of <paramref name="type"/> (first 4 bytes of the SHA-256 of its description).</summary>
     public static uint Fingerprint(Type type) => FingerprintOf(Describe(type));
 
-    /// <summary>The human-readable schema of <paramref name="type"/>, e.g. <c>AppendLog(Caller:Caller(Id:str!,...)!,Topic:str!,...)</c>.</summary>
+    /// <summary>The human-readable schema of <paramref name="type"/>, e.g. <c>AppendLog(Token:PrincipalToken(Value:bytes!)!,Topic:str!,...)</c>.</summary>
     public static string Describe(Type type) => For(type).Describe;
 
     // "LogProtocol+AppendLog": what a reader of an error message recognizes.

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Text;
-using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Security;
@@ -18,7 +16,7 @@ public sealed partial class BlobShardHandler
     private static readonly IReadOnlyDictionary<string, string> RedactedMetadata =
         new Dictionary<string, string>(StringComparer.Ordinal) { [$"[redacted:{FieldClass.BlobMetadata.Name()}]"] = string.Empty };
 
-    private BlobDeleted Delete(IWriteTransaction txn, DeleteBlob delete, ShardContext context)
+    private static BlobDeleted Delete(IWriteTransaction txn, DeleteBlob delete, Principal principal, ShardContext context)
     {
         var id = delete.BlobId;
         var meta = LoadVisible(txn, id, context);
@@ -31,7 +29,7 @@ public sealed partial class BlobShardHandler
         // One transaction for all chunks: a delete is all-or-nothing, and even a 2 GiB blob at
         // 1 MiB chunks is only ~2,000 key deletions.
         var destroyed = DeleteChunks(txn, id, int.MaxValue);
-        var tombstone = meta with { State = BlobState.Deleted, DeletedAt = context.Time.GetUtcNow(), DeletedBy = delete.Caller.Id };
+        var tombstone = meta with { State = BlobState.Deleted, DeletedAt = context.Time.GetUtcNow(), DeletedBy = principal.Id };
         txn.Put(Tables.BlobMetadata, key, context.Security.Encrypt(Tables.BlobMetadata, key, tombstone.Encode()));
         return new BlobDeleted(id, destroyed);
     }
@@ -87,7 +85,7 @@ public sealed partial class BlobShardHandler
         }
     }
 
-    private BlobPage Find(IReadTransaction txn, FindBlobs find, ShardContext context)
+    private BlobPage Find(IReadTransaction txn, FindBlobs find, Principal principal, ShardContext context)
     {
         var token = find.By == BlobLookupKind.Name ? NameToken(context, find.Value) : ContentTypeToken(context, find.Value);
         var prefix = find.By == BlobLookupKind.Name ? RecordKeys.BlobNameIndexPrefix(token) : RecordKeys.BlobContentTypeIndexPrefix(token);
@@ -100,7 +98,7 @@ public sealed partial class BlobShardHandler
             throw new ForgeOneException(ErrorCodes.InvalidContinuationToken, "The continuation token is not from this lookup.");
         }
 
-        var readable = Readable(context, find.Caller, null);
+        var readable = Readable(context, principal, null);
         var keys = txn.Scan(Tables.BlobIndex, from, PrefixEnd(prefix), limit: find.Limit + 1)
             .Select(kv => IndexEntries.Verify(context.Security, Tables.BlobIndex, kv.Key, kv.Value) ? kv.Key : throw IndexEntries.Tampered(context.Security, Tables.BlobIndex, kv.Key))
             .ToList();
@@ -200,8 +198,8 @@ public sealed partial class BlobShardHandler
     }
 
     /// <summary>The field classes the caller may read, from the same policy decision that admitted it.</summary>
-    private static IReadOnlySet<FieldClass> Readable(ShardContext context, Caller caller, RecordId? id) =>
-        context.Security.Authorize(caller, Permissions.BlobsRead, new ShardResource("blobs", caller.Tenant, id?.ToString(), null)).ReadableFields;
+    private static IReadOnlySet<FieldClass> Readable(ShardContext context, Principal principal, RecordId? id) =>
+        context.Security.Authorize(principal, Permissions.BlobsRead, BlobDescriptor(principal, id)).ReadableFields;
 
     // Continuation tokens need a per-shard secret MAC key; the blind-index HMAC of a fixed label is
     // one (unpredictable without the shard's keys, stable across restarts) without widening

@@ -15,7 +15,7 @@ public sealed partial class BlobShardHandler
 {
     private const string SweeperName = "system:upload-sweeper";
 
-    private BlobUploadStarted Begin(IWriteTransaction txn, BeginBlobUpload begin, ShardContext context)
+    private BlobUploadStarted Begin(IWriteTransaction txn, BeginBlobUpload begin, Principal principal, ShardContext context)
     {
         var id = context.Ids.Next();
         var key = RecordKeys.Primary(id);
@@ -28,7 +28,7 @@ public sealed partial class BlobShardHandler
             begin.ContentType,
             Size: 0,
             CreatedAt: now,
-            CreatedBy: begin.Caller.Id,
+            CreatedBy: principal.Id,
             Checksum: [],
             Encrypted: true,
             Compressed: false,

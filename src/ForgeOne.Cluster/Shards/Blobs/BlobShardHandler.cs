@@ -1,6 +1,5 @@
 using System.Buffers;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Common.Validation;
@@ -51,10 +50,6 @@ public sealed record BlobShardOptions
 /// </summary>
 public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance, IShardPreparation
 {
-    /// <summary>Principal id under which the shard's own sweeps are audited.</summary>
-    public const string SweeperPrincipal = "system";
-
-    private static readonly Caller SweeperCaller = Caller.System;
     private readonly BlobUploadHashes _hashes = new();
 
     /// <summary>A handler with <paramref name="options"/> (defaults when null).</summary>
@@ -85,7 +80,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
     public TimeSpan MaintenanceInterval => Options.SweepInterval;
 
     /// <inheritdoc />
-    public Admission Admit(IShardOperation operation, ShardContext context)
+    public Admission Admit(IShardOperation operation, Principal principal, ShardContext context)
     {
         var limits = context.Limits;
         switch (operation)
@@ -100,7 +95,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                         ?? (begin.ChunkSize < 0 || begin.ChunkSize > maxChunk ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"Chunk size must be 1..{maxChunk} bytes (0 = default); got {begin.ChunkSize}.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, begin.Caller, Permissions.BlobsWrite, null, action, resource, $"content_type={Printable(begin.ContentType)}");
+                        : Authorize(context, principal, operation, null, action, resource, $"content_type={Printable(begin.ContentType)}");
                 }
 
             case PutBlobChunk put:
@@ -114,7 +109,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                         ?? (put.Checksum is not null && put.Checksum.Length != BlobChunkCodec.ChecksumLength ? new ForgeOneError(ErrorCodes.InvalidChunk, $"A chunk checksum is a {BlobChunkCodec.ChecksumLength}-byte XXH3-128.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, put.Caller, Permissions.BlobsWrite, put.BlobId, action, resource, $"chunk={put.Index} bytes={put.Data!.Length}");
+                        : Authorize(context, principal, operation, put.BlobId, action, resource, $"chunk={put.Index} bytes={put.Data!.Length}");
                 }
 
             case CompleteBlobUpload complete:
@@ -126,7 +121,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                         ?? (complete.Size < 0 || complete.ChunkCount < 0 ? new ForgeOneError(ErrorCodes.InvalidArgument, "Size and chunk count are not negative.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, complete.Caller, Permissions.BlobsWrite, complete.BlobId, action, resource, $"size={complete.Size} chunks={complete.ChunkCount}");
+                        : Authorize(context, principal, operation, complete.BlobId, action, resource, $"size={complete.Size} chunks={complete.ChunkCount}");
                 }
 
             case DeleteBlob delete:
@@ -136,7 +131,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                     var error = OnThisShard(delete.BlobId, context);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, delete.Caller, Permissions.BlobsDelete, delete.BlobId, action, resource);
+                        : Authorize(context, principal, operation, delete.BlobId, action, resource);
                 }
 
             case SweepAbandonedUploads sweep:
@@ -149,19 +144,20 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                     }
 
                     // Maintenance, not data access: the node's own principal (or an admin) holds system:write.
-                    var decision = sweep.Caller is null ? null : context.Security.Authorize(sweep.Caller, Permissions.SystemWrite, new ShardResource("system", null, null, null));
-                    return decision is { Allowed: true }
-                        ? Admission.Allow(action, resource, $"abandon_after={Options.AbandonAfter} batch={Options.SweepBatchChunks}")
-                        : Admission.Deny(action, resource, decision?.Reason ?? "no principal");
+                    return ShardAccess.Admit(context, principal, operation, new ResourceDescriptor("system"), action, resource, $"abandon_after={Options.AbandonAfter} batch={Options.SweepBatchChunks}");
                 }
 
             case GetBlob get:
-                return AdmitRead(context, get.Caller, get.BlobId, "blobs.get", null);
+                return AdmitRead(
+                    context,
+                    principal,
+                    operation, get.BlobId, "blobs.get", null);
 
             case ReadBlobChunk chunk:
                 return AdmitRead(
                     context,
-                    chunk.Caller,
+                    principal,
+                    operation,
                     chunk.BlobId,
                     "blobs.read_chunk",
                     chunk.Index < 0 ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Chunk index {chunk.Index} is negative.") : null,
@@ -170,7 +166,8 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
             case ReadBlobRange range:
                 return AdmitRead(
                     context,
-                    range.Caller,
+                    principal,
+                    operation,
                     range.BlobId,
                     "blobs.read_range",
                     range.Offset < 0 || range.Length < 0 || range.Length > Options.MaxRangeBytes
@@ -193,7 +190,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                         ?? (find.Limit < 1 || find.Limit > Options.MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{Options.MaxPageSize}.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, find.Caller, Permissions.BlobsRead, null, action, resource, $"limit={find.Limit}");
+                        : Authorize(context, principal, operation, null, action, resource, $"limit={find.Limit}");
                 }
 
             default:
@@ -202,26 +199,26 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
     }
 
     /// <inheritdoc />
-    public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) =>
+    public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context) =>
         command switch
         {
-            BeginBlobUpload begin => Begin(txn, begin, context),
+            BeginBlobUpload begin => Begin(txn, begin, principal, context),
             PreparedChunk prepared => PutChunk(txn, prepared, context),
             PutBlobChunk put => PutUnprepared(txn, put, context),
             CompleteBlobUpload complete => Complete(txn, complete, context),
-            DeleteBlob delete => Delete(txn, delete, context),
+            DeleteBlob delete => Delete(txn, delete, principal, context),
             SweepAbandonedUploads => Sweep(txn, context),
             _ => throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a blob command."),
         };
 
     /// <inheritdoc />
-    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) =>
+    public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context) =>
         query switch
         {
-            GetBlob get => new BlobFound(ToModel(LoadVisible(txn, get.BlobId, context), context, Readable(context, get.Caller, get.BlobId))),
+            GetBlob get => new BlobFound(ToModel(LoadVisible(txn, get.BlobId, context), context, Readable(context, principal, get.BlobId))),
             ReadBlobChunk chunk => ReadChunk(txn, chunk, context),
             ReadBlobRange range => ReadRange(txn, range, context),
-            FindBlobs find => Find(txn, find, context),
+            FindBlobs find => Find(txn, find, principal, context),
             _ => new BlobFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a blob query.")),
         };
 
@@ -265,20 +262,20 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
         {
             if (BlobUpload.Decode(context.Security.Decrypt(Tables.BlobIndex, key, value)).IsExpired(now, Options.AbandonAfter))
             {
-                return new SweepAbandonedUploads(SweeperCaller, context.ShardNumber);
+                return new SweepAbandonedUploads(context.Security.NodeToken, context.ShardNumber);
             }
         }
 
         return null;
     }
 
-    private Admission AdmitRead(ShardContext context, Caller caller, RecordId id, string action, ForgeOneError? error, string detail = "")
+    private static Admission AdmitRead(ShardContext context, Principal principal, IShardOperation operation, RecordId id, string action, ForgeOneError? error, string detail = "")
     {
         var resource = $"{context.ResourcePrefix}/id:{id}";
         error ??= OnThisShard(id, context);
         return error is not null
             ? Admission.Reject(action, resource, error)
-            : Authorize(context, caller, Permissions.BlobsRead, id, action, resource, detail);
+            : Authorize(context, principal, operation, id, action, resource, detail);
     }
 
     private static ForgeOneError? OnThisShard(RecordId id, ShardContext context) =>
@@ -286,16 +283,10 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
             ? null
             : new ForgeOneError(ErrorCodes.StorageWrongShard, $"Blob {id} belongs to shard {id.Shard}, not {context.ShardNumber}.");
 
-    private static Admission Authorize(ShardContext context, Caller caller, string permission, RecordId? id, string action, string resource, string detail = "")
-    {
-        if (caller is null)
-        {
-            return Admission.Deny(action, resource, "no principal");
-        }
+    private static Admission Authorize(ShardContext context, Principal principal, IShardOperation operation, RecordId? id, string action, string resource, string detail = "") =>
+        ShardAccess.Admit(context, principal, operation, BlobDescriptor(principal, id), action, resource, detail);
 
-        var decision = context.Security.Authorize(caller, permission, new ShardResource("blobs", caller.Tenant, id?.ToString(), null));
-        return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
-    }
+    private static ResourceDescriptor BlobDescriptor(Principal principal, RecordId? id) => new("blobs", principal.Tenant, id?.ToString());
 
     private static string Printable(string? value) =>
         value is null ? "<null>" : new string([.. value.Take(200).Select(c => char.IsControl(c) || c == ' ' ? '?' : c)]);

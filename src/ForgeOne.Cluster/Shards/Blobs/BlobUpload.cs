@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 using ForgeOne.Storage.Records;
 
 namespace ForgeOne.Cluster.Shards.Blobs;
@@ -217,7 +218,7 @@ public sealed class BlobUploadHashes
 /// </summary>
 internal sealed record PreparedChunk(BlobProtocol.PutBlobChunk Put, byte[] Sealed, int SealedLength, byte[] Checksum, bool Compressed) : IShardCommand
 {
-    public Caller Caller => Put.Caller;
+    public PrincipalToken Token => Put.Token;
 
     public ShardKind Kind => Put.Kind;
 

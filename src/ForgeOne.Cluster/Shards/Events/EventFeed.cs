@@ -25,7 +25,13 @@ internal sealed class EventFeed : ReceiveActor
     {
         _context = context;
         _shard = shard;
-        Receive<Subscribe>(OnSubscribe);
+        Receive<AdmittedStream>(admitted =>
+        {
+            if (admitted.Request is Subscribe subscribe)
+            {
+                OnSubscribe(subscribe, admitted.Principal);
+            }
+        });
         Receive<ShardCommitted>(OnCommitted);
         Receive<Terminated>(t =>
         {
@@ -38,11 +44,11 @@ internal sealed class EventFeed : ReceiveActor
 
     public static Props Props(ShardContext context, IActorRef shard) => Akka.Actor.Props.Create(() => new EventFeed(context, shard));
 
-    private void OnSubscribe(Subscribe subscribe)
+    private void OnSubscribe(Subscribe subscribe, Principal principal)
     {
         // Registered before the source's first read: every commit from here on is pushed to it,
         // which is what makes the catch-up -> live switch gap-free (see CatchUpLiveMerge).
-        var source = Context.ActorOf(EventSubscriptionSource.Props(_context, _shard, subscribe), $"sub-{++_started}");
+        var source = Context.ActorOf(EventSubscriptionSource.Props(_context, _shard, subscribe, principal), $"sub-{++_started}");
         Context.Watch(source);
         _topicOf[source] = subscribe.Topic;
         if (!_byTopic.TryGetValue(subscribe.Topic, out var set))
@@ -97,22 +103,24 @@ internal sealed class EventSubscriptionSource : ReceiveActor
     private readonly ShardContext _context;
     private readonly IActorRef _shard;
     private readonly Subscribe _request;
+    private readonly Principal _principal;
     private readonly InFlightWindow _window;
     private readonly CatchUpLiveMerge<EventRecord> _merge;
     private IReadOnlySet<FieldClass> _readable = FieldClasses.None;
 
-    public EventSubscriptionSource(ShardContext context, IActorRef shard, Subscribe request)
+    public EventSubscriptionSource(ShardContext context, IActorRef shard, Subscribe request, Principal principal)
     {
         _context = context;
         _shard = shard;
         _request = request;
+        _principal = principal;
         _window = new InFlightWindow(request.Window);
         _merge = new CatchUpLiveMerge<EventRecord>(e => e.Id, request.Start.After, Math.Max(256, 4 * request.Window));
         Opening();
     }
 
-    public static Props Props(ShardContext context, IActorRef shard, Subscribe request) =>
-        Akka.Actor.Props.Create(() => new EventSubscriptionSource(context, shard, request));
+    public static Props Props(ShardContext context, IActorRef shard, Subscribe request, Principal principal) =>
+        Akka.Actor.Props.Create(() => new EventSubscriptionSource(context, shard, request, principal));
 
     /// <summary>Events committed to the topic (plaintext; redacted per reader when sent). Local only.</summary>
     internal sealed record LiveEvents(EventRecord[] Events);
@@ -128,7 +136,7 @@ internal sealed class EventSubscriptionSource : ReceiveActor
         // The first read authorizes against the topic's stored classification and zone, learns
         // what the reader may see, and either reads the first page or (from now) the tail.
         var after = _merge.BeginRead();
-        var (context, request, limit) = (_context, _request, _window.Available);
+        var (context, request, principal, limit) = (_context, _request, _principal, _window.Available);
         _shard.Tell(new ShardStreamRead(txn =>
         {
             var topic = EventShardHandler.LoadTopic(txn, context, request.Topic);
@@ -137,7 +145,7 @@ internal sealed class EventSubscriptionSource : ReceiveActor
                 return new Opened(new ForgeOneError(ErrorCodes.NotFound, $"Topic '{request.Topic}' does not exist."), FieldClasses.None, [], false, null);
             }
 
-            var decision = EventShardHandler.Decide(context, request.Caller, EventShardHandler.ReadPermission, topic);
+            var decision = EventShardHandler.Decide(context, principal, EventShardHandler.ReadPermission, topic);
             if (!decision.Allowed)
             {
                 return new Opened(new ForgeOneError(ErrorCodes.Forbidden, decision.Reason), FieldClasses.None, [], false, null);
@@ -196,15 +204,25 @@ internal sealed class EventSubscriptionSource : ReceiveActor
         });
         Receive<SubscriptionAck>(ack =>
         {
-            _window.Ack(ack.UpTo);
-            Pump();
+            // Flow control is accepted only from the subscriber the stream was opened for.
+            if (Sender.Equals(_request.Subscriber))
+            {
+                _window.Ack(ack.UpTo);
+                Pump();
+            }
         });
         Common();
     }
 
     private void Common()
     {
-        Receive<CancelSubscription>(_ => Context.Stop(Self));
+        Receive<CancelSubscription>(_ =>
+        {
+            if (Sender.Equals(_request.Subscriber))
+            {
+                Context.Stop(Self);
+            }
+        });
         Receive<Terminated>(t =>
         {
             if (t.ActorRef.Equals(_request.Subscriber))
@@ -224,6 +242,15 @@ internal sealed class EventSubscriptionSource : ReceiveActor
     {
         if (_window.Available > 0 && _merge.ReadyCount > 0)
         {
+            // The stream lives longer than the token that opened it: nothing more is sent once
+            // the token expired or its credential was revoked. Stopping (rather than failing)
+            // lets the subscriber re-subscribe with its renewed token after what it acknowledged.
+            if (!_context.Security.Authenticate(_request.Token).IsAuthenticated)
+            {
+                Context.Stop(Self);
+                return;
+            }
+
             var batch = _merge.Take(_window.Available);
             var sent = new EventRecord[batch.Count];
             for (var i = 0; i < batch.Count; i++)

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -14,7 +13,7 @@ namespace ForgeOne.Cluster.Shards.Events;
 public sealed partial class EventShardHandler
 {
     /// <inheritdoc />
-    public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context)
+    public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context)
     {
         var now = context.Time.GetUtcNow();
         switch (command)
@@ -35,7 +34,7 @@ public sealed partial class EventShardHandler
 
             case SetTopicLegalHold hold:
                 {
-                    var info = RequireTopic(txn, context, hold.Caller, AdminPermission, hold.Topic) with { LegalHold = hold.LegalHold };
+                    var info = RequireTopic(txn, context, principal, AdminPermission, hold.Topic) with { LegalHold = hold.LegalHold };
                     var key = TopicKey(context, hold.Topic);
                     txn.Put(Tables.Topics, key, context.Security.Encrypt(Tables.Topics, key, info.Encode()));
                     return new TopicDescribed(Describe(info));
@@ -46,13 +45,13 @@ public sealed partial class EventShardHandler
 
             case PublishEvent publish:
                 {
-                    var topic = RequireTopic(txn, context, publish.Caller, WritePermission, publish.Topic);
+                    var topic = RequireTopic(txn, context, principal, WritePermission, publish.Topic);
                     return new EventPublished(publish.Topic, Write(txn, context, topic, publish.Event, now, TopicToken(context, publish.Topic), SeqToken(context, publish.Topic)));
                 }
 
             case PublishEvents batch:
                 {
-                    var topic = RequireTopic(txn, context, batch.Caller, WritePermission, batch.Topic);
+                    var topic = RequireTopic(txn, context, principal, WritePermission, batch.Topic);
                     var (token, seq) = (TopicToken(context, batch.Topic), SeqToken(context, batch.Topic));
 
                     // Retention first, for every entry: a refusal must leave nothing written, and
@@ -77,7 +76,7 @@ public sealed partial class EventShardHandler
 
             case CommitConsumerOffset commit:
                 {
-                    RequireTopic(txn, context, commit.Caller, commit.Force ? WritePermission : ReadPermission, commit.Topic);
+                    RequireTopic(txn, context, principal, commit.Force ? WritePermission : ReadPermission, commit.Topic);
                     var key = OffsetKey(context, commit.Group, commit.Topic);
                     var stored = LoadOffset(txn, context, key);
                     if (stored is not null && commit.Position < stored.Position && !commit.Force)
@@ -97,17 +96,17 @@ public sealed partial class EventShardHandler
     }
 
     /// <inheritdoc />
-    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context)
+    public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context)
     {
         try
         {
             return query switch
             {
-                DescribeTopic describe => new TopicDescribed(Describe(RequireTopic(txn, context, describe.Caller, ReadPermission, describe.Topic))),
-                ListTopics list => ListPage(txn, context, list),
-                QueryEvents q => QueryPage(txn, context, q),
-                GetEvent get => GetOne(txn, context, get),
-                GetConsumerOffset offset => CurrentOffset(txn, context, offset),
+                DescribeTopic describe => new TopicDescribed(Describe(RequireTopic(txn, context, principal, ReadPermission, describe.Topic))),
+                ListTopics list => ListPage(txn, context, list, principal),
+                QueryEvents q => QueryPage(txn, context, q, principal),
+                GetEvent get => GetOne(txn, context, get, principal),
+                GetConsumerOffset offset => CurrentOffset(txn, context, offset, principal),
                 _ => new EventFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not an events query.")),
             };
         }
@@ -156,9 +155,9 @@ public sealed partial class EventShardHandler
         return txn.Get(Tables.Topics, key) is { } value ? TopicInfo.Decode(context.Security.Decrypt(Tables.Topics, key, value)) : null;
     }
 
-    /// <summary>The authoritative check against the topic's own classification and zone; returns what the caller may read.</summary>
-    internal static AccessDecision Decide(ShardContext context, Caller caller, string permission, TopicInfo topic) =>
-        context.Security.Authorize(caller, permission, new ShardResource("events", caller.Tenant, topic.Name, topic.ResidencyZone, topic.Classification));
+    /// <summary>The authoritative check against the topic's own classification and zone; returns what the principal may read.</summary>
+    internal static AuthorizationDecision Decide(ShardContext context, Principal principal, string permission, TopicInfo topic) =>
+        context.Security.Authorize(principal, permission, new ResourceDescriptor("events", principal.Tenant, topic.Name, topic.ResidencyZone ?? context.Zone, topic.Classification));
 
     /// <summary>A plaintext event as a reader with <paramref name="readable"/> sees it (for live pushes).</summary>
     internal static EventRecord Redact(EventRecord e, IReadOnlySet<FieldClass> readable)
@@ -218,11 +217,11 @@ public sealed partial class EventShardHandler
         return new EventRetentionSwept(context.ShardNumber, deleted, held, more);
     }
 
-    private static TopicInfo RequireTopic(IReadTransaction txn, ShardContext context, Caller caller, string permission, string topic)
+    private static TopicInfo RequireTopic(IReadTransaction txn, ShardContext context, Principal principal, string permission, string topic)
     {
         var info = LoadTopic(txn, context, topic)
             ?? throw new ForgeOneException(ErrorCodes.NotFound, $"Topic '{topic}' does not exist. Topics are created explicitly (CreateTopic) with their retention, residency and classification.");
-        var decision = Decide(context, caller, permission, info);
+        var decision = Decide(context, principal, permission, info);
         return decision.Allowed ? info : throw new ForgeOneException(ErrorCodes.Forbidden, decision.Reason);
     }
 
@@ -275,10 +274,10 @@ public sealed partial class EventShardHandler
             RedactedNames(payload is not null, metadata is not null));
     }
 
-    private static object QueryPage(IReadTransaction txn, ShardContext context, QueryEvents q)
+    private static object QueryPage(IReadTransaction txn, ShardContext context, QueryEvents q, Principal principal)
     {
-        var topic = RequireTopic(txn, context, q.Caller, ReadPermission, q.Topic);
-        var readable = Decide(context, q.Caller, ReadPermission, topic).ReadableFields;
+        var topic = RequireTopic(txn, context, principal, ReadPermission, q.Topic);
+        var readable = Decide(context, principal, ReadPermission, topic).ReadableFields;
         var token = TopicToken(context, q.Topic);
         var scope = QueryScope(q);
         var macKey = PagingKey(context);
@@ -340,7 +339,7 @@ public sealed partial class EventShardHandler
         return new EventPage(q.Topic, [.. events], continuation);
     }
 
-    private static object ListPage(IReadTransaction txn, ShardContext context, ListTopics list)
+    private static object ListPage(IReadTransaction txn, ShardContext context, ListTopics list, Principal principal)
     {
         var scope = Encoding.UTF8.GetBytes($"events.topics/{context.ShardNumber}");
         var macKey = PagingKey(context);
@@ -360,7 +359,7 @@ public sealed partial class EventShardHandler
                 }
 
                 var info = TopicInfo.Decode(context.Security.Decrypt(Tables.Topics, key, value));
-                if (Decide(context, list.Caller, ReadPermission, info).Allowed)
+                if (Decide(context, principal, ReadPermission, info).Allowed)
                 {
                     topics.Add(Describe(info));
                     if (topics.Count == list.Limit)
@@ -382,18 +381,18 @@ public sealed partial class EventShardHandler
         return new TopicPage(context.ShardNumber, [.. topics], full ? ContinuationToken.Create(lastKey!, macKey, scope) : null);
     }
 
-    private static object GetOne(IReadTransaction txn, ShardContext context, GetEvent get)
+    private static object GetOne(IReadTransaction txn, ShardContext context, GetEvent get, Principal principal)
     {
         // Decide on the topic before revealing any field: load with nothing readable first.
         var shell = Load(txn, context, get.Id, FieldClasses.None) ?? throw new ForgeOneException(ErrorCodes.NotFound, $"No event {get.Id}.");
-        var topic = RequireTopic(txn, context, get.Caller, ReadPermission, shell.Topic);
-        var readable = Decide(context, get.Caller, ReadPermission, topic).ReadableFields;
+        var topic = RequireTopic(txn, context, principal, ReadPermission, shell.Topic);
+        var readable = Decide(context, principal, ReadPermission, topic).ReadableFields;
         return new EventFound(Load(txn, context, get.Id, readable)!);
     }
 
-    private static object CurrentOffset(IReadTransaction txn, ShardContext context, GetConsumerOffset get)
+    private static object CurrentOffset(IReadTransaction txn, ShardContext context, GetConsumerOffset get, Principal principal)
     {
-        RequireTopic(txn, context, get.Caller, ReadPermission, get.Topic);
+        RequireTopic(txn, context, principal, ReadPermission, get.Topic);
         var offset = LoadOffset(txn, context, OffsetKey(context, get.Group, get.Topic));
         return new CurrentConsumerOffset(get.Group, get.Topic, offset?.Position, offset?.Version ?? 0, offset?.CommittedAt);
     }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
 using ForgeOne.Security;
@@ -33,7 +32,7 @@ namespace ForgeOne.Cluster.Shards.Events;
 public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandler
 {
     /// <summary>Create topics (a governance decision: retention, residency, classification).</summary>
-    public const string AdminPermission = "events:admin";
+    public const string AdminPermission = Permissions.EventsAdmin;
 
     /// <summary>Publish, rewind a consumer group.</summary>
     public const string WritePermission = Permissions.EventsWrite;
@@ -57,7 +56,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
     public Props StreamProps(ShardContext context, IActorRef shard) => EventFeed.Props(context, shard);
 
     /// <inheritdoc />
-    public Admission Admit(IShardOperation operation, ShardContext context)
+    public Admission Admit(IShardOperation operation, Principal principal, ShardContext context)
     {
         var now = context.Time.GetUtcNow();
         var limits = context.Limits;
@@ -75,7 +74,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                             : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, create.Caller, AdminPermission, create.Topic, create.Settings.ResidencyZone, create.Settings.Classification, action, resource);
+                        : Authorize(context, principal, operation, create.Topic, create.Settings.ResidencyZone, create.Settings.Classification, action, resource);
                 }
 
             case SetTopicLegalHold hold:
@@ -84,7 +83,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                     var error = Validate.Topic(hold.Topic, limits);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, hold.Caller, AdminPermission, hold.Topic, null, 0, action, resource, $"legal_hold={hold.LegalHold}");
+                        : Authorize(context, principal, operation, hold.Topic, null, 0, action, resource, $"legal_hold={hold.LegalHold}");
                 }
 
             case SweepEventRetention sweep:
@@ -93,21 +92,21 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                     var error = sweep.MaxEntries is < 1 or > MaxSweepEntries ? new ForgeOneError(ErrorCodes.InvalidArgument, $"MaxEntries must be 1..{MaxSweepEntries}.") : null;
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, sweep.Caller, AdminPermission, null, null, 0, action, resource, $"max={sweep.MaxEntries}");
+                        : Authorize(context, principal, operation, null, null, 0, action, resource, $"max={sweep.MaxEntries}");
                 }
 
             case DescribeTopic describe:
                 {
                     var (action, resource) = ("events.topic_describe", TopicResource(context, describe.Topic));
                     var error = Validate.Topic(describe.Topic, limits);
-                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, describe.Caller, ReadPermission, describe.Topic, null, 0, action, resource);
+                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, principal, operation, describe.Topic, null, 0, action, resource);
                 }
 
             case ListTopics list:
                 {
                     var (action, resource) = ("events.topic_list", context.ResourcePrefix);
                     var error = list.Limit is < 1 or > MaxPageSize ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxPageSize}.") : null;
-                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, list.Caller, ReadPermission, null, null, 0, action, resource);
+                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, principal, operation, null, null, 0, action, resource);
                 }
 
             case PublishEvent publish:
@@ -118,7 +117,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                         : ValidateEvent(publish.Topic, publish.Event, now, limits);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, publish.Caller, WritePermission, publish.Topic, null, 0, action, resource, $"count=1 priority={publish.Event!.Priority}");
+                        : Authorize(context, principal, operation, publish.Topic, null, 0, action, resource, $"count=1 priority={publish.Event!.Priority}");
                 }
 
             case PublishEvents batch:
@@ -127,7 +126,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                     var error = ValidateBatch(batch, now, limits);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, batch.Caller, WritePermission, batch.Topic, null, 0, action, resource, $"count={batch.Events.Length}");
+                        : Authorize(context, principal, operation, batch.Topic, null, 0, action, resource, $"count={batch.Events.Length}");
                 }
 
             case QueryEvents query:
@@ -139,7 +138,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                         ?? (query.MinPriority is { } p && !Enum.IsDefined(p) ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Priority {(int)p} is unknown.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, query.Caller, ReadPermission, query.Topic, null, 0, action, resource, query.MinPriority is { } min ? $"min_priority={min}" : "");
+                        : Authorize(context, principal, operation, query.Topic, null, 0, action, resource, query.MinPriority is { } min ? $"min_priority={min}" : "");
                 }
 
             case GetEvent get:
@@ -147,7 +146,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                     var (action, resource) = ("events.get", $"{context.ResourcePrefix}/id:{get.Id}");
                     return get.Id.Shard != context.ShardNumber
                         ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
-                        : Authorize(context, get.Caller, ReadPermission, null, null, 0, action, resource);
+                        : Authorize(context, principal, operation, null, null, 0, action, resource);
                 }
 
             case CommitConsumerOffset commit:
@@ -160,14 +159,14 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                             : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, commit.Caller, commit.Force ? WritePermission : ReadPermission, commit.Topic, null, 0, action, resource, $"position={commit.Position} force={commit.Force}");
+                        : Authorize(context, principal, operation, commit.Topic, null, 0, action, resource, $"position={commit.Position} force={commit.Force}");
                 }
 
             case GetConsumerOffset offset:
                 {
                     var (action, resource) = ("events.offset_get", $"{TopicResource(context, offset.Topic)}/group:{Safe(offset.Group)}");
                     var error = Validate.Topic(offset.Topic, limits) ?? ValidateGroup(offset.Group, limits);
-                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, offset.Caller, ReadPermission, offset.Topic, null, 0, action, resource);
+                    return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, principal, operation, offset.Topic, null, 0, action, resource);
                 }
 
             case Subscribe subscribe:
@@ -180,7 +179,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
                         ?? (string.IsNullOrEmpty(subscribe.SubscriptionId) || subscribe.SubscriptionId.Length > 128 ? new ForgeOneError(ErrorCodes.InvalidArgument, "A subscription id of 1..128 characters is required.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, subscribe.Caller, ReadPermission, subscribe.Topic, null, 0, action, resource, $"subscription={subscribe.SubscriptionId} window={subscribe.Window}");
+                        : Authorize(context, principal, operation, subscribe.Topic, null, 0, action, resource, $"subscription={subscribe.SubscriptionId} window={subscribe.Window}");
                 }
 
             default:
@@ -252,16 +251,17 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
         return null;
     }
 
-    private static Admission Authorize(ShardContext context, Caller caller, string permission, string? topic, string? zone, int classification, string action, string resource, string detail = "")
-    {
-        if (caller is null)
-        {
-            return Admission.Deny(action, resource, "no principal");
-        }
-
-        var decision = context.Security.Authorize(caller, permission, new ShardResource("events", caller.Tenant, topic, zone, classification));
-        return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
-    }
+    private static Admission Authorize(ShardContext context, Principal principal, IShardOperation operation, string? topic, string? zone, int classification, string action, string resource, string detail = "") =>
+        ShardAccess.Admit(
+            context,
+            principal,
+            operation,
+            MessagePermissions.PermissionOf(operation) == Permissions.SystemWrite
+                ? new ResourceDescriptor("system", ResidencyZone: context.Zone)
+                : new ResourceDescriptor("events", principal.Tenant, topic, zone, classification),
+            action,
+            resource,
+            detail);
 
     private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Safe(topic)}";
 

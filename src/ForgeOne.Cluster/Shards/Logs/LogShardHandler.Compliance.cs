@@ -1,5 +1,6 @@
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
@@ -49,7 +50,7 @@ public sealed partial class LogShardHandler
         return new LogTopicPolicy(info.Name, info.Retention, info.LegalHold, info.ResidencyZone, info.CreatedAt, info.Metadata.TryGetValue(ChangedByKey, out var by) ? by : "");
     }
 
-    private static LogTopicPolicy WritePolicy(IWriteTransaction txn, SetLogTopicPolicy set, ShardContext context)
+    private static LogTopicPolicy WritePolicy(IWriteTransaction txn, SetLogTopicPolicy set, Principal principal, ShardContext context)
     {
         // A topic's policy lives with its data, in its zone's shards: the router picks the
         // region from the message's zone, so a policy naming another zone reached the wrong place.
@@ -62,13 +63,13 @@ public sealed partial class LogShardHandler
         var token = Token(context, set.Topic);
         var now = context.Time.GetUtcNow();
         var info = new TopicInfo(set.Topic, now, set.Retention, set.Zone, 0, set.LegalHold,
-            new Dictionary<string, string>(StringComparer.Ordinal) { [ChangedByKey] = set.Caller.Id });
+            new Dictionary<string, string>(StringComparer.Ordinal) { [ChangedByKey] = principal.Id });
         var key = PolicyKey(token);
         txn.Put(Tables.Checkpoints, key, context.Security.Encrypt(Tables.Checkpoints, key, info.Encode()));
-        return new LogTopicPolicy(set.Topic, set.Retention, set.LegalHold, set.Zone, now, set.Caller.Id);
+        return new LogTopicPolicy(set.Topic, set.Retention, set.LegalHold, set.Zone, now, principal.Id);
     }
 
-    private static LogCheckpoint WriteCheckpoint(IWriteTransaction txn, CreateCheckpoint create, ShardContext context)
+    private static LogCheckpoint WriteCheckpoint(IWriteTransaction txn, CreateCheckpoint create, Principal principal, ShardContext context)
     {
         var token = Token(context, create.Topic);
         RecordId position;
@@ -99,7 +100,7 @@ public sealed partial class LogShardHandler
             version = RecordKeys.ParseCheckpoint(key).Version + 1;
         }
 
-        var checkpoint = new Checkpoint(create.Name, version, create.Topic, position, context.Time.GetUtcNow(), create.Caller.Id);
+        var checkpoint = new Checkpoint(create.Name, version, create.Topic, position, context.Time.GetUtcNow(), principal.Id);
         var checkpointKey = RecordKeys.Checkpoint(token, create.Name, version);
         txn.Put(Tables.Checkpoints, checkpointKey, context.Security.Encrypt(Tables.Checkpoints, checkpointKey, checkpoint.Encode()));
         return ToProtocol(checkpoint);
@@ -122,7 +123,7 @@ public sealed partial class LogShardHandler
         }
     }
 
-    private static LogReplayPage Replay(IReadTransaction txn, ReplayLogs replay, ShardContext context)
+    private static LogReplayPage Replay(IReadTransaction txn, ReplayLogs replay, Principal principal, ShardContext context)
     {
         var token = Token(context, replay.Topic);
         var end = TopicEnd(token);
@@ -154,7 +155,7 @@ public sealed partial class LogShardHandler
             from = After(OpenToken(replay.ContinuationToken, context, Scope("replay", token, 0), TopicStart(token), end));
         }
 
-        var readable = Readable(context, replay.Caller, replay.Topic);
+        var readable = Readable(context, principal, replay.Topic);
         var entries = new List<LogEntry>(Math.Min(replay.Limit, 1024));
         byte[]? last = null;
         var more = false;

@@ -56,7 +56,7 @@ public sealed partial class LogShardHandler : IShardHandler
     public ShardKind Kind => ShardKind.Logs;
 
     /// <inheritdoc />
-    public Admission Admit(IShardOperation operation, ShardContext context)
+    public Admission Admit(IShardOperation operation, Principal principal, ShardContext context)
     {
         var now = context.Time.GetUtcNow();
         switch (operation)
@@ -68,11 +68,11 @@ public sealed partial class LogShardHandler : IShardHandler
                     var error = append.Entry is null
                         ? new ForgeOneError(ErrorCodes.InvalidArgument, "An entry is required.")
                         : Validate(append.Topic, append.Entry, now, context.Limits);
-                    return Check(error, context, append.Caller, WritePermission, append.Topic, action, resource, "count=1");
+                    return Check(error, context, principal, operation, append.Topic, action, resource, "count=1");
                 }
 
             case AppendLogBatch batch:
-                return Check(ValidateBatch(batch, now, context.Limits), context, batch.Caller, WritePermission, batch.Topic, "logs.append_batch", TopicResource(context, batch.Topic), $"count={batch.Entries?.Length ?? 0}");
+                return Check(ValidateBatch(batch, now, context.Limits), context, principal, operation, batch.Topic, "logs.append_batch", TopicResource(context, batch.Topic), $"count={batch.Entries?.Length ?? 0}");
 
             case GetLog get:
                 {
@@ -80,30 +80,30 @@ public sealed partial class LogShardHandler : IShardHandler
                     var resource = $"{context.ResourcePrefix}/id:{get.Id}";
                     return get.Id.Shard != context.ShardNumber
                         ? Admission.Reject(action, resource, new ForgeOneError(ErrorCodes.StorageWrongShard, $"Id {get.Id} belongs to shard {get.Id.Shard}, not {context.ShardNumber}."))
-                        : Authorize(context, get.Caller, ReadPermission, null, action, resource);
+                        : Check(null, context, principal, operation, null, action, resource);
                 }
 
             case ReadLogRange range:
-                return Check(ValidateRange(range.Topic, range.From, range.To, range.Limit, context.Limits), context, range.Caller, ReadPermission, range.Topic, "logs.read_range", TopicResource(context, range.Topic));
+                return Check(ValidateRange(range.Topic, range.From, range.To, range.Limit, context.Limits), context, principal, operation, range.Topic, "logs.read_range", TopicResource(context, range.Topic));
 
             case QueryLogs query:
                 return Check(
                     ValidateRange(query.Topic, query.From, query.To, query.Limit, context.Limits)
                         ?? (Enum.IsDefined(query.MinSeverity) ? null : new ForgeOneError(ErrorCodes.InvalidArgument, $"Severity {(int)query.MinSeverity} is unknown.")),
-                    context, query.Caller, ReadPermission, query.Topic, "logs.query", TopicResource(context, query.Topic), $"min_severity={query.MinSeverity}");
+                    context, principal, operation, query.Topic, "logs.query", TopicResource(context, query.Topic), $"min_severity={query.MinSeverity}");
 
             case CountLogs count:
-                return Check(ValidateRange(count.Topic, count.From, count.To, 1, context.Limits), context, count.Caller, ReadPermission, count.Topic, "logs.count", TopicResource(context, count.Topic));
+                return Check(ValidateRange(count.Topic, count.From, count.To, 1, context.Limits), context, principal, operation, count.Topic, "logs.count", TopicResource(context, count.Topic));
 
             case CreateCheckpoint create:
                 return Check(
                     Common.Validation.Validate.Topic(create.Topic, context.Limits) ?? ValidateCheckpointName(create.Name),
-                    context, create.Caller, WritePermission, create.Topic, "logs.checkpoint_create", TopicResource(context, create.Topic), $"name={Safe(create.Name)}");
+                    context, principal, operation, create.Topic, "logs.checkpoint_create", TopicResource(context, create.Topic), $"name={Safe(create.Name)}");
 
             case ListCheckpoints list:
                 return Check(
                     Common.Validation.Validate.Topic(list.Topic, context.Limits) ?? (list.Name is null ? null : ValidateCheckpointName(list.Name)),
-                    context, list.Caller, ReadPermission, list.Topic, "logs.checkpoint_list", TopicResource(context, list.Topic));
+                    context, principal, operation, list.Topic, "logs.checkpoint_list", TopicResource(context, list.Topic));
 
             case ReplayLogs replay:
                 return Check(
@@ -111,22 +111,22 @@ public sealed partial class LogShardHandler : IShardHandler
                         ?? ((replay.Checkpoint is null) == (replay.Marker is null) ? new ForgeOneError(ErrorCodes.InvalidArgument, "Replay needs exactly one of a checkpoint name or a checkpoint marker.") : null)
                         ?? (replay.Checkpoint is not null ? ValidateCheckpointName(replay.Checkpoint) : Common.Validation.Validate.CheckpointMarker(replay.Marker, context.Limits))
                         ?? (replay.Limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null),
-                    context, replay.Caller, ReadPermission, replay.Topic, "logs.replay", TopicResource(context, replay.Topic), replay.Checkpoint is not null ? $"checkpoint={Safe(replay.Checkpoint)}" : $"marker={Safe(replay.Marker)}");
+                    context, principal, operation, replay.Topic, "logs.replay", TopicResource(context, replay.Topic), replay.Checkpoint is not null ? $"checkpoint={Safe(replay.Checkpoint)}" : $"marker={Safe(replay.Marker)}");
 
             case SetLogTopicPolicy policy:
                 return Check(
                     Common.Validation.Validate.Topic(policy.Topic, context.Limits)
                         ?? (policy.Retention is { } r && r <= TimeSpan.Zero ? new ForgeOneError(ErrorCodes.InvalidArgument, "A retention period must be positive (null keeps entries forever).") : null),
-                    context, policy.Caller, Permissions.SystemWrite, policy.Topic, "logs.topic_policy", TopicResource(context, policy.Topic),
+                    context, principal, operation, policy.Topic, "logs.topic_policy", TopicResource(context, policy.Topic),
                     $"retention={policy.Retention?.ToString() ?? "forever"} legal_hold={policy.LegalHold} zone={policy.Zone ?? "default"}");
 
             case GetLogTopicPolicy get:
-                return Check(Common.Validation.Validate.Topic(get.Topic, context.Limits), context, get.Caller, ReadPermission, get.Topic, "logs.topic_policy_get", TopicResource(context, get.Topic));
+                return Check(Common.Validation.Validate.Topic(get.Topic, context.Limits), context, principal, operation, get.Topic, "logs.topic_policy_get", TopicResource(context, get.Topic));
 
             case SweepLogRetention sweep:
                 return Check(
                     sweep.MaxEntries is < 1 or > MaxSweepEntries ? new ForgeOneError(ErrorCodes.InvalidArgument, $"A sweep deletes 1..{MaxSweepEntries} entries.") : null,
-                    context, sweep.Caller, Permissions.SystemWrite, null, "logs.retention_sweep", context.ResourcePrefix);
+                    context, principal, operation, null, "logs.retention_sweep", context.ResourcePrefix);
 
             default:
                 return Admission.Reject("logs.unknown", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a log operation."));
@@ -134,19 +134,19 @@ public sealed partial class LogShardHandler : IShardHandler
     }
 
     /// <inheritdoc />
-    public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context) =>
+    public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context) =>
         command switch
         {
             AppendLog append => new LogAppended(append.Topic, WriteBatch(txn, append.Topic, [append.Entry], context)[0]),
             AppendLogBatch batch => new LogBatchAppended(batch.Topic, WriteBatch(txn, batch.Topic, batch.Entries, context)),
-            CreateCheckpoint create => new CheckpointCreated(WriteCheckpoint(txn, create, context)),
-            SetLogTopicPolicy policy => new LogTopicPolicySet(WritePolicy(txn, policy, context)),
+            CreateCheckpoint create => new CheckpointCreated(WriteCheckpoint(txn, create, principal, context)),
+            SetLogTopicPolicy policy => new LogTopicPolicySet(WritePolicy(txn, policy, principal, context)),
             SweepLogRetention sweep => Sweep(txn, sweep, context),
             _ => throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a log command."),
         };
 
     /// <inheritdoc />
-    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context)
+    public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context)
     {
         switch (query)
         {
@@ -156,17 +156,17 @@ public sealed partial class LogShardHandler : IShardHandler
                     var stored = LoadStored(txn, key, context);
                     return stored is null
                         ? new LogFailed(new ForgeOneError(ErrorCodes.NotFound, $"No log entry {get.Id}."))
-                        : new LogFound(Reveal(stored, key, Readable(context, get.Caller, stored.Topic), context, verify: false));
+                        : new LogFound(Reveal(stored, key, Readable(context, principal, stored.Topic), context, verify: false));
                 }
 
             case ReadLogRange range:
                 {
-                    var page = Query(txn, new QueryLogs(range.Caller, range.Topic, range.From, range.To, Severity.Trace, range.Limit), context);
+                    var page = Query(txn, new QueryLogs(range.Token, range.Topic, range.From, range.To, Severity.Trace, range.Limit), principal, context);
                     return new LogRange(range.Topic, page.Entries);
                 }
 
             case QueryLogs q:
-                return Query(txn, q, context);
+                return Query(txn, q, principal, context);
 
             case CountLogs count:
                 {
@@ -180,7 +180,7 @@ public sealed partial class LogShardHandler : IShardHandler
                 return new CheckpointList(list.Topic, [.. LoadCheckpoints(txn, list.Topic, list.Name, context)]);
 
             case ReplayLogs replay:
-                return Replay(txn, replay, context);
+                return Replay(txn, replay, principal, context);
 
             case GetLogTopicPolicy get:
                 return new CurrentLogTopicPolicy(get.Topic, LoadPolicy(txn, Token(context, get.Topic), context));
@@ -320,10 +320,10 @@ public sealed partial class LogShardHandler : IShardHandler
     private static readonly IReadOnlyDictionary<string, string> RedactedMetadata =
         new Dictionary<string, string>(StringComparer.Ordinal) { ["redacted"] = FieldClass.LogMetadata.RedactionMarker() };
 
-    private static IReadOnlySet<FieldClass> Readable(ShardContext context, Caller caller, string? topic) =>
-        context.Security.Authorize(caller, ReadPermission, new ShardResource("logs", caller.Tenant, topic, context.Zone)).ReadableFields;
+    private static IReadOnlySet<FieldClass> Readable(ShardContext context, Principal principal, string? topic) =>
+        context.Security.Authorize(principal, ReadPermission, TopicDescriptor(context, principal, topic)).ReadableFields;
 
-    private static LogPage Query(IReadTransaction txn, QueryLogs q, ShardContext context)
+    private static LogPage Query(IReadTransaction txn, QueryLogs q, Principal principal, ShardContext context)
     {
         var token = Token(context, q.Topic);
         var from = RecordKeys.TopicIndexFrom(token, q.From);
@@ -334,7 +334,7 @@ public sealed partial class LogShardHandler : IShardHandler
             from = After(OpenToken(q.ContinuationToken, context, scope, from, until));
         }
 
-        var readable = Readable(context, q.Caller, q.Topic);
+        var readable = Readable(context, principal, q.Topic);
         var entries = new List<LogEntry>(Math.Min(q.Limit, 1024));
         byte[]? last = null;
         var scanned = 0;
@@ -473,19 +473,19 @@ public sealed partial class LogShardHandler : IShardHandler
         return null;
     }
 
-    private static Admission Check(ForgeOneError? error, ShardContext context, Caller caller, string permission, string? topic, string action, string resource, string detail = "") =>
-        error is not null ? Admission.Reject(action, resource, error) : Authorize(context, caller, permission, topic, action, resource, detail);
+    private static Admission Check(ForgeOneError? error, ShardContext context, Principal principal, IShardOperation operation, string? topic, string action, string resource, string detail = "") =>
+        ShardAccess.Admit(
+            context,
+            principal,
+            operation,
+            MessagePermissions.PermissionOf(operation) == Permissions.SystemWrite ? new ResourceDescriptor("system", ResidencyZone: context.Zone) : TopicDescriptor(context, principal, topic),
+            action,
+            resource,
+            detail,
+            error);
 
-    private static Admission Authorize(ShardContext context, Caller caller, string permission, string? topic, string action, string resource, string detail = "")
-    {
-        if (caller is null)
-        {
-            return Admission.Deny(action, resource, "no principal");
-        }
-
-        var decision = context.Security.Authorize(caller, permission, new ShardResource(permission == Permissions.SystemWrite ? "system" : "logs", caller.Tenant, topic, context.Zone));
-        return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
-    }
+    private static ResourceDescriptor TopicDescriptor(ShardContext context, Principal principal, string? topic) =>
+        new("logs", principal.Tenant, topic, context.Zone);
 
     private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Safe(topic)}";
 

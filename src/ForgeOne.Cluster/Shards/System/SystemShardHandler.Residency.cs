@@ -1,5 +1,6 @@
 using ForgeOne.Cluster.Compliance;
 using ForgeOne.Common;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.SystemProtocol;
 
@@ -33,18 +34,18 @@ public sealed partial class SystemShardHandler
         ? $"{s.Scope} '{s.Name}' -> {s.Zone ?? "(cleared)"}{(s.Reason is null ? "" : $"; {s.Reason}")}"
         : "";
 
-    private static ResidencySet ApplyResidency(IWriteTransaction txn, SetResidency set, ShardContext context)
+    private static ResidencySet ApplyResidency(IWriteTransaction txn, SetResidency set, Principal principal, ShardContext context)
     {
         var table = Tables.Metadata;
         var token = KeyToken(context, ResidencyDocument.StoreKey);
         var current = History(txn, table, token, context, newestOnly: true).LastOrDefault();
         var document = current is null ? ResidencyDocument.Empty : ResidencyDocument.Decode(current.Value);
         var now = context.Time.GetUtcNow();
-        var (next, entry) = document.With(set.Scope, set.Name, set.Zone, now, set.Caller.Id);
+        var (next, entry) = document.With(set.Scope, set.Name, set.Zone, now, principal.Id);
 
         // The document's version and the setting history's version move together: the history
         // is the directory's change log.
-        var setting = new Storage.Records.VersionedSetting(ResidencyDocument.StoreKey, next.Version, next.Encode(), now, set.Caller.Id);
+        var setting = new Storage.Records.VersionedSetting(ResidencyDocument.StoreKey, next.Version, next.Encode(), now, principal.Id);
         var key = Storage.Records.RecordKeys.SettingHistory(token, setting.Version);
         txn.Put(table, key, context.Security.Encrypt(table, key, setting.Encode()));
         return new ResidencySet(entry);

@@ -1,6 +1,7 @@
 using System.Text;
 using ForgeOne.Common;
 using ForgeOne.Common.Validation;
+using ForgeOne.Security;
 using ForgeOne.Storage;
 using ForgeOne.Storage.Records;
 using static ForgeOne.Cluster.Protocol.SystemProtocol;
@@ -52,7 +53,7 @@ public sealed partial class SystemShardHandler
         _ => null,
     };
 
-    private static object? ApplyStore(IWriteTransaction txn, Protocol.IShardCommand command, ShardContext context)
+    private static object? ApplyStore(IWriteTransaction txn, Protocol.IShardCommand command, Principal principal, ShardContext context)
     {
         switch (command)
         {
@@ -67,18 +68,18 @@ public sealed partial class SystemShardHandler
                         throw new ForgeOneException(ErrorCodes.Conflict, $"{put.Table} key '{put.Key}' is at version {currentVersion}, not {expected}.");
                     }
 
-                    var setting = new VersionedSetting(put.Key, currentVersion + 1, put.Value, context.Time.GetUtcNow(), put.Caller.Id);
+                    var setting = new VersionedSetting(put.Key, currentVersion + 1, put.Value, context.Time.GetUtcNow(), principal.Id);
                     var key = RecordKeys.SettingHistory(token, setting.Version);
                     txn.Put(table, key, context.Security.Encrypt(table, key, setting.Encode()));
                     return new SettingStored(ToProtocol(setting));
                 }
 
             case AddSnapshot add:
-                    PutSnapshotVersion(txn, add.Snapshot, add.Caller.Id, "", context);
+                    PutSnapshotVersion(txn, add.Snapshot, principal.Id, "", context);
                     return new SnapshotAdded(add.Snapshot.Id);
 
             case RecordBackupEvent recorded:
-                return new BackupEventRecorded(recorded.Event, recorded.Snapshot is { } snapshot ? PutSnapshotVersion(txn, snapshot, recorded.Caller.Id, recorded.Detail, context) : 0);
+                return new BackupEventRecorded(recorded.Event, recorded.Snapshot is { } snapshot ? PutSnapshotVersion(txn, snapshot, Printable(recorded.Subject, 256), recorded.Detail, context) : 0);
 
             case RecordMetrics record:
                 {
@@ -235,6 +236,8 @@ public sealed partial class SystemShardHandler
         string.IsNullOrEmpty(e.Event) || e.Event.Length > 40 || !e.Event.All(c => char.IsAsciiLetterLower(c) || c == '_')
             ? Invalid("A backup event name is 1..40 of a-z and _.")
             : e.Detail is null || e.Detail.Length > 4096 ? Invalid("A backup event detail is at most 4096 characters.")
+            : string.IsNullOrWhiteSpace(e.Subject) ? Invalid("A backup event names whose it is.")
+            : !Enum.IsDefined(e.Outcome) ? Invalid($"Audit outcome {(int)e.Outcome} is unknown.")
             : e.Snapshot is null ? null : ValidateSnapshot(e.Snapshot);
 
     private static SettingVersion ToProtocol(VersionedSetting s) => new(s.Key, s.Version, s.Value, s.ChangedAt, s.ChangedBy);

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using ForgeOne.Cluster.Protocol;
-using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
@@ -26,7 +25,7 @@ public sealed partial class SystemShardHandler : IShardHandler
     public ShardKind Kind => ShardKind.System;
 
     /// <inheritdoc />
-    public Admission Admit(IShardOperation operation, ShardContext context)
+    public Admission Admit(IShardOperation operation, Principal principal, ShardContext context)
     {
         if (operation is RecordIntegrityEvent integrity)
         {
@@ -35,37 +34,29 @@ public sealed partial class SystemShardHandler : IShardHandler
 
         var (action, error) = operation switch
         {
-            RecordShardCounts c => ("system.shard_counts", c.Logs < 1 || c.Events < 1 || c.Blobs < 1 || Math.Max(c.Logs, Math.Max(c.Events, c.Blobs)) > RecordId.MaxShards
-                ? new ForgeOneError(ErrorCodes.InvalidConfiguration, "Shard counts must be 1..1024.")
-                : null),
+            RecordShardCounts c => ("system.shard_counts", ValidateCounts(c.Logs, c.Events, c.Blobs)),
+            CheckShardCounts c => ("system.shard_counts_check", ValidateCounts(c.Logs, c.Events, c.Blobs)),
+            RecordAudit r => (Printable(r.Action, 128), ValidateRecordAudit(r)),
             RegisterBootstrapKey k => ("system.bootstrap_key", k.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
             VerifyBootstrapKey v => ("system.bootstrap_key_verify", v.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
             _ when AdmitStore(operation, context.Limits) is { } store => store,
             _ when AdmitResidency(operation) is { } residency => residency,
             _ => ("system.unknown", new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a system operation.")),
         };
-        if (error is not null)
-        {
-            return Admission.Reject(action, context.ResourcePrefix, error);
-        }
-
-        // Queries read (system:read); every command changes cluster state (system:write), and
-        // where data may live is decided by admins only (residency:admin: operators hold
-        // system:* but not this).
-        var permission = operation switch
-        {
-            SetResidency => Permissions.ResidencyAdmin,
-            RecordBackupEvent { Keys: true } => Permissions.KeysAdmin,
-            RecordBackupEvent => Permissions.BackupAdmin,
-            IShardQuery => Permissions.SystemRead,
-            _ => AdminPermission,
-        };
-        var decision = operation.Caller is null
-            ? new AccessDecision(false, "no principal")
-            : context.Security.Authorize(operation.Caller, permission, new ShardResource("system", null, null, null));
+        // Queries read (system:read); commands change cluster state (system:write); where data
+        // may live is decided by admins only (residency:admin: operators hold system:* but not
+        // this). MessagePermissions says which is which.
         var detail = operation is RecordBackupEvent recorded ? recorded.Detail : ResidencyDetail(operation);
         var resource = operation is RecordBackupEvent { Snapshot: { } snapshot } ? $"{context.ResourcePrefix}/snapshots/{snapshot.Id}" : context.ResourcePrefix;
-        return decision.Allowed ? Admission.Allow(action, resource, detail) : Admission.Deny(action, resource, decision.Reason);
+        var admission = ShardAccess.Admit(context, principal, operation, new ResourceDescriptor("system"), action, resource, detail, error);
+        return !admission.Admitted ? admission : operation switch
+        {
+            // The command's own audit record is the record asked for: the subject's, with the
+            // outcome decided elsewhere, and the submitting node named in the detail.
+            RecordAudit record => new Admission(admission.Action, Printable(record.Resource, 512), null, record.Outcome, $"{Printable(record.Detail, 2048)}; recorded by {principal.Id}") { Subject = Printable(record.Subject, 256) },
+            RecordBackupEvent e => new Admission(admission.Action, resource, null, e.Outcome, $"{detail}; recorded by {principal.Id}") { Subject = Printable(e.Subject, 256) },
+            _ => admission,
+        };
     }
 
     // The event is the audit record itself: its action and resource are the finding's, not
@@ -86,12 +77,15 @@ public sealed partial class SystemShardHandler : IShardHandler
     }
 
     /// <inheritdoc />
-    public object Apply(IWriteTransaction txn, IShardCommand command, ShardContext context)
+    public object Apply(IWriteTransaction txn, IShardCommand command, Principal principal, ShardContext context)
     {
         switch (command)
         {
             case RecordIntegrityEvent e:
                 return new IntegrityEventRecorded(e.Action, e.Resource);
+            case RecordAudit record:
+                return new AuditRecorded(record.Action);
+
             case RecordShardCounts counts:
                 {
                     var stored = Get(txn, ShardCountsKey, context);
@@ -127,25 +121,55 @@ public sealed partial class SystemShardHandler : IShardHandler
                 }
 
             case SetResidency residency:
-                return ApplyResidency(txn, residency, context);
+                return ApplyResidency(txn, residency, principal, context);
 
             default:
-                return ApplyStore(txn, command, context)
+                return ApplyStore(txn, command, principal, context)
                     ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a system command.");
         }
     }
 
     /// <inheritdoc />
-    public object Read(IReadTransaction txn, IShardQuery query, ShardContext context) => query switch
-    {
-        GetResidencyDirectory => ReadResidency(txn, context),
-        VerifyBootstrapKey verify => new BootstrapKeyVerified(Get(txn, BootstrapKeyKey, context) is { } stored
-            && CryptographicOperations.FixedTimeEquals(stored, verify.Sha256)),
-        _ => ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query.")),
-    };
+    public object Read(IReadTransaction txn, IShardQuery query, Principal principal, ShardContext context) =>
+        query switch
+        {
+            GetResidencyDirectory => ReadResidency(txn, context),
+            CheckShardCounts check => CheckCounts(txn, check, context),
+            VerifyBootstrapKey verify => new BootstrapKeyVerified(Get(txn, BootstrapKeyKey, context) is { } stored
+                && CryptographicOperations.FixedTimeEquals(stored, verify.Sha256)),
+            _ => ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query.")),
+        };
 
     /// <inheritdoc />
     public object Fail(ForgeOneError error) => new SystemFailed(error);
+
+    private static object CheckCounts(IReadTransaction txn, CheckShardCounts check, ShardContext context)
+    {
+        if (Get(txn, ShardCountsKey, context) is not { } stored)
+        {
+            return new SystemFailed(new ForgeOneError(ErrorCodes.NotFound, "No storage node has recorded the cluster's shard counts yet."));
+        }
+
+        var (logs, events, blobs) = (BinaryPrimitives.ReadInt32BigEndian(stored), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(4)), BinaryPrimitives.ReadInt32BigEndian(stored.AsSpan(8)));
+        return (logs, events, blobs) == (check.Logs, check.Events, check.Blobs)
+            ? new ShardCountsAccepted(logs, events, blobs, false)
+            : new SystemFailed(new ForgeOneError(ErrorCodes.ShardCountMismatch,
+                $"This member is configured with shard counts logs={check.Logs} events={check.Events} blobs={check.Blobs}, but the cluster was created with logs={logs} events={events} blobs={blobs}."));
+    }
+
+    private static ForgeOneError? ValidateCounts(int logs, int events, int blobs) =>
+        logs < 1 || events < 1 || blobs < 1 || Math.Max(logs, Math.Max(events, blobs)) > RecordId.MaxShards
+            ? new ForgeOneError(ErrorCodes.InvalidConfiguration, $"Shard counts must be 1..{RecordId.MaxShards}.")
+            : null;
+
+    private static ForgeOneError? ValidateRecordAudit(RecordAudit r) =>
+        string.IsNullOrWhiteSpace(r.Subject) || string.IsNullOrWhiteSpace(r.Action) || string.IsNullOrWhiteSpace(r.Resource) || r.Detail is null
+            ? Invalid("An audit record needs a subject, an action, a resource and a detail.")
+            : !Enum.IsDefined(r.Outcome) ? Invalid($"Audit outcome {(int)r.Outcome} is unknown.") : null;
+
+    // Audit fields stay printable and bounded whatever a submitter sends.
+    private static string Printable(string? value, int max) =>
+        value is null ? "<null>" : new string([.. value.Take(max).Select(c => char.IsControl(c) ? '?' : c)]);
 
     private static byte[]? Get(IReadTransaction txn, byte[] key, ShardContext context) =>
         txn.Get(Tables.Metadata, key) is { } value ? context.Security.Decrypt(Tables.Metadata, key, value) : null;
