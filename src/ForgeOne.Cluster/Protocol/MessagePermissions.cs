@@ -108,7 +108,7 @@ public static class MessagePermissions
 
         // System shard.
         RecordShardCounts or PutSetting or AddSnapshot or RecordMetrics or SweepMetrics => Needs(Permissions.SystemWrite),
-        GetSetting or GetSettingHistory or ListSnapshots or GetSnapshot or QueryMetrics => Needs(Permissions.SystemRead),
+        GetSetting or GetSettingHistory or ListSnapshots or GetSnapshot or GetSnapshotHistory or QueryMetrics => Needs(Permissions.SystemRead),
         RegisterBootstrapKey or VerifyBootstrapKey => Needs(Permissions.ApiKeyBootstrap),
         SetResidency => Needs(Permissions.ResidencyAdmin),
         GetResidencyDirectory or CheckShardCounts => MessageAccess.AnyPrincipal.Instance,

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ForgeOne.Backup;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using Microsoft.Extensions.Time.Testing;
@@ -51,7 +52,8 @@ public sealed class BackupScheduleSpec : IAsyncLifetime
         Assert.IsType<BackupProtocol.BackupSchedule>(await coordinator.Ask<object>(new GetBackupSchedule(Operator), BackupCoordinatorSpec.Ask));
         _time.Advance(TimeSpan.FromSeconds(1));
         var started = await events.Next<BackupStarted>();
-        Assert.Equal((BackupType.Full, "system"), (started.Type, started.By));
+        // The schedule runs as the node's own principal.
+        Assert.Equal((BackupType.Full, NodeSecurity.NodePrefix + _node.Address), (started.Type, started.By));
         await events.Next<BackupCompleted>(c => c.Id == started.Id);
         var drills = new[] { await events.Next<DrillRecorded>(), await events.Next<DrillRecorded>() };
         Assert.Equal(["eu-west", "us-east"], drills.Select(d => d.Region).Order());
