@@ -1,7 +1,6 @@
 using Akka.Actor;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using static ForgeOne.Cluster.Protocol.EventProtocol;

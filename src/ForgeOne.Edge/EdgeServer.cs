@@ -141,7 +141,7 @@ public sealed class EdgeServer : IAsyncDisposable
         });
         app.UseRouting();
         var authenticator = app.Services.GetRequiredService<EdgeAuthenticator>();
-        app.Use(next => new AuthenticationMiddleware(next, authenticator, limiter).InvokeAsync);
+        app.Use(next => new AuthenticationMiddleware(next, authenticator, limiter, cluster).InvokeAsync);
         app.UseMiddleware<BodyLimitMiddleware>();
 
         HealthRoutes.Map(app);

@@ -1,4 +1,3 @@
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
