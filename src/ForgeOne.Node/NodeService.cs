@@ -48,6 +48,10 @@ internal sealed partial class NodeService : IHostedService
             ShardHost? host = null;
             BackupHosting? backup = null;
             var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
+            if (_options.IsStorage)
+            {
+                RefuseDataWithoutItsKeys();
+            }
 
             // Every node holds the cluster authentication key (it proves its own requests and,
             // on storage and edge nodes, verifies or issues principals' tokens).
@@ -64,7 +68,6 @@ internal sealed partial class NodeService : IHostedService
 
             if (_options.IsStorage)
             {
-                RefuseDataWithoutItsKeys();
                 Directory.CreateDirectory(_options.DataRootFull);
                 var kek = new FileKekProvider(_options.KeysDirectoryFull, _options.DataRootFull);
 
