@@ -39,7 +39,7 @@ internal static class ClusterAdminRoutes
         members.MapPost("/leave", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
             var input = await ReadMembershipAsync(http, options).ConfigureAwait(false);
-            authorization.Require(http.Principal().Caller, Permissions.SystemWrite, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemWrite, "system");
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
             var address = input.Address is null ? akka.SelfAddress : FindMember(akka, input.Address).Address;
             akka.Leave(address);
@@ -51,7 +51,7 @@ internal static class ClusterAdminRoutes
 
         members.MapPost("/down-unreachable", (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.SystemWrite, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemWrite, "system");
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
             var unreachable = akka.State.Unreachable.Select(m => m.Address).Order(Member.AddressOrdering).ToArray();
             foreach (var address in unreachable)
@@ -67,7 +67,7 @@ internal static class ClusterAdminRoutes
         members.MapPost("/join", async (HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
             var input = await ReadMembershipAsync(http, options).ConfigureAwait(false);
-            authorization.Require(http.Principal().Caller, Permissions.SystemWrite, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemWrite, "system");
             var address = ParseAddress(input.Address ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, "'address' is required: the member to join through."));
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
             akka.Join(address);
@@ -79,7 +79,7 @@ internal static class ClusterAdminRoutes
 
         members.MapGet("/sharding/{region}/stats", async (string region, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
-            authorization.Require(http.Principal().Caller, Permissions.SystemRead, "system");
+            authorization.Require(http.Principal().Principal, Permissions.SystemRead, "system");
             return Results.Json(await RegionStatsAsync(cluster, region).ConfigureAwait(false), ApiJsonContext.Default.RegionStatsView);
         })
             .WithName("GetRegionStats").WithSummary("Shards and entities per node of one shard region (logs, events, blobs, system, or kind@zone), naming every node that did not answer in time (system:read).")
@@ -89,7 +89,7 @@ internal static class ClusterAdminRoutes
         audit.MapGet("/public-key", async (HttpContext http, EdgeCluster cluster) =>
         {
             // Public by nature (what an auditor verifies seals and exports with): any authenticated principal.
-            var key = await cluster.AskActorAsync<SealerProtocol.AuditPublicKey>(cluster.Require().Sealer, SealerProtocol.GetAuditPublicKey.Instance, http.RequestAborted).ConfigureAwait(false);
+            var key = await cluster.AskActorAsync<SealerProtocol.AuditPublicKey>(cluster.Require().Sealer, new SealerProtocol.GetAuditPublicKey(http.Principal().Token), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new AuditPublicKeyView(key.Pem, key.Fingerprint), ApiJsonContext.Default.AuditPublicKeyView);
         })
             .WithName("GetAuditPublicKey").WithSummary("The audit public key (PEM) seals and exported audit chains verify under.")
@@ -99,11 +99,10 @@ internal static class ClusterAdminRoutes
         keys.MapPost("/{shard}/rotate", async (string shard, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
             var input = await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.RotateKeysInput).ConfigureAwait(false);
-            var caller = http.Principal().Caller;
-            authorization.Require(caller, Permissions.KeysAdmin, "keys");
+            authorization.Require(http.Principal().Principal, Permissions.KeysAdmin, "keys");
             var (kind, n) = ParseShard(cluster.Require(), shard);
             // The shard audits the rotation in its own chain.
-            var done = await cluster.AskAsync<ShardProtocol.KeyRotated>(new ShardProtocol.RotateKey(kind, n, caller, input.Reason ?? "on demand over HTTP", OnlyIfDue: false), http.RequestAborted).ConfigureAwait(false);
+            var done = await cluster.AskAsync<ShardProtocol.KeyRotated>(new ShardProtocol.RotateKey(http.Principal().Token, kind, n, input.Reason ?? "on demand over HTTP", OnlyIfDue: false), http.RequestAborted).ConfigureAwait(false);
             return Results.Json(new ShardKeyRotationView(ShardEntityId.Of(done.Kind, done.Shard), done.Rotated, done.ActiveVersion, done.Events), ApiJsonContext.Default.ShardKeyRotationView);
         })
             .WithName("RotateShardKey").WithSummary("Rotates one shard's data key now (keys:admin, checked and audited by the shard); the shard is kind-number, e.g. logs-3.")
@@ -220,7 +219,7 @@ internal static class ClusterAdminRoutes
 
     private static async Task StreamEventsAsync(HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization, EdgeOptions options, TimeProvider time)
     {
-        authorization.Require(http.Principal().Caller, Permissions.SystemRead, "system");
+        authorization.Require(http.Principal().Principal, Permissions.SystemRead, "system");
         var system = cluster.Require().System;
         // Membership events are rare (a handful per node lifetime), so an unbounded channel holds
         // at most what a stalled reader missed of them; the bridge stops with the request.

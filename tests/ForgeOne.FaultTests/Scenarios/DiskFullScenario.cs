@@ -37,7 +37,7 @@ public sealed class DiskFullScenario(ITestOutputHelper output)
                 var messages = Enumerable.Range(0, 50).Select(i => $"f-{n}-{i}-{text}").ToArray();
                 try
                 {
-                    var ids = await cluster.Client.AppendLogBatchAsync(Principals.Writer, topic, [.. messages.Select(m => new LogInput(DateTimeOffset.UtcNow, Severity.Info, m))]);
+                    var ids = await cluster.Client.AppendLogBatchAsync(topic, [.. messages.Select(m => new LogInput(DateTimeOffset.UtcNow, Severity.Info, m))]);
                     for (var i = 0; i < ids.Length; i++)
                     {
                         load.Ledger.Logs[messages[i]] = (topic, ids[i]);
@@ -61,7 +61,7 @@ public sealed class DiskFullScenario(ITestOutputHelper output)
 
             // Reads still work while it is full.
             var (readTopic, readId) = load.Ledger.Logs.First().Value;
-            Assert.Equal(readTopic, (await cluster.Client.GetLogAsync(Principals.Reader, readId)).Topic);
+            Assert.Equal(readTopic, (await cluster.Client.GetLogAsync(readId)).Topic);
             await ClusterVerifier.Eventually(
                 () => Assert.True(load.Ledger.Errors.ContainsKey(ErrorCodes.StorageDiskFull), "the load has not met the full disk yet"),
                 TimeSpan.FromSeconds(30),
