@@ -57,6 +57,7 @@ var authKeys = AuthenticationKeyring.LoadOrCreate(keysDirectory);
 var writer = new TokenIssuer(authKeys, TimeProvider.System).Issue(Principal.Of("bench", ["writer"], "acme", ["*"], 0), "bench", TimeSpan.FromHours(1)).Token;
 var timeout = TimeSpan.FromSeconds(30);
 var running = new List<ActorSystem>();
+(ForgeOneNodeOptions Options, ShardHost Host, AuditSigner Signer, NodeSecurity Security)? lastNode = null;
 
 async Task<IActorRef> StartNode(string name, bool verifyTokens)
 {
@@ -81,6 +82,12 @@ async Task<IActorRef> StartNode(string name, bool verifyTokens)
         TimeProvider.System, Limits.Default);
     var signer = AuditSigner.LoadOrCreate(options.KeysDirectoryFull, options.DataRootFull);
     var cluster = await ForgeOneCluster.StartAsync(system, options, host, signer, TimeSpan.FromSeconds(60), security);
+    if (verifyTokens || lastNode is null)
+    {
+        // The scrubber rounds below reopen this node's data root (the verifying node's when both run).
+        lastNode = (options, host, signer, security);
+    }
+
     return cluster.Region(ShardKind.Logs);
 }
 
@@ -249,6 +256,7 @@ foreach (var d in direct)
 Console.WriteLine();
 Console.WriteLine($"Scrubber cost (batches of 100; scrubber at its default {new ScrubberOptions().RateMBps} MB/s, passes back to back):");
 var scrubRuns = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
+var (options, host, signer, nodeSecurity) = lastNode!.Value;
 foreach (var scrubbing in new[] { false, true, false, true })
 {
     var scrubber = new ScrubberOptions { Enabled = scrubbing, PassInterval = TimeSpan.FromSeconds(1) };
@@ -267,11 +275,11 @@ foreach (var scrubbing in new[] { false, true, false, true })
     var seals = SealLogFile.OutsideDataRoot(roundOptions.Audit.SealsFileFull, roundOptions.DataRootFull);
     var roundHost = host.WithTamperEvidence(seals, signer, scrubber);
     var roundSystem = ActorSystem.Create(roundOptions.ClusterName, ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ClusterConfig.Build(roundOptions)));
-    var roundCluster = await ForgeOneCluster.StartAsync(roundSystem, roundOptions, roundHost, signer, TimeSpan.FromSeconds(60));
+    var roundCluster = await ForgeOneCluster.StartAsync(roundSystem, roundOptions, roundHost, signer, TimeSpan.FromSeconds(60), nodeSecurity);
     region = roundCluster.Region(ShardKind.Logs);
     var name = scrubbing ? "batch x100, scrubber on" : "batch x100, scrubber off";
     var scrubbedBefore = roundHost.ScrubThrottle.BytesCharged;
-    await Throughput(name, ShardBatch, 64, batchSize);
+    await Throughput(name, Batch(region), 64, batchSize);
     var scrubbed = roundHost.ScrubThrottle.BytesCharged - scrubbedBefore;
     if (scrubbing)
     {
@@ -282,12 +290,12 @@ foreach (var scrubbing in new[] { false, true, false, true })
     await CoordinatedShutdown.Get(roundSystem).Run(CoordinatedShutdown.ClrExitReason.Instance);
 }
 
-var (off, on) = (scrubRuns[false].Average(), scrubRuns[true].Average());
+var (scrubOff, scrubOn) = (scrubRuns[false].Average(), scrubRuns[true].Average());
 Console.WriteLine();
 Console.WriteLine("| batches of 100 | scrubber off entries/s | scrubber on entries/s | on / off | loss |");
 Console.WriteLine("|---|---:|---:|---:|---:|");
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| mean of 2 rounds each | {off:N0} | {on:N0} | {on / off:0.00}x | {(1 - (on / off)) * 100:0.0}% |"));
-Console.WriteLine($"Target: scrubber at the default rate costs at most 10% of ingest: {(on / off >= 0.9 ? "MET" : "NOT MET")} (machine load {File.ReadAllText("/proc/loadavg").Trim()})");
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| mean of 2 rounds each | {scrubOff:N0} | {scrubOn:N0} | {scrubOn / scrubOff:0.00}x | {(1 - (scrubOn / scrubOff)) * 100:0.0}% |"));
+Console.WriteLine($"Target: scrubber at the default rate costs at most 10% of ingest: {(scrubOn / scrubOff >= 0.9 ? "MET" : "NOT MET")} (machine load {File.ReadAllText("/proc/loadavg").Trim()})");
 
 try
 {

@@ -58,7 +58,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
     /// <param name="regions">Every shard region (zones included).</param>
     /// <param name="signer">The audit signing key.</param>
     /// <param name="stores">Seal stores outside the data root (each seal is appended to all).</param>
-    /// <param name="policy">Authorizes <see cref="StartIncarnation"/> (<c>backup:admin</c>).</param>
+    /// <param name="gate">Verifies, authorizes and audits the requests from outside (seal now, rewinds, history, public key).</param>
     /// <param name="time">Clock.</param>
     /// <param name="interval">How often to seal.</param>
     public AuditSealer(ShardRegions regions, SingletonGate gate, AuditSigner signer, IReadOnlyList<ISealStore> stores, TimeProvider time, TimeSpan interval)

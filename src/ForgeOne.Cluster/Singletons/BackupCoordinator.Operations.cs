@@ -237,7 +237,7 @@ public sealed partial class BackupCoordinator
             }
             catch (Exception e)
             {
-                await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, restore.Caller)).ConfigureAwait(false);
+                await AskAll(services, shards, s => new ResumeShard(s.Kind, s.Shard, identity.Current)).ConfigureAwait(false);
                 services.Layout.Discard(restore.Version!);
                 var why = e is ForgeOneException fe ? fe.Error.ToString() : e.Message;
                 return new ShardsSwitched(restore, false, $"the new incarnations could not be sealed ({why}); every shard stays on the previous version and {restore.Version} was removed", []);

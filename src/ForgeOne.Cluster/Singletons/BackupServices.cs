@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Serialization;
 using ForgeOne.Backup;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
 using ForgeOne.Security;

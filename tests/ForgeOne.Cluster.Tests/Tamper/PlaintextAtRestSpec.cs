@@ -3,7 +3,6 @@ using Akka.Actor;
 using ForgeOne.Client;
 using ForgeOne.Common.Model;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using static ForgeOne.Cluster.Protocol.EventProtocol;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
@@ -46,7 +45,7 @@ public sealed class PlaintextAtRestSpec : IAsyncLifetime
         const string topic = "zebra-ledger-quux";
         const string tenant = "tenant-wombat-9q";
         const string blob = "secret-merger-plan.pdf";
-        var caller = new Caller("svc-1", ["admin"], tenant, ["*"], 5);
+        var caller = TestAuth.Token("svc-1", ["admin"], tenant, ["*"], 5);
         var cluster = _node!.Cluster;
 
         for (var i = 0; i < 3; i++)
@@ -57,7 +56,7 @@ public sealed class PlaintextAtRestSpec : IAsyncLifetime
         Assert.IsType<LogPage>(await cluster.Region(ShardKind.Logs).Ask<object>(new QueryLogs(caller, topic, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1)), Ask));
         Assert.IsType<TopicCreated>(await cluster.Region(ShardKind.Events).Ask<object>(new CreateTopic(caller, topic, new TopicSettings()), Ask));
         Assert.IsType<EventPublished>(await cluster.Region(ShardKind.Events).Ask<object>(new PublishEvent(caller, topic, new EventInput(DateTimeOffset.UtcNow, Priority.Normal, [1, 2, 3])), Ask));
-        var blobs = new BlobClient(cluster.Region(ShardKind.Blobs), 1, caller);
+        var blobs = new BlobClient(cluster.Region(ShardKind.Blobs), 1, new ForgeOne.Cluster.Security.FixedTokenSource(caller));
         var meta = await blobs.UploadAsync(new MemoryStream(Encoding.UTF8.GetBytes("contents")), blob, "application/pdf");
         Assert.Equal(blob, meta.Name);
 

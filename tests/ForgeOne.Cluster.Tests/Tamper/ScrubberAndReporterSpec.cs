@@ -87,7 +87,7 @@ public sealed class ScrubberAndReporterSpec : TestKit, IDisposable
         listener.Start();
 
         var system = CreateTestProbe();
-        var reporter = Sys.ActorOf(IntegrityReporter.Props(system, "node-a"));
+        var reporter = Sys.ActorOf(IntegrityReporter.Props(system, "node-a", TestAuth.Node().Identity));
         var finding = new IntegrityFinding("logs-0042", Tables.Audit, "0000000000000005", 5, ErrorCodes.AuditChainBroken, "Deleted", "store logs-0042: audit chain Deleted at seq 5");
         reporter.Tell(IntegrityReporter.GetFindings.Instance);
         Assert.Empty(ExpectMsg<IntegrityReporter.CurrentFindings>(Wait).Findings); // subscribed
@@ -111,7 +111,7 @@ public sealed class ScrubberAndReporterSpec : TestKit, IDisposable
     public void Reporter_RetriesUntilTheSystemStoreTakesTheRecord()
     {
         var system = CreateTestProbe();
-        var reporter = Sys.ActorOf(IntegrityReporter.Props(system, "node-a"));
+        var reporter = Sys.ActorOf(IntegrityReporter.Props(system, "node-a", TestAuth.Node().Identity));
         reporter.Tell(new IntegrityEventReported("audit.incarnation", "integrity/seal/7", "by=root"));
         var first = system.ExpectMsg<SystemProtocol.RecordIntegrityEvent>(Wait);
         system.Reply(new SystemProtocol.SystemFailed(new ForgeOneError(ErrorCodes.Unavailable, "moving")));

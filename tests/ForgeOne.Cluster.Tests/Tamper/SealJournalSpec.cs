@@ -48,7 +48,7 @@ public sealed class SealJournalSpec : IAsyncLifetime
         {
             try
             {
-                return Assert.IsType<SealerProtocol.SealDone>(await _node!.Cluster.Sealer.Ask<object>(SealerProtocol.SealNow.Instance, Ask));
+                return Assert.IsType<SealerProtocol.SealDone>(await _node!.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Admin), Ask));
             }
             catch (Exception) when (DateTime.UtcNow < deadline)
             {
@@ -80,7 +80,7 @@ public sealed class SealJournalSpec : IAsyncLifetime
         await _node!.Cluster.Region(Common.ShardKind.Logs).Ask<object>(new LogProtocol.AppendLog(Callers.Writer, "orders", TestHosts.Entry("moves a head")), Ask);
         var next = await Seal();
         Assert.Equal(2, next.Number);
-        var history = await _node.Cluster.Sealer.Ask<SealerProtocol.SealHistory>(SealerProtocol.GetSealHistory.Instance, Ask);
+        var history = await _node.Cluster.Sealer.Ask<SealerProtocol.SealHistory>(new SealerProtocol.GetSealHistory(Callers.Admin), Ask);
         Assert.Equal([1L, 2], history.Numbers);
         using var verifier = new SealVerifier(AuditSigner.Load(_root.KeysDirectory).ExportPublicKeyPem());
         var fileSeals = new SealLogFile(Path.Combine(_root.Root, "seals", "audit-seals.log")).ReadAll();

@@ -29,7 +29,7 @@ public sealed partial class SystemShardHandler : IShardHandler
     {
         if (operation is RecordIntegrityEvent integrity)
         {
-            return AdmitIntegrityEvent(integrity, context);
+            return AdmitIntegrityEvent(integrity, principal, context);
         }
 
         var (action, error) = operation switch
@@ -61,7 +61,7 @@ public sealed partial class SystemShardHandler : IShardHandler
 
     // The event is the audit record itself: its action and resource are the finding's, not
     // the shard's generic ones, and only the node (system:write) records them.
-    private static Admission AdmitIntegrityEvent(RecordIntegrityEvent e, ShardContext context)
+    private static Admission AdmitIntegrityEvent(RecordIntegrityEvent e, Principal principal, ShardContext context)
     {
         var valid = e.Action is { Length: > 0 and <= 100 } && e.Resource is { Length: > 0 and <= 1000 } && e.Detail is { Length: <= 10_000 }
             && !e.Action.Any(char.IsControl) && !e.Resource.Any(char.IsControl);
@@ -70,9 +70,7 @@ public sealed partial class SystemShardHandler : IShardHandler
             return Admission.Reject("system.integrity_event", context.ResourcePrefix, new ForgeOneError(ErrorCodes.InvalidArgument, "An integrity event has an action (1..100), a resource (1..1000) and a detail (0..10000 characters), no control characters."));
         }
 
-        var decision = e.Caller is null
-            ? new AccessDecision(false, "no principal")
-            : context.Security.Authorize(e.Caller, AdminPermission, new ShardResource("system", null, null, null));
+        var decision = ShardAccess.Decide(context, principal, e, new ResourceDescriptor("system"));
         return decision.Allowed ? Admission.Allow(e.Action, e.Resource, e.Detail) : Admission.Deny(e.Action, e.Resource, decision.Reason);
     }
 
