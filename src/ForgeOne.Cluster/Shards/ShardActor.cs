@@ -839,7 +839,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
     // would say nothing an auditor needs (the seals record every head the sealer collected).
     // Refusals, key rotations and anyone else's reads are.
     private static bool IsNodeHousekeeping(IShardControl control, Principal principal) =>
-        control is ShardProtocol.GetShardStats or ShardProtocol.GetAuditHead && principal.Roles.Contains(NodeSecurity.NodeRole);
+        control is ShardProtocol.GetShardStats or ShardProtocol.GetAuditHead or ShardProtocol.ScrubNow or ShardProtocol.AcceptIncarnation && principal.Roles.Contains(NodeSecurity.NodeRole);
 
     private static string ControlKind(IShardControl control) => control switch
     {

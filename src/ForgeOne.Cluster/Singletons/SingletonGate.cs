@@ -71,6 +71,13 @@ public sealed class SingletonGate
             refusal = decision.Allowed ? null : new ForgeOneError(ErrorCodes.Forbidden, decision.Reason);
         }
 
+        if (refusal is null && principal!.Roles.Contains(NodeSecurity.NodeRole))
+        {
+            // The node's own housekeeping (scheduled seals, a restore's rewind while the system
+            // shard is suspended): what it leads to is audited where it happens, as shards do.
+            return new GateVerdict(principal, null);
+        }
+
         var record = new SystemProtocol.RecordAudit(
             _node.Identity.Current,
             principal?.Id ?? Shards.Admission.UnauthenticatedPrincipal,

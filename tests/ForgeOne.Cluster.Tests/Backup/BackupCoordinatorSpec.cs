@@ -86,7 +86,7 @@ public sealed class BackupCoordinatorSpec : IAsyncLifetime
         Assert.Equal(first.Id, second.Parent);
 
         // Sealed past the backup: the restored chains are behind these heads.
-        var before = Assert.IsType<SealerProtocol.SealDone>(await _node!.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Admin), Ask));
+        var before = Assert.IsType<SealerProtocol.SealDone>(await _node!.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.System), Ask));
         Assert.Empty(before.Failed);
 
         var restore = Assert.IsType<RestoreAccepted>(await Coordinator.Ask<object>(new RestoreBackup(Operator, first.Id), Ask));
@@ -106,7 +106,7 @@ public sealed class BackupCoordinatorSpec : IAsyncLifetime
 
         // The rewind was sealed as authorized: one seal names every restored chain as a new
         // incarnation at its restored head, and the next seal continues every chain from there.
-        var after = Assert.IsType<SealerProtocol.SealDone>(await _node.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.Admin), Ask));
+        var after = Assert.IsType<SealerProtocol.SealDone>(await _node.Cluster.Sealer.Ask<object>(new SealerProtocol.SealNow(Callers.System), Ask));
         Assert.Empty(after.Failed);
         var seals = new SealLogFile(_node.Options.Audit.SealsFileFull).ReadAll();
         var rewind = Assert.Single(seals, s => s.NewIncarnations.Count > 0);
@@ -115,7 +115,7 @@ public sealed class BackupCoordinatorSpec : IAsyncLifetime
         Assert.Equal(sealedBefore.Heads.Select(h => h.ShardId), rewind.Heads.Select(h => h.ShardId));
         Assert.Equal(rewind.Heads.Select(h => h.ShardId), rewind.NewIncarnations);
         Assert.Contains(rewind.Heads, h => h.Seq < sealedBefore.HeadOf(h.ShardId)!.Seq);
-        using (var verifier = new SealVerifier(Assert.IsType<SealerProtocol.AuditPublicKey>(await _node.Cluster.Sealer.Ask<object>(new SealerProtocol.GetAuditPublicKey(Callers.Admin), Ask)).Pem))
+        using (var verifier = new SealVerifier(Assert.IsType<SealerProtocol.AuditPublicKey>(await _node.Cluster.Sealer.Ask<object>(new SealerProtocol.GetAuditPublicKey(Callers.System), Ask)).Pem))
         {
             Assert.True(verifier.VerifyHistory(seals).IsValid, verifier.VerifyHistory(seals).Message);
         }

@@ -151,7 +151,7 @@ public sealed class AuthenticateMigrationSpec : TestKit, IDisposable
         shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("new")));
         var added = ExpectMsg<LogAppended>(Wait).Id;
         Assert.True(added.Value > ids[^1].Value);
-        shard.Tell(new ShardProtocol.ScrubNow(Callers.Admin, ShardKind.Logs, 0));
+        shard.Tell(new ShardProtocol.ScrubNow(Callers.System, ShardKind.Logs, 0));
         Assert.Empty(ExpectMsg<ShardProtocol.ScrubReport>(Wait).Findings);
         Stop(shard);
 

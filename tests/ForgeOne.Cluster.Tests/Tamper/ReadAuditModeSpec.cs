@@ -43,7 +43,7 @@ public sealed class ReadAuditModeSpec : TestKit, IDisposable
 
     private long Stats(IActorRef shard)
     {
-        shard.Tell(new ShardProtocol.GetShardStats(Callers.Admin, ShardKind.Logs, 0));
+        shard.Tell(new ShardProtocol.GetShardStats(Callers.System, ShardKind.Logs, 0));
         return ExpectMsg<ShardProtocol.ShardStats>(Wait).AuditSequence;
     }
 

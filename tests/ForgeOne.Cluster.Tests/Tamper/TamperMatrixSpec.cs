@@ -79,7 +79,7 @@ public sealed class TamperMatrixSpec : TestKit, IDisposable
     /// <summary>What the sealer learns from the shard: its head, the hash at the sealed seq, and whether it is broken.</summary>
     private HeadReport Report(IActorRef shard)
     {
-        shard.Tell(new ShardProtocol.GetAuditHead(Callers.Admin, ShardKind.Logs, 0) { Since = _ledger.SealedHead(Store)?.Head.Seq });
+        shard.Tell(new ShardProtocol.GetAuditHead(Callers.System, ShardKind.Logs, 0) { Since = _ledger.SealedHead(Store)?.Head.Seq });
         return ExpectMsg<object>(Wait) switch
         {
             ShardProtocol.AuditHead h => new HeadReport(h.Chain, new ChainHead(h.Chain, h.Sequence, h.Hash), h.HashAtSince, h.Broken),
@@ -92,7 +92,7 @@ public sealed class TamperMatrixSpec : TestKit, IDisposable
 
     private ShardProtocol.ScrubReport? Scrub(IActorRef shard)
     {
-        shard.Tell(new ShardProtocol.ScrubNow(Callers.Admin, ShardKind.Logs, 0));
+        shard.Tell(new ShardProtocol.ScrubNow(Callers.System, ShardKind.Logs, 0));
         return ExpectMsg<object>(Wait) as ShardProtocol.ScrubReport;
     }
 
@@ -151,7 +151,7 @@ public sealed class TamperMatrixSpec : TestKit, IDisposable
 
     private ShardProtocol.AuditHead Head(IActorRef shard)
     {
-        shard.Tell(new ShardProtocol.GetAuditHead(Callers.Admin, ShardKind.Logs, 0));
+        shard.Tell(new ShardProtocol.GetAuditHead(Callers.System, ShardKind.Logs, 0));
         return ExpectMsg<ShardProtocol.AuditHead>(Wait);
     }
 
@@ -358,12 +358,12 @@ public sealed class TamperMatrixSpec : TestKit, IDisposable
 
         AssertErrors([(Tables.ShardMeta, Hex("meta"u8.ToArray()), ErrorCodes.CryptoTampered)], DeepCheck());
         var shard = Start();
-        shard.Tell(new ShardProtocol.GetAuditHead(Callers.Admin, ShardKind.Logs, 0));
+        shard.Tell(new ShardProtocol.GetAuditHead(Callers.System, ShardKind.Logs, 0));
         var failed = ExpectMsg<ShardProtocol.ShardFailed>(Wait);
         Assert.Equal(ErrorCodes.CryptoTampered, failed.Error.Code);
         Assert.Contains("shard_meta", failed.Error.Message, StringComparison.Ordinal);
         Assert.Equal(ErrorCodes.Unavailable, Assert.Single(Sealer(shard).Failed).Code);
-        shard.Tell(new ShardProtocol.ScrubNow(Callers.Admin, ShardKind.Logs, 0));
+        shard.Tell(new ShardProtocol.ScrubNow(Callers.System, ShardKind.Logs, 0));
         Assert.Equal(ErrorCodes.CryptoTampered, ExpectMsg<ShardProtocol.ShardFailed>(Wait).Error.Code);
         Assert.Equal(ErrorCodes.CryptoTampered, Assert.IsType<LogFailed>(Read(new GetLog(Callers.Reader, _ids[0]), shard)).Error.Code);
     }
