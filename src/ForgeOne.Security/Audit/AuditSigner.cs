@@ -153,16 +153,19 @@ public sealed class AuditSigner : IDisposable
     }
 
     /// <summary>
-    /// Makes the (format 2) seal that follows <paramref name="previous"/> (null for seal 1): heads,
+    /// Makes the seal that follows <paramref name="previous"/> (null for seal 1): heads,
     /// incarnations and failures are sorted by shard id, the Merkle root and previous-seal hash
-    /// computed, the key id set and the result signed.
+    /// computed, the key id set and the result signed. Format 3 when <paramref name="treeRoots"/>
+    /// is given (one RFC 6962 root of its audit records per head), format 2 otherwise.
     /// </summary>
     /// <param name="previous">The last seal written, or null.</param>
     /// <param name="time">Sealing time.</param>
     /// <param name="heads">The heads sealed (one per shard).</param>
     /// <param name="failed">Shards left out, with the reason.</param>
     /// <param name="newIncarnations">Shards among <paramref name="heads"/> that start a new incarnation (authorized rewind).</param>
-    public Seal CreateSeal(Seal? previous, DateTimeOffset time, IEnumerable<ChainHead> heads, IEnumerable<SealedShardFailure>? failed = null, IEnumerable<string>? newIncarnations = null)
+    /// <param name="treeRoots">Per shard id of a head: the root of its audit records 1..seq.</param>
+    public Seal CreateSeal(Seal? previous, DateTimeOffset time, IEnumerable<ChainHead> heads, IEnumerable<SealedShardFailure>? failed = null, IEnumerable<string>? newIncarnations = null,
+        IReadOnlyDictionary<string, byte[]>? treeRoots = null)
     {
         ArgumentNullException.ThrowIfNull(heads);
         var sorted = heads.OrderBy(h => h.ShardId, StringComparer.Ordinal).ToArray();
@@ -189,6 +192,15 @@ public sealed class AuditSigner : IDisposable
             NewIncarnations = incarnations,
             Failed = failures,
         };
+        if (treeRoots is not null)
+        {
+            var roots = sorted.Select(h => treeRoots.TryGetValue(h.ShardId, out var root) && root is { Length: 32 }
+                ? root
+                : throw new ForgeOneException(ErrorCodes.InvalidArgument, $"shard {h.ShardId} has no 32-byte tree root for its head")).ToArray();
+            unsigned = unsigned with { Format = SealCodec.FormatV3, TreeRoots = roots };
+            unsigned = unsigned with { MerkleRoot = SealCodec.HeadsRoot(unsigned) };
+        }
+
         return unsigned with { Signature = Sign(SealCodec.SignatureInput(unsigned)) };
     }
 

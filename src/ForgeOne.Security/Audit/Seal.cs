@@ -32,6 +32,13 @@ public sealed record Seal(long Number, DateTimeOffset Time, IReadOnlyList<ChainH
     /// <summary>Format 2: shards left out of this seal, and why (not answering, chain broken, head not a continuation). Sorted, unique, none of them in <see cref="Heads"/>.</summary>
     public IReadOnlyList<SealedShardFailure> Failed { get; init; } = [];
 
+    /// <summary>
+    /// Format 3: per head (same order), the RFC 6962 root of the shard's audit records 1..seq
+    /// (leaf = a record's stored bytes), so a single record is provable against the seal in
+    /// O(log n) (<see cref="RecordProof"/>). Empty in formats 1 and 2.
+    /// </summary>
+    public IReadOnlyList<byte[]> TreeRoots { get; init; } = [];
+
     /// <summary>The key id as lower-case hex, or null in format 1.</summary>
     public string? KeyIdHex => KeyId is null ? null : Convert.ToHexStringLower(KeyId);
 
@@ -63,7 +70,7 @@ public sealed record SealedShardFailure(string ShardId, string Code, string Reas
 /// | 32 merkle root | 32 prev seal hash</c>; format 1 lacks the key id and both lists. Encoded
 /// seal = <c>signature input | u16 signature length | signature</c>; seal hash = SHA-256(encoded seal).
 /// </summary>
-public static class SealCodec
+public static partial class SealCodec
 {
     /// <summary>Format byte of seals without key id, incarnations or failures (still read).</summary>
     public const byte FormatV1 = 1;
@@ -85,6 +92,11 @@ public static class SealCodec
     public static byte[] SignatureInput(Seal seal)
     {
         ArgumentNullException.ThrowIfNull(seal);
+        if (seal.Format == FormatV3)
+        {
+            return SignatureInputV3(seal);
+        }
+
         ArgumentNullException.ThrowIfNull(seal.Heads);
         Check32(seal.MerkleRoot, "merkle root");
         Check32(seal.PrevSealHash, "previous seal hash");
@@ -147,6 +159,12 @@ public static class SealCodec
     /// <summary>Encodes a seal for storage (the sealer's journal, evidence exports).</summary>
     public static byte[] Encode(Seal seal)
     {
+        ArgumentNullException.ThrowIfNull(seal);
+        if (seal.Format == FormatV3)
+        {
+            return EncodeV3(seal);
+        }
+
         var input = SignatureInput(seal);
         var output = new byte[input.Length + 2 + seal.Signature.Length];
         var w = new SpanWriter(output);
@@ -158,11 +176,16 @@ public static class SealCodec
     /// <summary>Decodes a seal; structure errors are <c>audit.unknown_format</c>. The signature is not checked here.</summary>
     public static Seal Decode(ReadOnlySpan<byte> data)
     {
+        if (data.Length > 0 && data[0] == FormatV3)
+        {
+            return DecodeV3(data);
+        }
+
         var r = new SpanReader(data, ErrorCodes.AuditUnknownFormat, "seal");
         var format = r.U8();
         if (format is not (FormatV1 or FormatV2))
         {
-            throw new ForgeOneException(ErrorCodes.AuditUnknownFormat, $"seal format {format} is not supported (this code reads {FormatV1} and {FormatV2})");
+            throw new ForgeOneException(ErrorCodes.AuditUnknownFormat, $"seal format {format} is not supported (this code reads {FormatV1} to {FormatV3})");
         }
 
         var number = r.I64();

@@ -35,6 +35,9 @@ public enum SealFailure
 
     /// <summary>The seal names another signing key than the verifier's (its key id differs).</summary>
     WrongKey = 9,
+
+    /// <summary>Format 3: a shard's audit records do not hash to the tree root the seal signed for it.</summary>
+    TreeRootMismatch = 10,
 }
 
 /// <summary>Outcome of seal verification.</summary>
@@ -81,6 +84,19 @@ public sealed class SealVerifier : IDisposable
     /// <summary>The id of the public key (what format-2 seals carry).</summary>
     public byte[] KeyId { get; }
 
+    /// <summary>
+    /// True when <paramref name="signature"/> (P1363, 64 bytes) is this key's ECDSA P-256 / SHA-256
+    /// signature of <paramref name="data"/>: for what the audit key signs besides whole seals
+    /// (a format-3 seal header in a record proof, an evidence manifest).
+    /// </summary>
+    public bool VerifySignature(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        lock (_lock)
+        {
+            return signature.Length == 64 && _key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+    }
+
     /// <summary>Checks one seal: signature, head order and Merkle root.</summary>
     public SealVerification Verify(Seal seal)
     {
@@ -122,7 +138,7 @@ public sealed class SealVerifier : IDisposable
             return new SealVerification(SealFailure.MalformedHeads, seal.Number, $"seal {seal.Number} names a new incarnation without a head, or a failed shard with one");
         }
 
-        if (!SealCodec.MerkleRoot(seal.Heads).AsSpan().SequenceEqual(seal.MerkleRoot))
+        if (!SealCodec.HeadsRoot(seal).AsSpan().SequenceEqual(seal.MerkleRoot))
         {
             return new SealVerification(SealFailure.MerkleMismatch, seal.Number, $"seal {seal.Number} Merkle root does not match its heads");
         }
@@ -208,14 +224,36 @@ public sealed class SealVerifier : IDisposable
             return single;
         }
 
-        foreach (var head in seal.Heads)
+        for (var i = 0; i < seal.Heads.Count; i++)
         {
+            var head = seal.Heads[i];
             var records = chains.TryGetValue(head.ShardId, out var r) ? r : [];
+            var tree = seal.Format == SealCodec.FormatV3 ? new MerkleLog() : null;
+            if (tree is not null)
+            {
+                // One pass: the chain check and the tree both see every record once.
+                records = records.Select(record =>
+                {
+                    if (record.Seq <= head.Seq)
+                    {
+                        tree.Append(AuditRecordCodec.Encode(record));
+                    }
+
+                    return record;
+                });
+            }
+
             var result = AuditVerifier.Verify(records, head.ShardId, [head]);
             if (!result.IsValid)
             {
                 return new SealVerification(SealFailure.ChainInvalid, seal.Number,
                     $"shard {head.ShardId}: {result.Failure} at seq {result.FirstBadSeq}: {result.Message}", head.ShardId, result);
+            }
+
+            if (tree is not null && (tree.Count != head.Seq || !tree.Root().AsSpan().SequenceEqual(seal.TreeRoots[i])))
+            {
+                return new SealVerification(SealFailure.TreeRootMismatch, seal.Number,
+                    $"shard {head.ShardId}: its {tree.Count} audit records up to seq {head.Seq} do not hash to the tree root seal {seal.Number} signed", head.ShardId, result);
             }
         }
 
