@@ -214,6 +214,12 @@ public static class ErrorCodes
     /// <summary>An unexpected failure inside the serving node (a bug); the detail names no internals.</summary>
     public const string Internal = "internal.error";
 
+    // evidence.* : evidence packages for auditors.
+    /// <summary>A file is not an evidence package (not tar.gz, a link entry, an unsafe or repeated path, no manifest, too large).</summary>
+    public const string EvidenceMalformed = "evidence.malformed";
+    /// <summary>An evidence package failed offline verification (signature, a file's hash, an added or removed file, a chain or a seal); the detail names each.</summary>
+    public const string EvidenceInvalid = "evidence.invalid";
+
     // wire.* : messages between cluster members.
     /// <summary>Bytes from another member could not be decoded: truncated, altered, or not what the schema allows.</summary>
     public const string WireMalformed = "wire.malformed_message";
