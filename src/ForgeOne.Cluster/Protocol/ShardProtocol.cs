@@ -48,7 +48,8 @@ public static class ShardProtocol
     /// <param name="Chain">The chain id seals name (<c>logs-0003</c>, <c>logs-0003@eu</c>).</param>
     /// <param name="HashAtSince">The stored hash of the record at <see cref="GetAuditHead.Since"/>, or null (no such record, or nothing asked).</param>
     /// <param name="Broken">Why the shard's chain is broken (it refuses writes), or null.</param>
-    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash, string Chain, byte[]? HashAtSince = null, ForgeOneError? Broken = null) : IReply;
+    /// <param name="TreeRoot">RFC 6962 root of the shard's audit records 1..<paramref name="Sequence"/> (what a format-3 seal signs), or null when unavailable.</param>
+    public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash, string Chain, byte[]? HashAtSince = null, ForgeOneError? Broken = null, byte[]? TreeRoot = null) : IReply;
 
     /// <summary>
     /// From the sealer after it signed a seal naming this shard as a new incarnation: the shard

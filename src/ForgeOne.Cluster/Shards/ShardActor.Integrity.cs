@@ -24,6 +24,7 @@ public sealed partial class ShardActor
     private ForgeOneError? _chainBroken;
     private ChainAnchor? _anchor;
     private Incarnation? _incarnation;
+    private AuditTree _auditTree = new();
     private ShardScrubber? _scrubber;
     private DateTimeOffset _passStarted;
 
@@ -200,7 +201,9 @@ public sealed partial class ShardActor
             hashAtSince = _store.Read(txn => AuditChainCheck.Records(txn, since).FirstOrDefault() is { } r && r.Seq == since ? AuditRecordCodec.ComputeHash(r) : null);
         }
 
-        Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash, ChainId, hashAtSince, _chainBroken));
+        // The tree root the seal signs beside the head (record proofs point to it); a broken chain gets none.
+        var treeRoot = _chainBroken is null ? _store.Read(txn => _auditTree.RootAt(txn, head.Sequence)) : null;
+        Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash, ChainId, hashAtSince, _chainBroken, treeRoot));
     }
 
     private void OnAcceptIncarnation(ShardProtocol.AcceptIncarnation accept)

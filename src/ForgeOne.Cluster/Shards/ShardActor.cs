@@ -223,6 +223,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
     {
         var store = _host.OpenStore(_host.StoreOptions(_kind, _shard));
         _store = store;
+        _auditTree = new Integrity.AuditTree();
         _epoch = (store.Meta.Owner?.Epoch ?? 0) + 1;
         _security = _host.Security.Open(store, _kind, _shard, _host.Zone);
 

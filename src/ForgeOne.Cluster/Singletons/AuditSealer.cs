@@ -269,7 +269,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         var reports = collected.Replies.Select(r => given.TryGetValue(r.ChainId, out var named)
             ? new HeadReport(r.ChainId, named, null, null)
             : r.Reply is ShardProtocol.AuditHead h
-            ? new HeadReport(h.Chain, new ChainHead(h.Chain, h.Sequence, h.Hash), h.HashAtSince, h.Broken)
+            ? new HeadReport(h.Chain, new ChainHead(h.Chain, h.Sequence, h.Hash), h.HashAtSince, h.Broken, h.TreeRoot)
             : new HeadReport(r.ChainId, null, null, null));
         var plan = SealRound.Plan(_ledger, reports, rewound);
 
@@ -281,7 +281,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var seal = _signer.CreateSeal(_ledger.Last, _time.GetUtcNow(), plan.Heads, plan.Failed, plan.NewIncarnations);
+        var seal = _signer.CreateSeal(_ledger.Last, _time.GetUtcNow(), plan.Heads, plan.Failed, plan.NewIncarnations, plan.TreeRoots);
         Persist(new SealWritten(SealCodec.Encode(seal)), e =>
         {
             Apply(e);

@@ -44,14 +44,17 @@ public sealed class SealLedger
 /// <param name="Head">Its committed head, or null when it did not answer.</param>
 /// <param name="HashAtSealed">The stored hash of its record at the previously sealed seq (null: no such record, or nothing sealed before).</param>
 /// <param name="Broken">Why its chain is broken (the open check or the scrubber found damage), or null.</param>
-public sealed record HeadReport(string ChainId, ChainHead? Head, byte[]? HashAtSealed, ForgeOneError? Broken);
+/// <param name="TreeRoot">RFC 6962 root of its audit records up to the head, or null (an older node, or unavailable).</param>
+public sealed record HeadReport(string ChainId, ChainHead? Head, byte[]? HashAtSealed, ForgeOneError? Broken, byte[]? TreeRoot = null);
 
 /// <summary>What one sealing round signs: the heads, the chains left out and why, the rewinds; and whether anything moved.</summary>
 /// <param name="Heads">Heads to seal.</param>
 /// <param name="Failed">Chains left out, each with its reason.</param>
 /// <param name="NewIncarnations">Chains among <paramref name="Heads"/> that start a new incarnation.</param>
 /// <param name="Moved">False when every head and every failure is what the last seal says: no seal is written.</param>
-public sealed record SealPlan(IReadOnlyList<ChainHead> Heads, IReadOnlyList<SealedShardFailure> Failed, IReadOnlyList<string> NewIncarnations, bool Moved);
+/// <param name="TreeRoots">Each sealed head's tree root, when every one of them reported one (the seal is then format 3); else null (format 2).</param>
+public sealed record SealPlan(IReadOnlyList<ChainHead> Heads, IReadOnlyList<SealedShardFailure> Failed, IReadOnlyList<string> NewIncarnations, bool Moved,
+    IReadOnlyDictionary<string, byte[]>? TreeRoots = null);
 
 /// <summary>
 /// The sealer's rule: sign only continuations. A head is sealed when it extends the chain's
@@ -72,8 +75,14 @@ public static class SealRound
         var heads = new List<ChainHead>();
         var failed = new List<SealedShardFailure>();
         var rewound = new List<string>();
+        var roots = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var report in reports)
         {
+            if (report.TreeRoot is { Length: 32 } root)
+            {
+                roots[report.ChainId] = root;
+            }
+
             var chain = report.ChainId;
             var previous = ledger.SealedHead(chain);
             if (report.Head is not { } head)
@@ -116,6 +125,8 @@ public static class SealRound
             || heads.Any(h => ledger.SealedHead(h.ShardId) is not { } p || p.Seal != last.Number || !p.Head.Matches(h))
             || failed.Count != last.Failed.Count
             || failed.Any(f => !last.Failed.Any(g => g.ShardId == f.ShardId && g.Code == f.Code));
-        return new SealPlan(heads, failed, rewound, moved);
+        // One head without a root (an older node mid-upgrade) keeps the whole seal at format 2.
+        var complete = heads.All(h => roots.ContainsKey(h.ShardId));
+        return new SealPlan(heads, failed, rewound, moved, complete ? roots : null);
     }
 }
