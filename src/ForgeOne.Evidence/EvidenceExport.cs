@@ -100,15 +100,30 @@ public static class EvidenceExport
         return files;
     }
 
-    /// <summary>Builds and writes a signed package; returns its manifest.</summary>
+    /// <summary>Builds and writes a package signed with a local key; returns its manifest.</summary>
     public static EvidenceManifest Write(Stream output, EvidenceSources sources, EvidenceScope scope, AuditSigner signer, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(signer);
-        ArgumentNullException.ThrowIfNull(scope);
-        var frameworks = scope.Frameworks.SelectMany(ControlMaps.Select).DistinctBy(f => f.Framework).ToList();
         using var verifier = new SealVerifier(signer.ExportPublicKeyPem());
-        var files = Files(sources, scope with { Frameworks = [.. frameworks.Select(f => f.Framework)] }, frameworks, verifier, now);
-        return EvidencePackage.Write(output, files, signer, scope with { Frameworks = [.. frameworks.Select(f => f.Framework)] }, now);
+        var (files, resolved) = Prepare(sources, scope, verifier, now);
+        return EvidencePackage.Write(output, files, signer, resolved, now);
+    }
+
+    /// <summary>
+    /// The files and the resolved scope (<c>all</c> expanded) of a package, for a caller that has
+    /// the manifest signed elsewhere (the edge asks the node holding the audit key).
+    /// </summary>
+    public static (SortedDictionary<string, byte[]> Files, EvidenceScope Scope) Prepare(EvidenceSources sources, EvidenceScope scope, SealVerifier verifier, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        if (scope.From > scope.To)
+        {
+            throw new ForgeOneException(ErrorCodes.InvalidArgument, $"the period starts ({scope.From:O}) after it ends ({scope.To:O})");
+        }
+
+        var frameworks = scope.Frameworks.SelectMany(ControlMaps.Select).DistinctBy(f => f.Framework).ToList();
+        var resolved = scope with { Frameworks = [.. frameworks.Select(f => f.Framework)] };
+        return (Files(sources, resolved, frameworks, verifier, now), resolved);
     }
 
     private static string Readme(EvidenceScope scope, SealVerifier verifier) =>

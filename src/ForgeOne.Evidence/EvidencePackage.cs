@@ -70,15 +70,10 @@ public static class EvidencePackage
         Converters = { new JsonStringEnumConverter() },
     };
 
-    /// <summary>
-    /// Writes the package: the manifest over <paramref name="files"/>, its signature, then the
-    /// files in path order, with fixed timestamps and modes so the same content gives the same bytes.
-    /// </summary>
-    public static EvidenceManifest Write(Stream output, IReadOnlyDictionary<string, byte[]> files, AuditSigner signer, EvidenceScope scope, DateTimeOffset createdAt)
+    /// <summary>The manifest over <paramref name="files"/> and its exact bytes (what the audit key signs).</summary>
+    public static (EvidenceManifest Manifest, byte[] Bytes) Manifest(IReadOnlyDictionary<string, byte[]> files, string keyId, EvidenceScope scope, DateTimeOffset createdAt)
     {
-        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(files);
-        ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(scope);
         foreach (var path in files.Keys)
         {
@@ -89,24 +84,39 @@ public static class EvidencePackage
             }
         }
 
-        var entries = files.OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
-        var manifest = new EvidenceManifest(Format, createdAt, scope.CreatedBy, scope.Frameworks, scope.From, scope.To, scope.Tenant, signer.PublicKeyFingerprint,
-            [.. entries.Select(f => new ManifestFile(f.Key, Convert.ToHexStringLower(SHA256.HashData(f.Value)), f.Value.Length))]);
-        var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, Json);
-        var signature = new ManifestSignature(signer.PublicKeyFingerprint, Algorithm, Convert.ToBase64String(signer.Sign(manifestBytes)));
+        var manifest = new EvidenceManifest(Format, createdAt, scope.CreatedBy, scope.Frameworks, scope.From, scope.To, scope.Tenant, keyId,
+            [.. files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => new ManifestFile(f.Key, Convert.ToHexStringLower(SHA256.HashData(f.Value)), f.Value.Length))]);
+        return (manifest, JsonSerializer.SerializeToUtf8Bytes(manifest, Json));
+    }
 
-        using (var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
-        {
-            Add(tar, ManifestPath, manifestBytes, createdAt);
-            Add(tar, SignaturePath, JsonSerializer.SerializeToUtf8Bytes(signature, Json), createdAt);
-            foreach (var (path, bytes) in entries)
-            {
-                Add(tar, path, bytes, createdAt);
-            }
-        }
-
+    /// <summary>Signs with a local key and writes the package (<see cref="WriteSigned"/>).</summary>
+    public static EvidenceManifest Write(Stream output, IReadOnlyDictionary<string, byte[]> files, AuditSigner signer, EvidenceScope scope, DateTimeOffset createdAt)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        var (manifest, bytes) = Manifest(files, signer.PublicKeyFingerprint, scope, createdAt);
+        WriteSigned(output, files, bytes, signer.SignEvidenceManifest(bytes), signer.PublicKeyFingerprint, createdAt);
         return manifest;
+    }
+
+    /// <summary>
+    /// Writes the package: the manifest bytes, their signature (made by whoever holds the audit
+    /// key: <see cref="AuditSigner.SignEvidenceManifest"/>), then the files in path order, with
+    /// fixed timestamps and modes so the same content gives the same bytes.
+    /// </summary>
+    public static void WriteSigned(Stream output, IReadOnlyDictionary<string, byte[]> files, byte[] manifestBytes, byte[] signature, string keyId, DateTimeOffset createdAt)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(files);
+        var sig = new ManifestSignature(keyId, Algorithm, Convert.ToBase64String(signature));
+        using var gzip = new GZipStream(output, CompressionLevel.Optimal, leaveOpen: true);
+        using var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true);
+        Add(tar, ManifestPath, manifestBytes, createdAt);
+        Add(tar, SignaturePath, JsonSerializer.SerializeToUtf8Bytes(sig, Json), createdAt);
+        foreach (var (path, bytes) in files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            CheckPath(path);
+            Add(tar, path, bytes, createdAt);
+        }
     }
 
     /// <summary>

@@ -128,7 +128,7 @@ public sealed class EvidenceVerifier(SealVerifier key)
             signature = [];
         }
 
-        if (sig.Algorithm != EvidencePackage.Algorithm || !key.VerifySignature(manifestBytes, signature))
+        if (sig.Algorithm != EvidencePackage.Algorithm || !key.VerifyEvidenceManifest(manifestBytes, signature))
         {
             findings.Add(new(EvidenceFindingKind.BadSignature, EvidencePackage.ManifestPath, "the manifest signature does not verify under the audit public key: manifest.json or manifest.sig was altered"));
             return false;

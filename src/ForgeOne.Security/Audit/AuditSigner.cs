@@ -204,6 +204,21 @@ public sealed class AuditSigner : IDisposable
         return unsigned with { Signature = Sign(SealCodec.SignatureInput(unsigned)) };
     }
 
+    /// <summary>
+    /// Prefix of what an evidence manifest signature covers: a signature made for a manifest can
+    /// never pass for a seal's (whose signed bytes start with the seal format byte 1..3), nor the reverse.
+    /// </summary>
+    public static ReadOnlySpan<byte> EvidenceManifestDomain => "forgeone.evidence.manifest.v1\n"u8;
+
+    /// <summary>Signs an evidence package manifest (its exact bytes) under the manifest domain.</summary>
+    public byte[] SignEvidenceManifest(ReadOnlySpan<byte> manifest)
+    {
+        var input = new byte[EvidenceManifestDomain.Length + manifest.Length];
+        EvidenceManifestDomain.CopyTo(input);
+        manifest.CopyTo(input.AsSpan(EvidenceManifestDomain.Length));
+        return Sign(input);
+    }
+
     /// <summary>Signs arbitrary bytes (P1363 format); exposed for evidence bundles.</summary>
     public byte[] Sign(ReadOnlySpan<byte> data)
     {

@@ -97,6 +97,15 @@ public sealed class SealVerifier : IDisposable
         }
     }
 
+    /// <summary>True when <paramref name="signature"/> is this key's signature of an evidence manifest (<see cref="AuditSigner.SignEvidenceManifest"/>).</summary>
+    public bool VerifyEvidenceManifest(ReadOnlySpan<byte> manifest, ReadOnlySpan<byte> signature)
+    {
+        var input = new byte[AuditSigner.EvidenceManifestDomain.Length + manifest.Length];
+        AuditSigner.EvidenceManifestDomain.CopyTo(input);
+        manifest.CopyTo(input.AsSpan(AuditSigner.EvidenceManifestDomain.Length));
+        return VerifySignature(input, signature);
+    }
+
     /// <summary>Checks one seal: signature, head order and Merkle root.</summary>
     public SealVerification Verify(Seal seal)
     {
