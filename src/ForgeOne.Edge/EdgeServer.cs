@@ -152,6 +152,7 @@ public sealed class EdgeServer : IAsyncDisposable
         SystemRoutes.Map(v1, options);
         BackupRoutes.Map(v1, options);
         ClusterAdminRoutes.Map(v1, options);
+        EvidenceRoutes.Map(v1, options);
 
         app.MapOpenApi(OpenApiPath.Replace("v1", "{documentName}", StringComparison.Ordinal));
         app.MapScalarApiReference("/docs", o => o.WithTitle("ForgeOne HTTP API").WithOpenApiRoutePattern(OpenApiPath));

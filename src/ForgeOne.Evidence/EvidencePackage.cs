@@ -215,3 +215,21 @@ public static class EvidencePackage
 /// <param name="Tenant">Only this tenant's records of processing and readable fields; null for all.</param>
 /// <param name="CreatedBy">The exporting principal.</param>
 public sealed record EvidenceScope(string[] Frameworks, DateTimeOffset From, DateTimeOffset To, string? Tenant, string CreatedBy);
+
+/// <summary>What the holder of the audit key checks before signing a manifest for someone else.</summary>
+public static class EvidenceManifestShape
+{
+    /// <summary>True for the bytes of a format-1 manifest (JSON with a key id and a file list of safe paths).</summary>
+    public static bool IsManifest(byte[] bytes)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<EvidenceManifest>(bytes, EvidencePackage.Json) is { Format: EvidencePackage.Format, KeyId: not null, Files: not null } m
+                && m.Files.All(f => f is not null && EvidencePackage.IsSafePath(f.Path) && f.Sha256 is { Length: 64 });
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}

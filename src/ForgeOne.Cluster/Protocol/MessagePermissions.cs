@@ -119,13 +119,14 @@ public static class MessagePermissions
         CommandBatch => MessageAccess.Envelope.Instance,
         GetShardStats => Needs(Permissions.SystemRead),
         GetAuditHead or ScrubNow => Needs(Permissions.AuditRead),
+        ReadAudit => Needs(Permissions.AuditExport),
         AcceptIncarnation => Needs(Permissions.AuditWrite), // from the sealer (a node); the shard also checks the seal's signature
         RotateKey => Needs(Permissions.KeysAdmin),
         HandOff => new MessageAccess.Internal("the sharding hand-off and passivation stop message: obeyed only from an actor of the shard's own node"),
 
         // Singletons.
         SealNow => Needs(Permissions.AuditRead),
-        GetSealHistory => Needs(Permissions.AuditExport),
+        GetSealHistory or SignEvidenceManifest => Needs(Permissions.AuditExport),
         StartIncarnation => Needs(Permissions.BackupAdmin), // a restore's authorized rewind
         GetAuditPublicKey => MessageAccess.AnyPrincipal.Instance,
         RotateAll => Needs(Permissions.KeysAdmin),

@@ -52,6 +52,33 @@ public static class ShardProtocol
     public sealed record AuditHead(ShardKind Kind, int Shard, long Sequence, byte[] Hash, string Chain, byte[]? HashAtSince = null, ForgeOneError? Broken = null, byte[]? TreeRoot = null) : IReply;
 
     /// <summary>
+    /// Reads the shard's stored audit records from <paramref name="FromSeq"/> (evidence export,
+    /// record proofs). Authorized (<c>audit:export</c>) and audited at the shard. Reply: <see cref="AuditPage"/> or <see cref="ShardFailed"/>.
+    /// </summary>
+    /// <param name="Kind">The shard kind.</param>
+    /// <param name="Shard">The shard number.</param>
+    /// <param name="Token">Who asks.</param>
+    /// <param name="FromSeq">First seq wanted (1 = the chain's start).</param>
+    /// <param name="Limit">Most records in the reply (1..10,000).</param>
+    public sealed record ReadAudit(PrincipalToken Token, ShardKind Kind, int Shard, long FromSeq, int Limit) : IShardControl
+    {
+        /// <summary>Largest page.</summary>
+        public const int MaxLimit = 10_000;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>A page of stored audit records, each exactly as its chain hashes it (AuditRecordCodec).</summary>
+    /// <param name="Chain">The chain id.</param>
+    /// <param name="Head">The committed head seq when the page was read.</param>
+    /// <param name="Records">Encoded records in seq order; fewer than asked when the head was reached.</param>
+    public sealed record AuditPage(string Chain, long Head, byte[][] Records) : IReply;
+
+    /// <summary>
     /// From the sealer after it signed a seal naming this shard as a new incarnation: the shard
     /// checks the seal (signature, and that it names the shard's current head), records the rewind
     /// in its chain and resumes writes (<c>audit:write</c>: the sealer, as its node). Reply: <see cref="IncarnationAccepted"/> or <see cref="ShardFailed"/>.

@@ -52,6 +52,18 @@ public static class SealerProtocol
 
     /// <summary>The audit public key (SubjectPublicKeyInfo PEM) and its fingerprint; public by nature.</summary>
     public sealed record AuditPublicKey(string Pem, string Fingerprint) : IReply;
+
+    /// <summary>
+    /// Signs an evidence package manifest with the audit key, under the manifest domain (the
+    /// signature can never pass for a seal's), <c>audit:export</c>. The manifest must be a
+    /// format-1 manifest. Reply: <see cref="EvidenceManifestSigned"/> or <see cref="SealFailed"/>.
+    /// </summary>
+    /// <param name="Token">Who exports.</param>
+    /// <param name="Manifest">The manifest's exact bytes.</param>
+    public sealed record SignEvidenceManifest(PrincipalToken Token, byte[] Manifest) : IAuthenticated;
+
+    /// <summary>The manifest signature and the id of the key that made it.</summary>
+    public sealed record EvidenceManifestSigned(byte[] Signature, string KeyId) : IReply;
 }
 
 /// <summary>Messages of the key rotation coordinator singleton.</summary>

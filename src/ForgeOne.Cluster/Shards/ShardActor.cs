@@ -315,6 +315,13 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                 OnScrubNow();
             }
         });
+        Receive<ShardProtocol.ReadAudit>(read =>
+        {
+            if (AdmitControl(read, "audit.export") is not null)
+            {
+                OnReadAudit(read);
+            }
+        });
         Receive<ScrubTick>(_ => OnScrubTick());
         Receive<ScrubSliceDone>(OnScrubSliceDone);
         Receive<ScrubPassDone>(OnScrubPassDone);
@@ -845,7 +852,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
     private static string ControlKind(IShardControl control) => control switch
     {
         ShardProtocol.RotateKey => "keys",
-        ShardProtocol.GetAuditHead or ShardProtocol.AcceptIncarnation or ShardProtocol.ScrubNow => "audit",
+        ShardProtocol.GetAuditHead or ShardProtocol.AcceptIncarnation or ShardProtocol.ScrubNow or ShardProtocol.ReadAudit => "audit",
         _ => "system",
     };
 

@@ -5,6 +5,7 @@ using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Security;
 using ForgeOne.Common;
+using ForgeOne.Evidence;
 using ForgeOne.Security;
 using static ForgeOne.Cluster.Protocol.SealerProtocol;
 
@@ -82,6 +83,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         Command<StartIncarnation>(m => _gate.Decide(m, "audit.incarnation", $"chains={m.Chains?.Length ?? 0} reason={m.Reason}", Self, Sender));
         Command<GetSealHistory>(m => _gate.Decide(m, "audit.seal_history", "", Self, Sender));
         Command<GetAuditPublicKey>(m => _gate.Decide(m, "audit.public_key", "", Self, Sender));
+        Command<SignEvidenceManifest>(m => _gate.Decide(m, "audit.evidence_sign", $"sha256={Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(m.Manifest ?? []))}", Self, Sender));
         Command<SingletonGate.Decided>(OnDecided);
         Command<HeadsCollected>(OnHeads);
         Command<IncarnationsAccepted>(OnIncarnationsAccepted);
@@ -203,6 +205,9 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
             case StartIncarnation start:
                 OnStartIncarnation(start, decided.Verdict.Principal!, decided.Sender);
                 break;
+            case SignEvidenceManifest sign:
+                OnSignEvidenceManifest(sign, decided.Sender);
+                break;
             case GetSealHistory:
                 decided.Sender.Tell(new SealHistory([.. _history.Select(h => h.Number)], [.. _history.Select(h => h.Encoded)]));
                 break;
@@ -210,6 +215,18 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
                 decided.Sender.Tell(new AuditPublicKey(_signer.ExportPublicKeyPem(), _signer.PublicKeyFingerprint));
                 break;
         }
+    }
+
+    private void OnSignEvidenceManifest(SignEvidenceManifest sign, IActorRef replyTo)
+    {
+        // Only what parses as an evidence manifest is signed: the key is no general-purpose oracle.
+        if (!EvidenceManifestShape.IsManifest(sign.Manifest))
+        {
+            replyTo.Tell(new SealFailed(new ForgeOneError(ErrorCodes.InvalidArgument, "not an evidence manifest (format 1 JSON with key id and files)")));
+            return;
+        }
+
+        replyTo.Tell(new EvidenceManifestSigned(_signer.SignEvidenceManifest(sign.Manifest), _signer.PublicKeyFingerprint));
     }
 
     private void OnStartIncarnation(StartIncarnation start, Principal principal, IActorRef replyTo)
