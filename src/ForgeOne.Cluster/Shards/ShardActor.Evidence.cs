@@ -4,7 +4,6 @@ using ForgeOne.Cluster.Protocol;
 
 using ForgeOne.Common;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 
 namespace ForgeOne.Cluster.Shards;
 

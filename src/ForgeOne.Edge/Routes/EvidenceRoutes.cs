@@ -10,7 +10,6 @@ using ForgeOne.Edge.Auth;
 using ForgeOne.Edge.Http;
 using ForgeOne.Evidence;
 using ForgeOne.Security;
-using ForgeOne.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

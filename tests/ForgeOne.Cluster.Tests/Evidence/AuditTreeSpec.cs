@@ -6,6 +6,7 @@ using ForgeOne.Cluster.Integrity;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Shards;
 using ForgeOne.Cluster.Singletons;
+using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
 using static ForgeOne.Cluster.Protocol.LogProtocol;
@@ -51,7 +52,7 @@ public sealed class AuditTreeSpec : TestKit, IDisposable
 
     private ShardProtocol.AuditHead Head(IActorRef shard, long? since = null)
     {
-        shard.Tell(new ShardProtocol.GetAuditHead(ShardKind.Logs, 0) { Since = since });
+        shard.Tell(new ShardProtocol.GetAuditHead(ShardKind.Logs, 0, since));
         return ExpectMsg<ShardProtocol.AuditHead>(Wait);
     }
 
