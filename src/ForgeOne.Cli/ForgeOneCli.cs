@@ -59,6 +59,7 @@ public static class ForgeOneCli
         root.Subcommands.Add(ClusterCommands.Sharding(verbs));
         root.Subcommands.Add(KeysCommands.Build(verbs));
         root.Subcommands.Add(AuditCommands.Build(verbs));
+        root.Subcommands.Add(EvidenceCommands.Build(verbs));
         root.Subcommands.Add(LogsCommands.Build(verbs));
         root.Subcommands.Add(EventsCommands.Build(verbs));
         root.Subcommands.Add(BlobCommands.Build(verbs));

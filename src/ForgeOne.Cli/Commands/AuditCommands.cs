@@ -49,6 +49,6 @@ public static class AuditCommands
             return ExitCodes.Ok;
         });
 
-        return Verbs.Group("audit", "The tamper-evident audit chains and their seals", verify, seal, publicKey);
+        return Verbs.Group("audit", "The tamper-evident audit chains and their seals", [verify, seal, publicKey, .. EvidenceCommands.AuditProofCommands(verbs)]);
     }
 }

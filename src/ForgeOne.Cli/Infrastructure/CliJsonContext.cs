@@ -20,6 +20,21 @@ public sealed record DataVersionDiscarded(string Discarded);
 /// <summary>An offline key restore or verification: the key backup, the keys directory, the files written (or matching) and those it lacks.</summary>
 public sealed record KeyRestoreView(string Id, string KeysDirectory, bool Restored, string[] Files, string[] Missing, string Summary);
 
+/// <summary>A file the CLI wrote (evidence package, proof).</summary>
+public sealed record EvidenceFileView(string Path, long Bytes);
+
+/// <summary>One finding of <c>evidence verify</c>.</summary>
+public sealed record EvidenceFindingView(string Kind, string Path, string Message);
+
+/// <summary>One control's verdict in <c>evidence verify</c>.</summary>
+public sealed record ControlView(string Framework, string Id, string? Iso2013, string Title, string Status, string[] Files, string Detail);
+
+/// <summary><c>evidence verify --json</c>.</summary>
+public sealed record EvidenceVerifyView(bool Valid, EvidenceFindingView[] Findings, ControlView[] Controls, string[] Checks);
+
+/// <summary><c>audit verify-proof --json</c> and <c>audit verify-consistency --json</c>.</summary>
+public sealed record ProofVerifyView(bool Valid, string Failure, string Message);
+
 /// <summary>Source-generated JSON for the CLI's own shapes (the API's come from <c>ApiJsonContext</c>).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CliError))]
@@ -28,4 +43,7 @@ public sealed record KeyRestoreView(string Id, string KeysDirectory, bool Restor
 [JsonSerializable(typeof(AuditVerifyView))]
 [JsonSerializable(typeof(DataVersionDiscarded))]
 [JsonSerializable(typeof(KeyRestoreView))]
+[JsonSerializable(typeof(EvidenceFileView))]
+[JsonSerializable(typeof(EvidenceVerifyView))]
+[JsonSerializable(typeof(ProofVerifyView))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
