@@ -202,7 +202,18 @@ public sealed partial class ShardActor
         }
 
         // The tree root the seal signs beside the head (record proofs point to it); a broken chain gets none.
-        var treeRoot = _chainBroken is null ? _store.Read(txn => _auditTree.RootAt(txn, head.Sequence)) : null;
+        byte[]? treeRoot = null;
+        try
+        {
+            treeRoot = _chainBroken is null ? _store.Read(txn => _auditTree.RootAt(txn, head.Sequence)) : null;
+        }
+        catch (ForgeOneException e)
+        {
+            // An unreadable record: the head still goes to the sealer (format 2); the chain checks name the damage.
+            _log.Warning("Shard {0}: no audit tree root ({1})", ChainId, e.Error.Message);
+            _auditTree = new AuditTree();
+        }
+
         Sender.Tell(new ShardProtocol.AuditHead(_kind, _shard, head.Sequence, head.Hash, ChainId, hashAtSince, _chainBroken, treeRoot));
     }
 
