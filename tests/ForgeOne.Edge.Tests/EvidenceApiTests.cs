@@ -1,6 +1,4 @@
 using System.Net;
-using Akka.Actor;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common.Api;
 using ForgeOne.Evidence;
 using ForgeOne.Security;
@@ -15,7 +13,7 @@ namespace ForgeOne.Edge.Tests;
 public sealed class EvidenceApiTests(EdgeFixture fx)
 {
     private async Task<string> PublicKeyAsync() =>
-        (await fx.EdgeNode.Sealer.Ask<SealerProtocol.AuditPublicKey>(SealerProtocol.GetAuditPublicKey.Instance, TimeSpan.FromSeconds(30))).Pem;
+        (await (await fx.Admin.GetAsync("/v1/audit/public-key")).ReadAsync<AuditPublicKeyView>()).Pem;
 
     private async Task<byte[]> BytesAsync(string path, string contentType)
     {

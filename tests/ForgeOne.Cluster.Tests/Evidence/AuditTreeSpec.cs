@@ -52,7 +52,7 @@ public sealed class AuditTreeSpec : TestKit, IDisposable
 
     private ShardProtocol.AuditHead Head(IActorRef shard, long? since = null)
     {
-        shard.Tell(new ShardProtocol.GetAuditHead(ShardKind.Logs, 0, since));
+        shard.Tell(new ShardProtocol.GetAuditHead(Callers.Admin, ShardKind.Logs, 0, since));
         return ExpectMsg<ShardProtocol.AuditHead>(Wait);
     }
 
