@@ -27,6 +27,29 @@ public static class Scenario
             TimeSpan.FromSeconds(90),
             "every shard acknowledging the load");
 
+    /// <summary>
+    /// A storage node other than the oldest (so the singletons and coordinators stay put) and
+    /// the written shards it hosts, once it hosts some: right after start every shard lives on
+    /// the first node, and the coordinator moves them one per kind per rebalance round.
+    /// </summary>
+    public static async Task<(int Victim, List<(ShardKind Kind, int Shard)> Shards)> VictimAsync(FaultCluster cluster, int atLeast = 2)
+    {
+        (int, List<(ShardKind, int)>) chosen = default;
+        await ClusterVerifier.Eventually(
+            () =>
+            {
+                var homes = cluster.ShardHomesAsync().GetAwaiter().GetResult();
+                var oldest = cluster.OldestStorageIndex();
+                var victim = Enumerable.Range(0, cluster.Size).Where(i => i != oldest).MaxBy(i => homes.Count(h => h.Value == cluster.Node(i).Name && Written(h.Key)));
+                var shards = homes.Where(h => h.Value == cluster.Node(victim).Name).Select(h => h.Key).Where(Written).ToList();
+                Assert.True(shards.Count >= atLeast, $"no node but the oldest hosts {atLeast} written shards yet");
+                chosen = (victim, shards);
+            },
+            TimeSpan.FromSeconds(90),
+            "the shards spreading over the nodes");
+        return chosen;
+    }
+
     /// <summary>Waits until each of <paramref name="shards"/> acknowledged a write after <paramref name="since"/>.</summary>
     public static Task AwaitServingAsync(Workload load, DateTimeOffset since, IReadOnlyCollection<(ShardKind Kind, int Shard)> shards, TimeSpan timeout) =>
         ClusterVerifier.Eventually(

@@ -16,12 +16,7 @@ public sealed class NodeKillScenarios(ITestOutputHelper output)
         {
             await using var load = await Workload.StartAsync(cluster);
             await Scenario.WarmUpAsync(cluster, load);
-            var homes = await cluster.ShardHomesAsync();
-
-            // A node that is not the oldest: the singletons and the shard coordinator stay put.
-            var oldest = cluster.OldestStorageIndex();
-            var victim = Enumerable.Range(0, cluster.Size).Where(i => i != oldest).MaxBy(i => homes.Count(h => h.Value == cluster.Node(i).Name));
-            var victimShards = homes.Where(h => h.Value == cluster.Node(victim).Name).Select(h => h.Key).Where(Scenario.Written).ToList();
+            var (victim, victimShards) = await Scenario.VictimAsync(cluster);
             output.WriteLine($"victim {cluster.Node(victim).Name} hosts {string.Join(", ", victimShards.Select(s => $"{s.Kind.FolderName()}-{s.Shard}"))}");
             var killed = await cluster.KillAsync(victim);
 
