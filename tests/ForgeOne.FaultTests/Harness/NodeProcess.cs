@@ -161,8 +161,46 @@ public sealed class NodeProcess : IDisposable
     /// <summary>SIGSTOP: the process freezes (as in a long GC pause or a VM stall).</summary>
     public void Pause() => Signal("STOP");
 
-    /// <summary>SIGCONT: a paused process runs on, unaware time passed.</summary>
-    public void Resume() => Signal("CONT");
+    /// <summary>
+    /// SIGCONT: a paused process runs on, unaware time passed. Returns once the kernel no
+    /// longer reports it stopped (there is no event for that, so its state is read again, and
+    /// the signal repeated, until it runs: a stop delivered late must not leave it frozen).
+    /// </summary>
+    public async Task ResumeAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        do
+        {
+            Signal("CONT");
+            if (State is not ('T' or 't'))
+            {
+                return;
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new InvalidOperationException($"{Name} (pid {Pid}) is still stopped after SIGCONT: {State}");
+    }
+
+    /// <summary>The process's state letter as the kernel reports it (R, S, D, T stopped, Z, X), or '?' once it is gone.</summary>
+    public char State
+    {
+        get
+        {
+            try
+            {
+                // /proc/<pid>/stat: "pid (comm) S ...": the state follows the last ')'.
+                var stat = File.ReadAllText($"/proc/{Pid.ToString(CultureInfo.InvariantCulture)}/stat");
+                return stat[stat.LastIndexOf(')') + 2];
+            }
+            catch (IOException)
+            {
+                return '?';
+            }
+        }
+    }
 
     /// <summary>Waits for the process to end; returns its exit code.</summary>
     public Task<int> WaitForExitAsync(TimeSpan timeout) => _exited.Task.WaitAsync(timeout);
