@@ -79,7 +79,7 @@ public sealed class AuditSealer : ReceivePersistentActor, IWithTimers
         Command<CatchUpNow>(_ => OnCatchUp());
         Command<Tick>(_ => StartRound(new Request(null, null)));
         // Requests from outside: verified, authorized and audited by the gate before they act.
-        Command<SealNow>(m => _gate.Decide(m, "audit.seal_now", "", Self, Sender));
+        Command<SealNow>(m => _gate.Decide(m, "audit.seal_now", "", Self, Sender, recordAllowed: false));
         Command<StartIncarnation>(m => _gate.Decide(m, "audit.incarnation", $"chains={m.Chains?.Length ?? 0} reason={m.Reason}", Self, Sender));
         Command<GetSealHistory>(m => _gate.Decide(m, "audit.seal_history", "", Self, Sender));
         Command<GetAuditPublicKey>(m => _gate.Decide(m, "audit.public_key", "", Self, Sender));

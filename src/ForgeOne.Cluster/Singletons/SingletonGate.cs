@@ -45,11 +45,20 @@ public sealed class SingletonGate
     /// Decides <paramref name="request"/> (from <paramref name="sender"/>) off the actor thread and
     /// tells <paramref name="self"/> the <see cref="Decided"/> outcome once it is audited.
     /// </summary>
-    public void Decide(IAuthenticated request, string action, string detail, IActorRef self, IActorRef sender) =>
-        CheckAsync(request, action, detail).PipeTo(self, success: verdict => new Decided(request, verdict, sender));
+    /// <param name="request">The request.</param>
+    /// <param name="action">The audit action.</param>
+    /// <param name="detail">The audit detail.</param>
+    /// <param name="self">The singleton.</param>
+    /// <param name="sender">Who asked.</param>
+    /// <param name="recordAllowed">
+    /// False when an allowed request's own effect is its record (a seal: signed, journaled and in
+    /// the seals file); a refusal is always audited.
+    /// </param>
+    public void Decide(IAuthenticated request, string action, string detail, IActorRef self, IActorRef sender, bool recordAllowed = true) =>
+        CheckAsync(request, action, detail, recordAllowed).PipeTo(self, success: verdict => new Decided(request, verdict, sender));
 
     /// <summary>Decides <paramref name="request"/> and audits the decision as <paramref name="action"/>.</summary>
-    public async Task<GateVerdict> CheckAsync(IAuthenticated request, string action, string detail = "")
+    public async Task<GateVerdict> CheckAsync(IAuthenticated request, string action, string detail = "", bool recordAllowed = true)
     {
         ArgumentNullException.ThrowIfNull(request);
         var authentication = _node.Verifier.Verify(request.Token);
@@ -71,10 +80,12 @@ public sealed class SingletonGate
             refusal = decision.Allowed ? null : new ForgeOneError(ErrorCodes.Forbidden, decision.Reason);
         }
 
-        if (refusal is null && principal!.Roles.Contains(NodeSecurity.NodeRole))
+        if (refusal is null && (!recordAllowed || principal!.Roles.Contains(NodeSecurity.NodeRole)))
         {
             // The node's own housekeeping (scheduled seals, a restore's rewind while the system
-            // shard is suspended): what it leads to is audited where it happens, as shards do.
+            // shard is suspended): what it leads to is audited where it happens, as shards do. An
+            // allowed seal request likewise: its seal is the record, and auditing it here would move
+            // the system shard's head, so "seal now" could never find that nothing moved.
             return new GateVerdict(principal, null);
         }
 
