@@ -3,7 +3,7 @@ using ForgeOne.Common;
 namespace ForgeOne.Storage;
 
 /// <summary>
-/// Table (LMDB named database) names, exactly as the schema names them (DESIGN.md §3).
+/// Table (LMDB named database) names, as they are stored in every shard file.
 /// A name is part of the on-disk format: never rename one.
 /// </summary>
 public static class Tables

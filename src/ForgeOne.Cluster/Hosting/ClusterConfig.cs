@@ -125,7 +125,7 @@ public static class ClusterConfig
                   role = {{Quote(ForgeOneNodeOptions.StorageRole)}}
                   state-store-mode = ddata
                   remember-entities = off
-                  # Akka's durable ddata would load LMDB a second time (DESIGN.md §2).
+                  # Akka's durable ddata would load a second, different LMDB native library into the process.
                   distributed-data.durable.keys = []
                   # We passivate ourselves (receive timeout + HandOff, which flushes and closes).
                   passivation.strategy = none
@@ -179,7 +179,8 @@ public static class ClusterConfig
 
     /// <summary>
     /// Journal and snapshot store of the singletons: Akka.Persistence.Sql over SQLite in the data
-    /// root by default, PostgreSQL when configured. HOCON values on separate lines (DESIGN.md §2).
+    /// root by default, PostgreSQL when configured. HOCON values on separate lines (a
+    /// connection string with quotes or '#' must not break the line it sits on).
     /// </summary>
     public static string PersistenceHocon(ForgeOneNodeOptions options)
     {

@@ -167,7 +167,7 @@ public sealed class ForgeOneCluster
             regions[kind] = await StartRegion(kind).ConfigureAwait(false);
         }
 
-        // Residency (DESIGN.md §4): one region per zone and data kind, hosted only by storage
+        // Residency: one region per zone and data kind, hosted only by storage
         // nodes of that region; everywhere else a proxy. Additive: the zone-less regions above
         // are unchanged.
         var zoned = new Dictionary<(ShardKind, string), IActorRef>();

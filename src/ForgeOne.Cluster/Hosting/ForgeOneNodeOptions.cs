@@ -40,7 +40,7 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Roles of this node: <c>storage</c>, <c>edge</c>, <c>client</c>.</summary>
     public List<string> Roles { get; set; } = [StorageRole, EdgeRole];
 
-    /// <summary>Residency region of this node (DESIGN.md §4); carried as the role <c>region-{Region}</c>.</summary>
+    /// <summary>Residency region of this node (data of a zone stays on nodes of its region); carried as the role <c>region-{Region}</c>.</summary>
     public string Region { get; set; } = "default";
 
     /// <summary>
@@ -237,7 +237,7 @@ public sealed class ForgeOneNodeOptions
     }
 }
 
-/// <summary>Shard count per kind (DESIGN.md §4). The system kind always has one shard.</summary>
+/// <summary>Shard count per kind; part of the routing, so fixed for a data root. The system kind always has one shard.</summary>
 public sealed class ShardCountOptions
 {
     /// <summary>Log shards.</summary>

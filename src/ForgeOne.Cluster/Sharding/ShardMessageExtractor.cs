@@ -8,7 +8,7 @@ namespace ForgeOne.Cluster.Sharding;
 /// <summary>
 /// Routes <see cref="IShardMessage"/>s of one kind to their entity: explicit shard number when
 /// the message carries one (get-by-id), else <see cref="ShardRouter.ShardFor"/> of the routing key
-/// (stable xxHash64, DESIGN.md §4). Messages of another kind, or that route nowhere, return null
+/// (xxHash64, stable across processes and versions). Messages of another kind, or that route nowhere, return null
 /// so the region drops them as unhandled instead of inventing an entity.
 /// </summary>
 public sealed class ShardMessageExtractor : IMessageExtractor

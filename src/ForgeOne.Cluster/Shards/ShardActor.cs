@@ -630,7 +630,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         // The read's outcome is known only once Read ran: a check against stored state (a
         // topic's classification or zone) may refuse it with auth.forbidden. So the audit record
         // is made by the read task from the actual reply, handed to the actor through
-        // _completedReads, and joins the next group commit (bounded delay, DESIGN.md §6). The
+        // _completedReads, and joins the next group commit (bounded delay: one group-commit interval). The
         // task queues the record before it replies, and decrements _tasksInFlight only after
         // both: HandOff waits for the count to reach zero, then drains the queue before the
         // final commit, so no read's record is lost when the shard stops. The reply goes

@@ -7,8 +7,8 @@ namespace ForgeOne.Cluster.Shards;
 
 /// <summary>
 /// Shard mailbox: queries and control messages overtake queued writes, so a read during a long
-/// write burst is served from a read transaction at once instead of after the burst (DESIGN.md §3
-/// "reads must not queue behind the write queue"). Stable: messages of equal priority keep their
+/// write burst is served from a read transaction at once instead of after the burst:
+/// reads must not queue behind the write queue. Stable: messages of equal priority keep their
 /// order, which keeps a sender's writes and the group-commit Flush in arrival order.
 /// </summary>
 public sealed class ShardMailbox : UnboundedStablePriorityMailbox

@@ -17,7 +17,8 @@ public sealed record BackupScheduleSet(TimeSpan Interval, DateTimeOffset SetAt, 
 
 /// <summary>
 /// Serializer of the singletons' journal events. Our own versioned binary formats with string
-/// manifests, so the journal never holds CLR type names (DESIGN.md §3) and survives renames.
+/// manifests, so the journal never holds CLR type names (a type
+/// name read back is a deserialization gadget) and survives renames.
 /// </summary>
 public sealed class SingletonEventSerializer : SerializerWithStringManifest
 {

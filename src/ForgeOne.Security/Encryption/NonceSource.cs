@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace ForgeOne.Security;
 
 /// <summary>
-/// Random 96-bit GCM nonces (DESIGN.md §6) from the OS CSPRNG, drawn 4 KiB at a time per
+/// Random 96-bit GCM nonces (the per-key message count bounds their collision risk) from the OS CSPRNG, drawn 4 KiB at a time per
 /// thread: one <see cref="RandomNumberGenerator.Fill"/> call costs ~1.5 us on OpenSSL 3, more
 /// than encrypting a 200-byte record. Every byte is handed out once and wiped from the buffer.
 /// </summary>
