@@ -109,11 +109,8 @@ public static partial class SealCodec
             _ => throw new ForgeOneException(ErrorCodes.AuditUnknownFormat, $"seal format {seal.Format} is not supported"),
         };
         var length = 1 + 8 + 8 + 4 + seal.Heads.Sum(h => 2 + Utf8.Length16(h.ShardId, "shard id") + 8 + 32) + 32 + 32;
-        if (v2)
-        {
-            length += KeyIdLength + 4 + seal.NewIncarnations.Sum(id => 2 + Utf8.Length16(id, "shard id"))
-                + 4 + seal.Failed.Sum(f => 6 + Utf8.Length16(f.ShardId, "shard id") + Utf8.Length16(f.Code, "failure code") + Utf8.Length16(f.Reason, "failure reason"));
-        }
+        var details = v2 ? Details(seal) : [];
+        length += v2 ? KeyIdLength + details.Length : 0;
 
         var output = new byte[length];
         var w = new SpanWriter(output);
@@ -134,23 +131,7 @@ public static partial class SealCodec
             w.Bytes(h.Hash);
         }
 
-        if (v2)
-        {
-            w.U32((uint)seal.NewIncarnations.Count);
-            foreach (var id in seal.NewIncarnations)
-            {
-                w.String16(id);
-            }
-
-            w.U32((uint)seal.Failed.Count);
-            foreach (var f in seal.Failed)
-            {
-                w.String16(f.ShardId);
-                w.String16(f.Code);
-                w.String16(f.Reason);
-            }
-        }
-
+        w.Bytes(details);
         w.Bytes(seal.MerkleRoot);
         w.Bytes(seal.PrevSealHash);
         return output;
