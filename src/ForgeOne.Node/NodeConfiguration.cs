@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using ForgeOne.Cluster.Hosting;
+using ForgeOne.Common;
 using Microsoft.Extensions.Configuration;
 
 namespace ForgeOne.Node;
@@ -116,12 +117,12 @@ internal static class NodeConfiguration
                 }
                 else
                 {
-                    errors.Add($"Argument '{Printable(arg)}' has no value: write {Printable(arg)}=<value>.");
+                    errors.Add($"Argument '{Printable.Text(arg, 120)}' has no value: write {Printable.Text(arg, 120)}=<value>.");
                 }
             }
             else
             {
-                errors.Add($"Argument '{Printable(arg)}' is not understood: settings are given as --ForgeOne:<Key>=<value>, a file as --config <file.json>, and {CheckArgument} only checks the configuration.");
+                errors.Add($"Argument '{Printable.Text(arg, 120)}' is not understood: settings are given as --ForgeOne:<Key>=<value>, a file as --config <file.json>, and {CheckArgument} only checks the configuration.");
             }
         }
 
@@ -167,8 +168,7 @@ internal static class NodeConfiguration
         return entries;
     }
 
-    internal static string Printable(string? value) =>
-        value is null ? "<null>" : new string([.. value.Take(120).Select(c => char.IsControl(c) ? '?' : c)]);
+
 }
 
 /// <summary>The configuration as loaded: options, every problem found, the layered configuration (logging reads it too).</summary>
@@ -194,7 +194,7 @@ internal static class StrictBinder
             if (!properties.TryGetValue(child.Key, out var property))
             {
                 var suggestion = Closest(child.Key, properties.Keys);
-                errors.Add($"{NodeConfiguration.Printable(key)} is not a setting{SourceOf(root, child.Path)}; "
+                errors.Add($"{Printable.Text(key, 120)} is not a setting{SourceOf(root, child.Path)}; "
                     + (suggestion is not null ? $"did you mean {path}:{suggestion}?" : $"the settings of {path} are {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}."));
                 continue;
             }
@@ -224,7 +224,7 @@ internal static class StrictBinder
                 {
                     if (!int.TryParse(item.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
                     {
-                        errors.Add($"{key} is a list{SourceOf(root, child.Path)}: use a JSON array or {key}:0:<setting>=..., not {key}:{NodeConfiguration.Printable(item.Key)}.");
+                        errors.Add($"{key} is a list{SourceOf(root, child.Path)}: use a JSON array or {key}:0:<setting>=..., not {key}:{Printable.Text(item.Key, 120)}.");
                         continue;
                     }
 
@@ -260,7 +260,7 @@ internal static class StrictBinder
                 }
                 else
                 {
-                    errors.Add($"{key} '{NodeConfiguration.Printable(child.Value)}' is not {expected}{SourceOf(root, child.Path)}.");
+                    errors.Add($"{key} '{Printable.Text(child.Value, 120)}' is not {expected}{SourceOf(root, child.Path)}.");
                 }
             }
             else

@@ -141,6 +141,17 @@ public class RecordKeysTests
     {
         Assert.Equal([1, 3], RecordKeys.PrefixEnd([1, 2]));
         Assert.Equal([2], RecordKeys.PrefixEnd([1, 0xFF]));
-        Assert.Null(RecordKeys.PrefixEnd([0xFF, 0xFF]));
+        Assert.Empty(RecordKeys.PrefixEnd([0xFF, 0xFF]));
+    }
+
+    [Fact]
+    public void After_IsTheSmallestKeyGreaterThanTheKey()
+    {
+        Assert.Equal([1, 2, 0], RecordKeys.After([1, 2]));
+        Assert.Equal([0xFF, 0], RecordKeys.After([0xFF]));
+        byte[] key = [1, 2];
+        byte[] longer = [1, 2, 0, 0];
+        Assert.True(RecordKeys.After(key).AsSpan().SequenceCompareTo(key) > 0);
+        Assert.True(RecordKeys.After(key).AsSpan().SequenceCompareTo(longer) < 0);
     }
 }

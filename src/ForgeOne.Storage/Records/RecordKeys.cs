@@ -227,9 +227,10 @@ public static class RecordKeys
 
     /// <summary>
     /// The smallest key greater than every key starting with <paramref name="prefix"/>, i.e. the
-    /// exclusive end of a prefix scan; null when the prefix is all 0xFF (scan to the end).
+    /// exclusive end of a prefix scan; empty when the prefix is all 0xFF, which a scan reads as
+    /// "to the end of the table".
     /// </summary>
-    public static byte[]? PrefixEnd(ReadOnlySpan<byte> prefix)
+    public static byte[] PrefixEnd(ReadOnlySpan<byte> prefix)
     {
         var end = prefix.ToArray();
         for (var i = end.Length - 1; i >= 0; i--)
@@ -241,7 +242,18 @@ public static class RecordKeys
             }
         }
 
-        return null;
+        return [];
+    }
+
+    /// <summary>
+    /// The smallest key greater than <paramref name="key"/>: the key followed by a zero byte
+    /// (where a scan resumes after the last key it returned).
+    /// </summary>
+    public static byte[] After(ReadOnlySpan<byte> key)
+    {
+        var next = new byte[key.Length + 1];
+        key.CopyTo(next);
+        return next;
     }
 
     private static byte[] BlobIndex(byte kind, ReadOnlySpan<byte> token, RecordId blobId)

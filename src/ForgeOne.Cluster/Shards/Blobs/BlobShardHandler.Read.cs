@@ -99,7 +99,7 @@ public sealed partial class BlobShardHandler
         }
 
         var readable = Readable(context, principal, null);
-        var keys = txn.Scan(Tables.BlobIndex, from, PrefixEnd(prefix), limit: find.Limit + 1)
+        var keys = txn.Scan(Tables.BlobIndex, from, RecordKeys.PrefixEnd(prefix), limit: find.Limit + 1)
             .Select(kv => IndexEntries.Verify(context.Security, Tables.BlobIndex, kv.Key, kv.Value) ? kv.Key : throw IndexEntries.Tampered(context.Security, Tables.BlobIndex, kv.Key))
             .ToList();
         var blobs = new List<BlobMetadata>(Math.Min(keys.Count, find.Limit));

@@ -224,7 +224,7 @@ public sealed partial class BlobShardHandler
     /// <summary>Deletes up to <paramref name="max"/> chunks of <paramref name="id"/>, lowest first; returns how many.</summary>
     private static int DeleteChunks(IWriteTransaction txn, RecordId id, int max)
     {
-        var keys = txn.Scan(Tables.BlobChunks, RecordKeys.BlobChunkPrefix(id), PrefixEnd(RecordKeys.BlobChunkPrefix(id)), limit: max).Select(kv => kv.Key).ToList();
+        var keys = txn.Scan(Tables.BlobChunks, RecordKeys.BlobChunkPrefix(id), RecordKeys.PrefixEnd(RecordKeys.BlobChunkPrefix(id)), limit: max).Select(kv => kv.Key).ToList();
         foreach (var key in keys)
         {
             txn.Delete(Tables.BlobChunks, key);
@@ -299,18 +299,4 @@ public sealed partial class BlobShardHandler
         return token.Length == RecordKeys.TokenLength ? token : token.AsSpan(0, RecordKeys.TokenLength).ToArray();
     }
 
-    private static byte[] PrefixEnd(byte[] prefix)
-    {
-        var end = (byte[])prefix.Clone();
-        for (var i = end.Length - 1; i >= 0; i--)
-        {
-            if (end[i] != 0xFF)
-            {
-                end[i]++;
-                return end[..(i + 1)];
-            }
-        }
-
-        return [];
-    }
 }

@@ -95,7 +95,7 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
                         ?? (begin.ChunkSize < 0 || begin.ChunkSize > maxChunk ? new ForgeOneError(ErrorCodes.ChunkTooLarge, $"Chunk size must be 1..{maxChunk} bytes (0 = default); got {begin.ChunkSize}.") : null);
                     return error is not null
                         ? Admission.Reject(action, resource, error)
-                        : Authorize(context, principal, operation, null, action, resource, $"content_type={Printable(begin.ContentType)}");
+                        : Authorize(context, principal, operation, null, action, resource, $"content_type={PrintableValue(begin.ContentType)}");
                 }
 
             case PutBlobChunk put:
@@ -288,6 +288,6 @@ public sealed partial class BlobShardHandler : IShardHandler, IShardMaintenance,
 
     private static ResourceDescriptor BlobDescriptor(Principal principal, RecordId? id) => new("blobs", principal.Tenant, id?.ToString());
 
-    private static string Printable(string? value) =>
-        value is null ? "<null>" : new string([.. value.Take(200).Select(c => char.IsControl(c) || c == ' ' ? '?' : c)]);
+    // Audit details are space-separated key=value pairs: a space inside a value would forge a pair.
+    private static string PrintableValue(string? value) => Printable.Text(value).Replace(' ', '?');
 }

@@ -124,8 +124,8 @@ public sealed partial class EventShardHandler
     internal static (EventRecord[] Events, bool ReachedEnd) ReadAfter(IReadTransaction txn, ShardContext context, string topic, RecordId? after, int limit, IReadOnlySet<FieldClass> readable)
     {
         var seq = SeqToken(context, topic);
-        var from = after is { } a ? After(RecordKeys.TopicIndex(seq, a.AssignedAt, a)) : PrefixStart(seq);
-        var keys = IndexScan(txn, context, from, PrefixEnd(seq), limit: limit);
+        var from = after is { } a ? RecordKeys.After(RecordKeys.TopicIndex(seq, a.AssignedAt, a)) : PrefixStart(seq);
+        var keys = IndexScan(txn, context, from, RecordKeys.PrefixEnd(seq), limit: limit);
         var events = new EventRecord[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
@@ -144,7 +144,7 @@ public sealed partial class EventShardHandler
     internal static RecordId? Tail(IReadTransaction txn, ShardContext context, string topic)
     {
         var seq = SeqToken(context, topic);
-        var last = IndexScan(txn, context, PrefixStart(seq), PrefixEnd(seq), reverse: true, limit: 1);
+        var last = IndexScan(txn, context, PrefixStart(seq), RecordKeys.PrefixEnd(seq), reverse: true, limit: 1);
         return last.Count == 0 ? null : RecordKeys.ParseTopicIndex(last[0].Key).Id;
     }
 
@@ -291,7 +291,7 @@ public sealed partial class EventShardHandler
                 throw new ForgeOneException(ErrorCodes.InvalidContinuationToken, "The continuation token is not valid for this query.");
             }
 
-            from = After(last);
+            from = RecordKeys.After(last);
         }
 
         // Scan in chunks: a priority filter may skip many keys, and Scan materializes its result.
@@ -330,7 +330,7 @@ public sealed partial class EventShardHandler
                 break;
             }
 
-            from = After(lastKey!);
+            from = RecordKeys.After(lastKey!);
         }
 
         // A full page may be followed by nothing: the next page is then empty, which is cheaper
@@ -343,7 +343,7 @@ public sealed partial class EventShardHandler
     {
         var scope = Encoding.UTF8.GetBytes($"events.topics/{context.ShardNumber}");
         var macKey = PagingKey(context);
-        var from = list.Continuation is null ? [] : After(ContinuationToken.Open(list.Continuation, macKey, scope));
+        var from = list.Continuation is null ? [] : RecordKeys.After(ContinuationToken.Open(list.Continuation, macKey, scope));
         var topics = new List<TopicDescription>();
         byte[]? lastKey = null;
         var full = false;
@@ -375,7 +375,7 @@ public sealed partial class EventShardHandler
                 break;
             }
 
-            from = After(lastKey!);
+            from = RecordKeys.After(lastKey!);
         }
 
         return new TopicPage(context.ShardNumber, [.. topics], full ? ContinuationToken.Create(lastKey!, macKey, scope) : null);
@@ -429,30 +429,7 @@ public sealed partial class EventShardHandler
     private static byte[] QueryScope(QueryEvents q) =>
         SHA256.HashData(Encoding.UTF8.GetBytes($"events.query\n{q.Topic}\n{q.From.ToUnixTimeMilliseconds()}\n{q.To.ToUnixTimeMilliseconds()}\n{(q.MinPriority is { } p ? (int)p : -1)}"));
 
-    // The smallest key greater than key: key followed by a zero byte.
-    private static byte[] After(byte[] key)
-    {
-        var next = new byte[key.Length + 1];
-        key.CopyTo(next, 0);
-        return next;
-    }
-
     private static byte[] PrefixStart(byte[] token) => token;
-
-    // The smallest key greater than every key starting with token (token + 1 as a big-endian number).
-    private static byte[] PrefixEnd(byte[] token)
-    {
-        var end = (byte[])token.Clone();
-        for (var i = end.Length - 1; i >= 0; i--)
-        {
-            if (++end[i] != 0)
-            {
-                return end;
-            }
-        }
-
-        return []; // all 0xFF: open end
-    }
 
     private static ForgeOneException Dangling(RecordId id) =>
         new(ErrorCodes.StorageCorruptRecord, $"event_index names {id} but events has no such event.");

@@ -151,7 +151,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
 
             case CommitConsumerOffset commit:
                 {
-                    var (action, resource) = ("events.offset_commit", $"{TopicResource(context, commit.Topic)}/group:{Safe(commit.Group)}");
+                    var (action, resource) = ("events.offset_commit", $"{TopicResource(context, commit.Topic)}/group:{Printable.Text(commit.Group)}");
                     var error = Validate.Topic(commit.Topic, limits)
                         ?? ValidateGroup(commit.Group, limits)
                         ?? (commit.Position.Shard != context.ShardNumber
@@ -164,7 +164,7 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
 
             case GetConsumerOffset offset:
                 {
-                    var (action, resource) = ("events.offset_get", $"{TopicResource(context, offset.Topic)}/group:{Safe(offset.Group)}");
+                    var (action, resource) = ("events.offset_get", $"{TopicResource(context, offset.Topic)}/group:{Printable.Text(offset.Group)}");
                     var error = Validate.Topic(offset.Topic, limits) ?? ValidateGroup(offset.Group, limits);
                     return error is not null ? Admission.Reject(action, resource, error) : Authorize(context, principal, operation, offset.Topic, null, 0, action, resource);
                 }
@@ -263,10 +263,4 @@ public sealed partial class EventShardHandler : IShardHandler, IShardStreamHandl
             resource,
             detail);
 
-    private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Safe(topic)}";
-
-    // Topics are validated before they reach an audit resource, but refusals may carry garbage:
-    // keep the audit trail printable and bounded.
-    private static string Safe(string? value) =>
-        value is null ? "<null>" : new string([.. value.Take(200).Select(c => char.IsControl(c) ? '?' : c)]);
-}
+    private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Printable.Text(topic)}";}

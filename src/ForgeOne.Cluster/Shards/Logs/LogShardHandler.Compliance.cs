@@ -95,7 +95,7 @@ public sealed partial class LogShardHandler
 
         var version = 1L;
         var prefix = RecordKeys.CheckpointPrefix(token, create.Name);
-        foreach (var (key, _) in txn.Scan(Tables.Checkpoints, prefix, End(prefix), reverse: true, limit: 1))
+        foreach (var (key, _) in txn.Scan(Tables.Checkpoints, prefix, RecordKeys.PrefixEnd(prefix), reverse: true, limit: 1))
         {
             version = RecordKeys.ParseCheckpoint(key).Version + 1;
         }
@@ -112,7 +112,7 @@ public sealed partial class LogShardHandler
     {
         var token = Token(context, topic);
         var from = name is null ? token : RecordKeys.CheckpointPrefix(token, name);
-        foreach (var (key, value) in txn.Scan(Tables.Checkpoints, from, End(from)))
+        foreach (var (key, value) in txn.Scan(Tables.Checkpoints, from, RecordKeys.PrefixEnd(from)))
         {
             if (key.Length > RecordKeys.TokenLength && key[RecordKeys.TokenLength] == ReservedHigh)
             {
@@ -135,7 +135,7 @@ public sealed partial class LogShardHandler
             from = TopicStart(token);
             if (checkpoint.Position.Value != 0 && LoadStored(txn, RecordKeys.Primary(checkpoint.Position), context) is { } at)
             {
-                from = After(RecordKeys.TopicIndex(token, at.Timestamp, at.Id));
+                from = RecordKeys.After(RecordKeys.TopicIndex(token, at.Timestamp, at.Id));
             }
         }
         else
@@ -152,7 +152,7 @@ public sealed partial class LogShardHandler
 
         if (replay.ContinuationToken is not null)
         {
-            from = After(OpenToken(replay.ContinuationToken, context, Scope("replay", token, 0), TopicStart(token), end));
+            from = RecordKeys.After(OpenToken(replay.ContinuationToken, context, Scope("replay", token, 0), TopicStart(token), end));
         }
 
         var readable = Readable(context, principal, replay.Topic);
@@ -184,7 +184,7 @@ public sealed partial class LogShardHandler
 
         // Policies first (materialized): deleting while a scan of the same table is open is not allowed.
         var policies = new List<(byte[] Token, RetentionPolicy Policy)>();
-        foreach (var (key, value) in txn.Scan(Tables.Checkpoints, [0x00], End([0xFF])))
+        foreach (var (key, value) in txn.Scan(Tables.Checkpoints, [0x00], []))
         {
             if (key.Length == RecordKeys.TokenLength + 2 && key[RecordKeys.TokenLength] == ReservedHigh && key[RecordKeys.TokenLength + 1] == PolicyTag)
             {
@@ -236,9 +236,5 @@ public sealed partial class LogShardHandler
         return key;
     }
 
-    private static byte[] TopicEnd(byte[] token) => End(token);
-
-    // Exclusive end of every key starting with prefix (an all-0xFF prefix cannot come from an
-    // HMAC in practice; a long 0xFF tail still bounds it above every real key).
-    private static byte[] End(byte[] prefix) => RecordKeys.PrefixEnd(prefix) ?? [.. prefix, .. Enumerable.Repeat((byte)0xFF, 300)];
+    private static byte[] TopicEnd(byte[] token) => RecordKeys.PrefixEnd(token);
 }

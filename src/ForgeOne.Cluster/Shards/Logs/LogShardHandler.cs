@@ -98,7 +98,7 @@ public sealed partial class LogShardHandler : IShardHandler
             case CreateCheckpoint create:
                 return Check(
                     Common.Validation.Validate.Topic(create.Topic, context.Limits) ?? ValidateCheckpointName(create.Name),
-                    context, principal, operation, create.Topic, "logs.checkpoint_create", TopicResource(context, create.Topic), $"name={Safe(create.Name)}");
+                    context, principal, operation, create.Topic, "logs.checkpoint_create", TopicResource(context, create.Topic), $"name={Printable.Text(create.Name)}");
 
             case ListCheckpoints list:
                 return Check(
@@ -111,7 +111,7 @@ public sealed partial class LogShardHandler : IShardHandler
                         ?? ((replay.Checkpoint is null) == (replay.Marker is null) ? new ForgeOneError(ErrorCodes.InvalidArgument, "Replay needs exactly one of a checkpoint name or a checkpoint marker.") : null)
                         ?? (replay.Checkpoint is not null ? ValidateCheckpointName(replay.Checkpoint) : Common.Validation.Validate.CheckpointMarker(replay.Marker, context.Limits))
                         ?? (replay.Limit is < 1 or > MaxRangeLimit ? new ForgeOneError(ErrorCodes.InvalidArgument, $"Limit must be 1..{MaxRangeLimit}.") : null),
-                    context, principal, operation, replay.Topic, "logs.replay", TopicResource(context, replay.Topic), replay.Checkpoint is not null ? $"checkpoint={Safe(replay.Checkpoint)}" : $"marker={Safe(replay.Marker)}");
+                    context, principal, operation, replay.Topic, "logs.replay", TopicResource(context, replay.Topic), replay.Checkpoint is not null ? $"checkpoint={Printable.Text(replay.Checkpoint)}" : $"marker={Printable.Text(replay.Marker)}");
 
             case SetLogTopicPolicy policy:
                 return Check(
@@ -331,7 +331,7 @@ public sealed partial class LogShardHandler : IShardHandler
         var scope = Scope("query", token, q.From.ToUnixTimeMilliseconds(), q.To.ToUnixTimeMilliseconds(), (long)q.MinSeverity);
         if (q.ContinuationToken is not null)
         {
-            from = After(OpenToken(q.ContinuationToken, context, scope, from, until));
+            from = RecordKeys.After(OpenToken(q.ContinuationToken, context, scope, from, until));
         }
 
         var readable = Readable(context, principal, q.Topic);
@@ -425,14 +425,6 @@ public sealed partial class LogShardHandler : IShardHandler
         return last;
     }
 
-    // The smallest key greater than key: key followed by a zero byte.
-    private static byte[] After(byte[] key)
-    {
-        var next = new byte[key.Length + 1];
-        key.CopyTo(next, 0);
-        return next;
-    }
-
     private static ForgeOneError? Validate(string topic, LogInput entry, DateTimeOffset now, Limits limits) =>
         ModelValidation.Log(topic, entry.Timestamp, entry.Message, entry.Metadata, entry.CheckpointMarker, now, limits)
         ?? (Enum.IsDefined(entry.Severity) ? null : new ForgeOneError(ErrorCodes.InvalidArgument, $"Severity {(int)entry.Severity} is unknown."));
@@ -487,10 +479,5 @@ public sealed partial class LogShardHandler : IShardHandler
     private static ResourceDescriptor TopicDescriptor(ShardContext context, Principal principal, string? topic) =>
         new("logs", principal.Tenant, topic, context.Zone);
 
-    private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Safe(topic)}";
-
-    // Topics are validated before they reach an audit resource, but refusals may carry garbage:
-    // keep the audit trail printable and bounded.
-    private static string Safe(string? topic) =>
-        topic is null ? "<null>" : new string([.. topic.Take(200).Select(c => char.IsControl(c) ? '?' : c)]);
+    private static string TopicResource(ShardContext context, string? topic) => $"{context.ResourcePrefix}/topic:{Printable.Text(topic)}";
 }

@@ -165,8 +165,7 @@ public sealed class RequestLedger
         return pruned;
     }
 
-    private static string Describe(RequestId id) =>
-        new([.. id.ToString().Take(120).Select(c => char.IsControl(c) ? '?' : c)]);
+    private static string Describe(RequestId id) => Printable.Text(id.ToString(), 120);
 
     private byte[] Token(string principal, string producer)
     {
