@@ -174,6 +174,12 @@ public static class ErrorCodes
     /// <summary>A topic's data was sent to shards of another residency zone than its policy names.</summary>
     public const string ResidencyMismatch = "cluster.residency_mismatch";
 
+    /// <summary>
+    /// The data root is in use by a running node of another cluster (or was made by a cluster of
+    /// another name): opening its shards would fence that cluster's owners.
+    /// </summary>
+    public const string DataRootInUse = "cluster.data_root_in_use";
+
     // request.* : client request ids (idempotent writes).
     /// <summary>
     /// The request id was already used, within the shard's idempotency window, for a different

@@ -462,4 +462,10 @@ internal static class StrictBinder
 internal sealed class NodeState
 {
     public int ExitCode { get; set; }
+
+    /// <summary>
+    /// The node's claim on its data root: released only after the host has stopped, i.e. after
+    /// every shard was handed off and closed, never while a shard of this node is still open.
+    /// </summary>
+    public DataRootClaim? Claim { get; set; }
 }

@@ -69,6 +69,9 @@ internal sealed partial class NodeService : IHostedService
             if (_options.IsStorage)
             {
                 Directory.CreateDirectory(_options.DataRootFull);
+                var akka = Akka.Cluster.Cluster.Get(_system);
+                _state.Claim = DataRootClaim.Register(_options.DataRootFull, new DataRootHolder(
+                    _options.ClusterName, akka.SelfAddress.ToString(), akka.SelfUniqueAddress.Uid, [.. _options.SeedNodes], Environment.ProcessId));
                 var kek = new FileKekProvider(_options.KeysDirectoryFull, _options.DataRootFull);
 
                 // The seals file outside the data root says whether this cluster has sealed: then
@@ -85,6 +88,7 @@ internal sealed partial class NodeService : IHostedService
                     Limits.Default)
                 {
                     Backup = BackupHosting.Writer(_options, kek, TimeProvider.System),
+                    Claim = _state.Claim,
                 }.WithTamperEvidence(seals, _signer, _options.Scrubber);
                 backup = new BackupHosting(kek, _options.KeysDirectoryFull);
             }

@@ -68,6 +68,7 @@ try
     using var host = builder.Build();
     var state = host.Services.GetRequiredService<NodeState>();
     await host.RunAsync();
+    state.Claim?.Dispose();
     exitCode = state.ExitCode;
 }
 catch (Exception e)

@@ -99,6 +99,11 @@ public sealed class ForgeOneCluster
             akkaCluster.Join(akkaCluster.SelfAddress);
         }
 
+        if (host?.Claim is { } claim)
+        {
+            await AwaitDataRootAsync(akkaCluster, claim, startupTimeout).ConfigureAwait(false);
+        }
+
         var sharding = ClusterSharding.Get(system);
         var self = akkaCluster.SelfAddress.ToString();
         var counts = options.ShardCounts.ToCounts();
@@ -241,6 +246,45 @@ public sealed class ForgeOneCluster
 
     /// <summary>Where this member's own requests get their token (the node's identity, or an actor client's credential).</summary>
     public IPrincipalTokenSource Tokens { get; private init; } = null!;
+
+    /// <summary>
+    /// Waits until this node is up and every other live holder of the data root is a member of
+    /// its cluster; throws <see cref="ErrorCodes.DataRootInUse"/> as soon as a holder can never
+    /// join (another cluster), or at <paramref name="timeout"/> for one that did not. No shard
+    /// opens before this returns, so a node of another cluster never fences this one's owners.
+    /// </summary>
+    private static async Task AwaitDataRootAsync(Akka.Cluster.Cluster cluster, DataRootClaim claim, TimeSpan timeout)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await up.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+            while (true)
+            {
+                var members = cluster.State.Members.Select(m => (m.Address.ToString(), (long)m.UniqueAddress.Uid)).ToHashSet();
+                switch (claim.Check(members))
+                {
+                    case null:
+                        return;
+                    case { Final: true } refused:
+                        throw new ForgeOneException(refused.Error);
+                }
+
+                // A holder that shares this node's seeds is probably a node of this cluster still
+                // joining, or one that just died (its lock goes with it): look again shortly.
+                await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            var members = cluster.State.Members.Select(m => (m.Address.ToString(), (long)m.UniqueAddress.Uid)).ToHashSet();
+            throw claim.Check(members) is { } refused
+                ? new ForgeOneException(refused.Error)
+                : new ForgeOneException(ErrorCodes.Unavailable, $"This node did not join its cluster within {timeout.TotalSeconds:0} s.");
+        }
+    }
 
     /// <summary>Regions of the residency zones, by kind and zone.</summary>
     public IReadOnlyDictionary<(ShardKind Kind, string Zone), IActorRef> ZoneRegions { get; private init; } = new Dictionary<(ShardKind, string), IActorRef>();

@@ -314,6 +314,12 @@ public sealed class ShardOptions
     /// <summary>Most estimated bytes one shard holds waiting to commit; more are refused with <c>cluster.overloaded</c>.</summary>
     public long MaxPendingBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>Reads (queries, replays, lists, stream pages) the node runs at once, over all its shards.</summary>
+    public int QueryWorkers { get; set; } = Math.Max(2, Environment.ProcessorCount * 2);
+
+    /// <summary>Queries the node holds waiting for a worker; more are refused with <c>cluster.overloaded</c>.</summary>
+    public int MaxQueuedQueries { get; set; } = 1024;
+
     /// <summary>An entity with no messages for this long passivates (closes its file).</summary>
     public TimeSpan PassivateIdleAfter { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -396,6 +402,16 @@ public sealed class ShardOptions
         if (PassivateIdleAfter < TimeSpan.FromSeconds(1))
         {
             yield return $"ForgeOne:Shards:PassivateIdleAfter {PassivateIdleAfter} must be at least 1 second.";
+        }
+
+        if (QueryWorkers is < 1 or > 1024)
+        {
+            yield return $"ForgeOne:Shards:QueryWorkers {QueryWorkers} must be 1..1024.";
+        }
+
+        if (MaxQueuedQueries is < 0 or > 1_000_000)
+        {
+            yield return $"ForgeOne:Shards:MaxQueuedQueries {MaxQueuedQueries} must be 0..1000000.";
         }
     }
 }

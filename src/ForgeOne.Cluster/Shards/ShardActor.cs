@@ -26,7 +26,7 @@ namespace ForgeOne.Cluster.Shards;
 ///       v                                                                v
 ///   +--------+  command: admit -> queue, Self ! Flush once         +---------+
 ///   | Active |  Flush: one txn per group + queued audits           | Failed  |  every request -> typed
-///   |        |  query: Task.Run(read) |> sender, outcome audited   |         |  failure reply; logged once;
+///   |        |  query: node's QueryPool |> sender, audited         |         |  failure reply; logged once;
 ///   +--------+  idle (no client operation) -> Parent ! Passivate   +---------+  no restart loop
 ///       |  |  another owner's claim seen at commit (fenced):              ^
 ///       |  +--- refuse queued commands, commit queued audits, close ------+
@@ -647,7 +647,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         var chain = ChainId;
         var sync = _host.Options.SyncReadAudits;
         Interlocked.Increment(ref _tasksInFlight);
-        _ = Task.Run(() =>
+        var started = _host.Queries.TryRun(() =>
         {
             try
             {
@@ -690,6 +690,15 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
                 Interlocked.Decrement(ref _tasksInFlight);
             }
         });
+        if (started is null)
+        {
+            // Refused before it ran: answered at once, audited like any refusal.
+            Interlocked.Decrement(ref _tasksInFlight);
+            var refusal = _host.Queries.Refusal();
+            sender.Tell(handler.Fail(refusal), self);
+            _commits.QueueAudit(new QueuedAudit(principal.Id, admission with { Detail = GroupCommit<ReplyTo>.RefusedDetail(admission, refusal) }, AuditOutcome.Failed, admittedAt));
+            ScheduleFlush();
+        }
     }
 
     /// <summary>The audit outcome of a read, from its reply: a refusal made inside Read is a denial.</summary>
@@ -750,7 +759,7 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         // under it. The stream actor is our child, so no read can be asked after HandOff.
         var store = _store!;
         Interlocked.Increment(ref _tasksInFlight);
-        Task.Run(() =>
+        _host.Queries.Run(() =>
         {
             try
             {

@@ -68,6 +68,16 @@ public sealed record ShardHost(
             ScrubThrottle = new ScrubThrottle(scrubber.RateMBps * 1_000_000, Time),
         };
 
+    /// <summary>
+    /// This node's claim on <see cref="DataRoot"/> (null: unchecked, as in tests that stand up
+    /// several clusters in one process). With a claim, <see cref="ForgeOneCluster.StartAsync"/>
+    /// opens no shard until every other live holder of the root is a member of this node's cluster.
+    /// </summary>
+    public DataRootClaim? Claim { get; init; }
+
+    /// <summary>The node's read pool, shared by every shard of this host and its zones.</summary>
+    public QueryPool Queries { get; init; } = new(Options.QueryWorkers, Options.MaxQueuedQueries);
+
     /// <summary>The host of zone <paramref name="zone"/>'s shards: same settings, the zone's folder.</summary>
     public ShardHost ForZone(string zone) => this with { Zone = zone };
 
