@@ -1,6 +1,7 @@
 using ForgeOne.Common;
 using ForgeOne.Security;
 using ForgeOne.Storage;
+using ForgeOne.Storage.Records;
 
 namespace ForgeOne.Cluster.Integrity;
 
@@ -103,7 +104,7 @@ public sealed class ShardScrubber
         long records = 0, bytes = 0;
         while (bytes < budget)
         {
-            var from = _after is null ? [] : After(_after);
+            var from = _after is null ? [] : RecordKeys.After(_after);
             var seen = 0;
             try
             {
@@ -167,6 +168,4 @@ public sealed class ShardScrubber
         _chainDone = reachedEnd;
         return (verified, verified * AuditRecordBytes, reachedEnd);
     }
-
-    private static byte[] After(byte[] key) => [.. key, 0];
 }
