@@ -5,6 +5,7 @@ using ForgeOne.LoadTests.Data;
 //   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Data -- logs [--entries N | --quick] [--topics T] [--seconds S] [--keep DIR]
 //   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Data -- logs-paging [--quick | --entries N]
 //   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Data -- poison [--quick]
+//   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Data -- overload [--quick]
 //   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Data -- blobs [--size-mib 1024] [--nosync] [--window 4] [--breakdown]
 //
 // logs: loads N log entries (default 10,000,000; --quick = 200,000) straight through ShardStore
@@ -21,6 +22,8 @@ switch (args.FirstOrDefault())
         return LogPagingBenchmark.Run(args.Skip(1).ToArray());
     case "poison":
         return await PoisonBenchmark.RunAsync(args.Skip(1).ToArray());
+    case "overload":
+        return await OverloadBenchmark.RunAsync(args.Skip(1).ToArray());
     case "blobs":
         return await ForgeOne.LoadTests.Data.Blobs.BlobBenchmark.RunAsync(args.Skip(1).ToArray());
     default:
