@@ -29,7 +29,7 @@ internal static class OverloadBenchmark
     private const int Senders = 32;
     private const int BatchSize = 100;
     private const int MaxPendingCommands = 512;
-    private static readonly Caller Writer = new("bench-writer", ["writer"], "bench", ["*"], 0);
+    private static readonly Principal WriterPrincipal = Principal.Of("bench-writer", ["writer"], "bench", ["*"], 0);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -38,11 +38,13 @@ internal static class OverloadBenchmark
         var root = Directory.CreateTempSubdirectory("forgeone-overload-").FullName;
         var dataRoot = Path.Combine(root, "data");
         Directory.CreateDirectory(dataRoot);
+        var node = new NodeSecurity(AuthenticationKeyring.LoadOrCreate(Path.Combine(root, "keys"), dataRoot), TimeProvider.System, "bench-node");
+        var writer = node.Issuer.Issue(WriterPrincipal, "bench", TokenIssuer.MaxLifetime).Token;
         var host = new ShardHost(
             dataRoot,
             new ShardCounts(1, 1, 1),
             new ShardOptions { MaxPendingCommands = MaxPendingCommands },
-            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), new PolicyAccess(), TimeProvider.System),
+            new ShardSecurityFactory(new FileKekProvider(Path.Combine(root, "keys"), dataRoot), node, TimeProvider.System),
             new Dictionary<ShardKind, IShardHandler> { [ShardKind.Logs] = new LogShardHandler() },
             TimeProvider.System,
             Limits.Default);
@@ -53,7 +55,7 @@ internal static class OverloadBenchmark
             AppendLogBatch Batch(long n)
             {
                 var now = DateTimeOffset.UtcNow;
-                return new AppendLogBatch(Writer, $"bench.topic{n % 8}", [.. Enumerable.Range(0, BatchSize).Select(i => new LogInput(now, Severity.Info, $"order {n}-{i} accepted for customer {i % 97} via checkout-service"))]);
+                return new AppendLogBatch(writer, $"bench.topic{n % 8}", [.. Enumerable.Range(0, BatchSize).Select(i => new LogInput(now, Severity.Info, $"order {n}-{i} accepted for customer {i % 97} via checkout-service"))]);
             }
 
             // Capacity: closed loop, every sender waits for its reply.
