@@ -94,6 +94,63 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
+    public void Shed_WhileTheQueueIsFull_RefusesWithOverloaded_AndTheBurstBecomesOneAuditRecordInTheNextGroup()
+    {
+        var commits = new GroupCommit<string>(Roomy with { MaxPendingCommands = 2 }, _time);
+        Assert.False(commits.IsFull);
+        Enqueue(commits, "a");
+        Assert.False(commits.IsFull);
+        Enqueue(commits, "b");
+        Assert.True(commits.IsFull);
+
+        var first = _time.GetUtcNow();
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Equal(ErrorCodes.Overloaded, commits.Shed(i % 4 == 0 ? "AppendLog" : "AppendLogBatch", "logs/0").Code);
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Assert.Equal(1000, commits.ShedSinceLastCommit);
+        Assert.Equal(0, commits.QueuedAudits);
+        var group = commits.NextGroup()!;
+        Assert.Equal(["a", "b"], group.Commands.Select(p => p.ReplyTo));
+        var burst = Assert.Single(group.Audits);
+        Assert.Equal(GroupCommit<string>.ShedAction, burst.Admission.Action);
+        Assert.Equal("logs/0", burst.Admission.Resource);
+        Assert.Equal(Admission.UnauthenticatedPrincipal, burst.Principal);
+        Assert.Equal(AuditOutcome.Failed, burst.Outcome);
+        Assert.Equal(first, burst.Time);
+        Assert.Equal(
+            "refused=cluster.overloaded count=1000 AppendLog=250 AppendLogBatch=750 first=2026-01-01T00:00:00.0000000+00:00 last=2026-01-01T00:00:00.9990000+00:00",
+            burst.Admission.Detail);
+        Assert.Equal(0, commits.ShedSinceLastCommit);
+        Assert.False(commits.IsFull);
+        Assert.Null(commits.NextGroup());
+
+        // A burst is never lost with the shard: fenced or closing, it is among the records taken.
+        Enqueue(commits, "c");
+        Enqueue(commits, "d");
+        commits.Shed("AppendLog", "logs/0");
+        Assert.True(commits.HasWork);
+        commits.RefuseAll(new ForgeOneError(ErrorCodes.StorageStaleOwner, "fenced"));
+        Assert.Equal([GroupCommit<string>.ShedAction, "test.put", "test.put"], commits.TakeAudits().Select(a => a.Admission.Action));
+    }
+
+    [Fact]
+    public void IsFull_CountsBytesToo_ButNeverAnEmptyQueue()
+    {
+        var commits = new GroupCommit<string>(Roomy with { MaxPendingBytes = 1000 }, _time);
+        Assert.False(commits.IsFull);
+        Enqueue(commits, "huge", bytes: 50_000);
+        Assert.True(commits.IsFull);
+        commits.NextGroup();
+        Enqueue(commits, "half", bytes: 999);
+        Assert.False(commits.IsFull);
+        Enqueue(commits, "rest", bytes: 1);
+        Assert.True(commits.IsFull);
+    }
+
+    [Fact]
     public void Commit_ACommandThatFailsBeforeWriting_FailsAlone_InTheSameSingleTransaction()
     {
         var commits = new GroupCommit<string>(Roomy, _time);

@@ -14,6 +14,7 @@ namespace ForgeOne.Cluster.Shards;
 /// <remarks>
 /// A command's way through:
 /// <code>
+///   queue IsFull ─> Shed before admission: refused (cluster.overloaded), one audit record per burst
 ///   Enqueue ── over MaxPendingCommands / MaxPendingBytes ──> refused (cluster.overloaded)
 ///      │
 ///      ├─ needs preparation ─> Preparing ── Prepared ──┐     (PreparationFailed: removed, audited)
@@ -38,10 +39,14 @@ public sealed class GroupCommit<TReplyTo>
     /// <summary>What an audit record waiting in a group is assumed to cost, for the byte cap.</summary>
     public const int AuditRecordBytes = 256;
 
+    /// <summary>The audit action of the one record per burst of <see cref="Shed"/> refusals.</summary>
+    public const string ShedAction = "shard.overloaded";
+
     private readonly List<PendingCommand<TReplyTo>> _pending = [];
     private readonly List<QueuedAudit> _audits = [];
     private readonly TimeProvider _time;
     private long _pendingBytes;
+    private ShedBurst? _burst;
 
     /// <summary>A group commit bounded by <paramref name="limits"/>.</summary>
     public GroupCommit(GroupCommitLimits limits, TimeProvider time)
@@ -65,7 +70,19 @@ public sealed class GroupCommit<TReplyTo>
     public int QueuedAudits => _audits.Count;
 
     /// <summary>True when <see cref="NextGroup"/> has something to commit.</summary>
-    public bool HasWork => _audits.Count > 0 || (_pending.Count > 0 && _pending[0].State == PendingState.Ready);
+    public bool HasWork => _audits.Count > 0 || _burst is not null || (_pending.Count > 0 && _pending[0].State == PendingState.Ready);
+
+    /// <summary>
+    /// True when the queue holds as many commands or bytes as its limits allow: a command that
+    /// arrives now cannot be queued whatever it is, so the caller sheds it with <see cref="Shed"/>
+    /// before checking its token, validating it or auditing it alone. Only admitted commands fill
+    /// the queue, so requests that would be refused anyway (forged tokens, invalid input) can
+    /// never make the shard shed anyone else's.
+    /// </summary>
+    public bool IsFull => _pending.Count > 0 && (_pending.Count >= Limits.MaxPendingCommands || _pendingBytes >= Limits.MaxPendingBytes);
+
+    /// <summary>Refusals by <see cref="Shed"/> not yet in an audit record.</summary>
+    public long ShedSinceLastCommit => _burst?.Total ?? 0;
 
     /// <summary>Commands still being prepared, oldest first (hand-off prepares them inline).</summary>
     public IReadOnlyList<PendingCommand<TReplyTo>> Preparing => [.. _pending.Where(p => p.State == PendingState.Preparing)];
@@ -82,8 +99,7 @@ public sealed class GroupCommit<TReplyTo>
         ArgumentNullException.ThrowIfNull(admission);
         if (_pending.Count > 0 && (_pending.Count >= Limits.MaxPendingCommands || _pendingBytes + bytes > Limits.MaxPendingBytes))
         {
-            overloaded = new ForgeOneError(ErrorCodes.Overloaded,
-                $"The shard holds {_pending.Count} commands ({_pendingBytes} bytes) waiting to commit, its limit is {Limits.MaxPendingCommands} commands or {Limits.MaxPendingBytes} bytes; retry later.");
+            overloaded = Overloaded();
             return null;
         }
 
@@ -92,6 +108,25 @@ public sealed class GroupCommit<TReplyTo>
         _pending.Add(pending);
         _pendingBytes += bytes;
         return pending;
+    }
+
+    /// <summary>
+    /// Refuses a command that arrived while the queue <see cref="IsFull"/>, without admitting it:
+    /// the refusal costs a counter. The refusals between two commits become one audit record
+    /// (<see cref="ShedAction"/>, how many of each operation, first and last time) that joins the
+    /// next group, so none goes unaudited while a flood cannot make the audit its bottleneck.
+    /// </summary>
+    /// <param name="operation">What was refused (the command's type name).</param>
+    /// <param name="resource">The shard's resource, for the audit record.</param>
+    /// <returns>The error to reply.</returns>
+    public ForgeOneError Shed(string operation, string resource)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(operation);
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        var now = _time.GetUtcNow();
+        _burst ??= new ShedBurst(resource, now);
+        _burst.Add(operation, now);
+        return Overloaded();
     }
 
     /// <summary>Queues an audit record for the next commit (reads, refusals, failures).</summary>
@@ -153,6 +188,7 @@ public sealed class GroupCommit<TReplyTo>
             return null;
         }
 
+        CloseBurst();
         long bytes = 0;
         var audits = 0;
         while (audits < _audits.Count && audits < Limits.MaxGroupCommands && (audits == 0 || bytes + AuditRecordBytes <= Limits.MaxGroupBytes))
@@ -295,6 +331,7 @@ public sealed class GroupCommit<TReplyTo>
     public IReadOnlyList<PendingCommand<TReplyTo>> RefuseAll(ForgeOneError error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        CloseBurst();
         var refused = _pending.ToArray();
         foreach (var pending in refused)
         {
@@ -310,6 +347,7 @@ public sealed class GroupCommit<TReplyTo>
     /// <summary>Takes every queued audit record out of the queue (a fenced shard commits them in a transaction of its own).</summary>
     public IReadOnlyList<QueuedAudit> TakeAudits()
     {
+        CloseBurst();
         var audits = _audits.ToArray();
         _audits.Clear();
         return audits;
@@ -386,6 +424,47 @@ public sealed class GroupCommit<TReplyTo>
         new(PrincipalOf(pending), pending.Admission with { Detail = RefusedDetail(pending.Admission, error) }, OutcomeOf(error), _time.GetUtcNow());
 
     private static string PrincipalOf(PendingCommand<TReplyTo> pending) => pending.Admission.AuditPrincipal;
+
+    private ForgeOneError Overloaded() => new(ErrorCodes.Overloaded,
+        $"The shard holds {_pending.Count} commands ({_pendingBytes} bytes) waiting to commit, its limit is {Limits.MaxPendingCommands} commands or {Limits.MaxPendingBytes} bytes; retry later.");
+
+    // The burst so far becomes its audit record, queued behind the records already waiting.
+    private void CloseBurst()
+    {
+        if (_burst is { } burst)
+        {
+            _audits.Add(burst.ToAudit());
+            _burst = null;
+        }
+    }
+
+    /// <summary>Refusals shed since the last commit, counted per operation.</summary>
+    private sealed class ShedBurst(string resource, DateTimeOffset first)
+    {
+        private readonly SortedDictionary<string, long> _byOperation = new(StringComparer.Ordinal);
+        private readonly DateTimeOffset _first = first;
+        private DateTimeOffset _last = first;
+
+        public long Total { get; private set; }
+
+        public void Add(string operation, DateTimeOffset now)
+        {
+            _byOperation[operation] = _byOperation.TryGetValue(operation, out var n) ? n + 1 : 1;
+            Total++;
+            _last = now;
+        }
+
+        // Unauthenticated: the tokens were not checked (that is what made the refusal cheap), so
+        // the record names no principal it could not vouch for.
+        public QueuedAudit ToAudit()
+        {
+            var counts = string.Join(' ', _byOperation.Select(o => $"{o.Key}={o.Value}"));
+            var detail = string.Create(global::System.Globalization.CultureInfo.InvariantCulture,
+                $"refused={ErrorCodes.Overloaded} count={Total} {counts} first={_first:O} last={_last:O}");
+            var admission = new Admission(ShedAction, resource, new ForgeOneError(ErrorCodes.Overloaded, $"{Total} commands shed"), AuditOutcome.Failed, detail);
+            return new QueuedAudit(Admission.UnauthenticatedPrincipal, admission, AuditOutcome.Failed, _first);
+        }
+    }
 
     private void Remove(PendingCommand<TReplyTo> pending)
     {

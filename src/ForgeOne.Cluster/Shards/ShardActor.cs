@@ -35,8 +35,8 @@ namespace ForgeOne.Cluster.Shards;
 ///   wait for in-flight reads -> flush buffered writes + read audits -> close file -> Stop
 /// </code>
 /// Group commit: a command is admitted (validate + authorize, no I/O) and queued in
-/// <see cref="GroupCommit{TReplyTo}"/>, which bounds the queue (beyond it: cluster.overloaded),
-/// orders it, cuts it into transactions and isolates a failing command. The first queued
+/// <see cref="GroupCommit{TReplyTo}"/>, which bounds the queue (while it is full, commands are
+/// refused with cluster.overloaded before admission, one audit record per burst), orders it, cuts it into transactions and isolates a failing command. The first queued
 /// command sends <see cref="Flush"/> to self; everything that arrives before that Flush is
 /// dequeued joins the same transaction, so one commit serves a burst while a lone write at low
 /// load commits at once. Replies go out only after the commit. The LMDB write transaction
@@ -430,6 +430,16 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         {
             // Nothing is appended to a broken chain: the refusal is the break's, reported once.
             replyTo.Tell(_handler.Fail(broken), Self);
+            return;
+        }
+
+        if (_commits.IsFull)
+        {
+            // Shed before admission: under a flood the token check, the handler's validation and
+            // an audit record per refusal would take the thread the queued writes need to commit.
+            // The burst's one audit record joins the next group.
+            replyTo.Tell(_handler.Fail(_commits.Shed(command.GetType().Name, _context!.ResourcePrefix)), Self);
+            ScheduleAuditFlush();
             return;
         }
 
