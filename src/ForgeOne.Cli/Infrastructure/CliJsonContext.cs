@@ -35,6 +35,9 @@ public sealed record EvidenceVerifyView(bool Valid, EvidenceFindingView[] Findin
 /// <summary><c>audit verify-proof --json</c> and <c>audit verify-consistency --json</c>.</summary>
 public sealed record ProofVerifyView(bool Valid, string Failure, string Message);
 
+/// <summary>One audit record as <c>audit tail --json</c> prints it (JSON Lines).</summary>
+public sealed record AuditTailLine(string Chain, long Seq, DateTimeOffset Time, string Principal, string Action, string Resource, string Outcome, string Hash);
+
 /// <summary>Source-generated JSON for the CLI's own shapes (the API's come from <c>ApiJsonContext</c>).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CliError))]
@@ -46,4 +49,5 @@ public sealed record ProofVerifyView(bool Valid, string Failure, string Message)
 [JsonSerializable(typeof(EvidenceFileView))]
 [JsonSerializable(typeof(EvidenceVerifyView))]
 [JsonSerializable(typeof(ProofVerifyView))]
+[JsonSerializable(typeof(AuditTailLine))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -27,6 +27,14 @@ public sealed partial class ForgeOneHttpClient
     public Task<AuditPublicKeyView> GetAuditPublicKeyAsync(CancellationToken cancellationToken = default) =>
         GetAsync<AuditPublicKeyView>("/v1/audit/public-key", cancellationToken);
 
+    /// <summary>A page of one shard's committed audit chain after <paramref name="afterSeq"/> (audit:export).</summary>
+    public Task<AuditChainPage> GetAuditChainAsync(string shard, long afterSeq = 0, int limit = 256, CancellationToken cancellationToken = default) =>
+        GetAsync<AuditChainPage>($"/v1/audit/chains/{Escape(shard)}?after={afterSeq.ToString(System.Globalization.CultureInfo.InvariantCulture)}&limit={limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}", cancellationToken);
+
+    /// <summary>The newest seals (at most <paramref name="limit"/>) in their signed encoding (audit:export).</summary>
+    public Task<EncodedSealList> GetEncodedSealsAsync(int limit = 10_000, CancellationToken cancellationToken = default) =>
+        GetAsync<EncodedSealList>($"/v1/audit/seals/encoded?limit={limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}", cancellationToken);
+
     /// <summary>Rotates one shard's data key (<paramref name="shard"/> is <c>kind-n</c>, e.g. <c>logs-3</c>).</summary>
     public Task<ShardKeyRotationView> RotateShardKeyAsync(string shard, string? reason = null, CancellationToken cancellationToken = default) =>
         PostJsonAsync<RotateKeysInput, ShardKeyRotationView>($"/v1/system/keys/{Escape(shard)}/rotate", new RotateKeysInput(reason), idempotent: false, cancellationToken);

@@ -33,5 +33,24 @@ public sealed record RegionStatsView(string Region, RegionNodeView[] Nodes, stri
 /// <summary>The public key the audit seals verify under (SubjectPublicKeyInfo PEM) and its fingerprint.</summary>
 public sealed record AuditPublicKeyView(string Pem, string Fingerprint);
 
+/// <summary>
+/// One audit record as exported: the fields for people (hashes in hex, the outcome by name) and
+/// <paramref name="Encoded"/>, the stored record (base64) that the chain hashes, whatever its format.
+/// </summary>
+public sealed record AuditRecordView(long Seq, DateTimeOffset Time, string Principal, string Action, string Resource, string Outcome, string DetailHash, string PrevHash, string Hash, string Encoded);
+
+/// <summary>One seal as the sealer stored it (base64 of the signed encoding), for offline verification.</summary>
+public sealed record EncodedSealView(long Number, string Encoded);
+
+/// <summary>The newest seals in their signed encoding, oldest first, and how many exist.</summary>
+public sealed record EncodedSealList(EncodedSealView[] Seals, long Total);
+
+/// <summary>
+/// A page of one shard's audit chain: <paramref name="ChainId"/> is the chain's id (its genesis
+/// hash and seal heads use it, e.g. <c>logs-0003</c>); <paramref name="Next"/> is the seq to ask
+/// after for the next page, null at the committed head.
+/// </summary>
+public sealed record AuditChainPage(string Shard, string ChainId, AuditRecordView[] Records, long Head, long? Next);
+
 /// <summary>One shard's data key after an on-demand rotation.</summary>
 public sealed record ShardKeyRotationView(string Shard, bool Rotated, int ActiveVersion, string[] Events);

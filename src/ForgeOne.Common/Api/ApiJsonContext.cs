@@ -70,4 +70,8 @@ namespace ForgeOne.Common.Api;
 [JsonSerializable(typeof(RegionStatsView))]
 [JsonSerializable(typeof(AuditPublicKeyView))]
 [JsonSerializable(typeof(ShardKeyRotationView))]
+[JsonSerializable(typeof(AuditRecordView))]
+[JsonSerializable(typeof(AuditChainPage))]
+[JsonSerializable(typeof(EncodedSealView))]
+[JsonSerializable(typeof(EncodedSealList))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -95,6 +95,41 @@ internal static class ClusterAdminRoutes
             .WithName("GetAuditPublicKey").WithSummary("The audit public key (PEM) seals and exported audit chains verify under.")
             .Produces<AuditPublicKeyView>().Problems();
 
+        audit.MapGet("/chains/{shard}", async (string shard, long? after, int? limit, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
+        {
+            authorization.Require(http.Principal().Principal, Permissions.AuditExport, "audit");
+            var (kind, n) = ParseShard(cluster.Require(), shard);
+            if (after is < 0)
+            {
+                throw new ForgeOneException(ErrorCodes.InvalidArgument, $"after={after} must be 0 or more.");
+            }
+
+            var take = LogRoutes.Limit(limit, ChainPageMax, ChainPageMax);
+            var page = await cluster.AskAsync<ShardProtocol.AuditPage>(new ShardProtocol.ReadAudit(http.Principal().Token, kind, n, (after ?? 0) + 1, take), http.RequestAborted).ConfigureAwait(false);
+            var records = page.Records.Select(encoded =>
+            {
+                var r = AuditRecordCodec.Decode(encoded);
+                return new AuditRecordView(r.Seq, r.Time, r.Principal, r.Action, r.Resource, r.Outcome.ToString(),
+                    Convert.ToHexStringLower(r.DetailHash), Convert.ToHexStringLower(r.PrevHash), Convert.ToHexStringLower(r.Hash), Convert.ToBase64String(encoded));
+            }).ToArray();
+            long? next = records.Length == take && records[^1].Seq < page.Head ? records[^1].Seq : null;
+            return Results.Json(new AuditChainPage(ShardEntityId.Of(kind, n), page.Chain, records, page.Head, next), ApiJsonContext.Default.AuditChainPage);
+        })
+            .WithName("GetAuditChain").WithSummary("A page of one shard's committed audit chain, oldest first, after seq `after` (audit:export): what `forgeone audit export` writes for offline verification.")
+            .Produces<AuditChainPage>().Problems(404);
+
+        audit.MapGet("/seals/encoded", async (int? limit, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
+        {
+            authorization.Require(http.Principal().Principal, Permissions.AuditExport, "audit");
+            var history = await SystemRoutes.SealsAsync(cluster, http.Principal().Token, http.RequestAborted).ConfigureAwait(false);
+            var take = LogRoutes.Limit(limit, 10_000, 10_000);
+            var skip = Math.Max(0, history.Seals.Length - take);
+            var seals = history.Seals.Skip(skip).Zip(history.Numbers.Skip(skip), (s, n) => new EncodedSealView(n, Convert.ToBase64String(s))).ToArray();
+            return Results.Json(new EncodedSealList(seals, history.Numbers.Length), ApiJsonContext.Default.EncodedSealList);
+        })
+            .WithName("GetEncodedSeals").WithSummary("The newest seals as the sealer signed them (base64), oldest first (audit:export): what an audit export carries for offline verification.")
+            .Produces<EncodedSealList>().Problems();
+
         var keys = v1.MapGroup("/system/keys").WithTags("Keys");
         keys.MapPost("/{shard}/rotate", async (string shard, HttpContext http, EdgeCluster cluster, EdgeAuthorization authorization) =>
         {
@@ -109,6 +144,9 @@ internal static class ClusterAdminRoutes
             .JsonBody<RotateKeysInput>(options.MaxJsonBodyBytes)
             .Produces<ShardKeyRotationView>().Problems(404);
     }
+
+    /// <summary>Records per HTTP page of an audit chain at most (a record is ~400 bytes as JSON).</summary>
+    private const int ChainPageMax = 1_000;
 
     /// <summary>A shard named <c>kind-n</c> (<c>logs-3</c>, <c>logs-0003</c>) that exists in this cluster; otherwise <c>storage.not_found</c>.</summary>
     internal static (ShardKind Kind, int Shard) ParseShard(ForgeOneCluster cluster, string name)
