@@ -38,6 +38,7 @@ internal sealed partial class EdgeHostedService : IHostedService
         {
             _server = EdgeServer.Create(_options.Edge, _cluster, _loggers);
             await _server.StartAsync(cancellationToken).ConfigureAwait(false);
+            _state.EdgeAddress = _server.BaseAddress;
             await Console.Out.WriteLineAsync($"ForgeOne edge listening on {_server.BaseAddress}").ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ForgeOneException or InvalidOperationException or System.Security.Cryptography.CryptographicException)

@@ -468,4 +468,7 @@ internal sealed class NodeState
     /// every shard was handed off and closed, never while a shard of this node is still open.
     /// </summary>
     public DataRootClaim? Claim { get; set; }
+
+    /// <summary>The HTTP edge's base address once it listens (for the banner); null without the edge role.</summary>
+    public Uri? EdgeAddress { get; set; }
 }

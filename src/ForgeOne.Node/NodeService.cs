@@ -97,8 +97,12 @@ internal sealed partial class NodeService : IHostedService
             await EnsureBootstrapKeyAsync(cluster).ConfigureAwait(false);
             _edge?.Attach(cluster);
 
-            // Greppable readiness line (tests and the launcher wait for it).
-            await Console.Out.WriteLineAsync($"ForgeOne node ready: {address} roles=[{string.Join(',', _options.Roles)}] region={_options.Region} data={_options.DataRootFull} keys={_options.KeysDirectoryFull}").ConfigureAwait(false);
+            // The greppable readiness line (tests and the launcher wait for it), then the banner.
+            foreach (var line in NodeBanner.Lines(_options, address.ToString(), _state.EdgeAddress))
+            {
+                await Console.Out.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
             await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (ForgeOneException e)
@@ -147,7 +151,7 @@ internal sealed partial class NodeService : IHostedService
     /// </summary>
     private async Task EnsureBootstrapKeyAsync(ForgeOneCluster cluster)
     {
-        var path = Path.GetFullPath(_options.BootstrapKeyFile ?? Path.Combine(_options.KeysDirectory, "bootstrap-admin.key"));
+        var path = NodeBanner.BootstrapKeyPath(_options);
         if (File.Exists(path))
         {
             return;

@@ -47,13 +47,15 @@ try
 
     builder.Services.AddSingleton(options);
     builder.Services.AddSingleton<NodeState>();
-    builder.Services.AddAkka(options.ClusterName, (akka, _) =>
+    builder.Services.AddAkka(options.ClusterName, (akka, services) =>
     {
         akka.AddHocon(ClusterConfig.Build(options), HoconAddMode.Prepend);
+        akka.AddHocon($"akka.stdout-logger-class = \"{typeof(NodeStdoutLogger).AssemblyQualifiedName}\"\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend);
+        akka.AddSetup(new NodeLoggerSetup(services.GetRequiredService<ILoggerFactory>()));
         akka.ConfigureLoggers(loggers =>
         {
             loggers.ClearLoggers();
-            loggers.AddLoggerFactory();
+            loggers.AddLogger<NodeAkkaLogger>();
         });
     });
     if (options.IsEdge)
