@@ -65,6 +65,7 @@ public static class ForgeOneCli
         root.Subcommands.Add(BlobCommands.Build(verbs));
         root.Subcommands.Add(BackupCommands.Backup(verbs));
         root.Subcommands.Add(BackupCommands.Dr(verbs));
+        root.Subcommands.Add(SchemaCommands.Build(verbs));
         foreach (var reserved in ReservedCommands.Build(verbs))
         {
             root.Subcommands.Add(reserved);

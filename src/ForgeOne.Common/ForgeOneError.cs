@@ -110,6 +110,20 @@ public static class ErrorCodes
     public const string StorageNewerSchema = "storage.newer_schema";
     public const string StorageUnknownFormat = "storage.unknown_format";
     public const string StorageMigrationFailed = "storage.migration_failed";
+
+    /// <summary>
+    /// The shard's file is at an older schema and its migrations have not run: it serves no data
+    /// until an operator runs <c>forgeone schema migrate</c> (after a rehearsal), or the node runs
+    /// with <c>Shards:MigrateAtOpen</c>. Retrying does not help until then.
+    /// </summary>
+    public const string StorageMigrationPending = "storage.migration_pending";
+
+    /// <summary>
+    /// <c>schema migrate</c> was refused: no passing rehearsal of the same target version, or it is
+    /// older than <c>Backup:RehearsalMaxAge</c>. Run <c>forgeone schema rehearse</c>, or override with
+    /// <c>--without-rehearsal --reason</c> (audited).
+    /// </summary>
+    public const string SchemaRehearsalRequired = "storage.rehearsal_required";
     public const string StorageIo = "storage.io";
     public const string StorageStaleOwner = "storage.stale_owner";
 

@@ -151,6 +151,7 @@ public sealed class EdgeServer : IAsyncDisposable
         BlobRoutes.Map(v1, options);
         SystemRoutes.Map(v1, options);
         BackupRoutes.Map(v1, options);
+        SchemaRoutes.Map(v1, options);
         ClusterAdminRoutes.Map(v1, options);
         EvidenceRoutes.Map(v1, options);
 

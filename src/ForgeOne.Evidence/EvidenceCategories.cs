@@ -80,7 +80,7 @@ public static class EvidenceCategories
         new(Keys, "keys/events.jsonl", "Key events: data-key creation, rotation, retirement, destruction, KEK rewrap, record rewrap, key backups", ["keys.", "backup.keys"]),
         new(Backups, "backups/backups.jsonl", "Backups, restores and their verification", ["backup.", "restore."]),
         new(Drills, "backups/drills.jsonl", "Disaster-recovery drills and their reports", ["backup.drill", "dr."]),
-        new(Schema, "schema/history.jsonl", "Schema migrations applied, rehearsed or overridden", ["schema."]),
+        new(Schema, "schema/history.jsonl", "Schema migrations applied, rehearsed or overridden", ["schema.", "backup.schema_"]),
         new(Policy, "policy/versions.jsonl", "Access policy versions with their hashes", ["policy."]),
         new(ApiKeys, "apikeys/events.jsonl", "API key creation, use refusals and revocation", ["apikey.", "system.bootstrap_key"]),
         new(Retention, "retention/sweeps.jsonl", "Retention sweeps (what expired and was erased)", ["events.retention_sweep", "logs.retention", "retention.", "system.metrics_sweep"]),

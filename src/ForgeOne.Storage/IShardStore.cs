@@ -92,6 +92,12 @@ public interface IShardStore : IDisposable
     void TagStoreRecords(IWriteTransaction txn);
 
     /// <summary>
+    /// True when this open created the file: its keyed migrations are part of its creation and
+    /// run at once, while an existing file's pending migrations wait for <c>schema migrate</c>.
+    /// </summary>
+    bool CreatedByThisOpen { get; }
+
+    /// <summary>
     /// Records <paramref name="nodeAddress"/> as owner at <paramref name="epoch"/>. A claim
     /// with a lower epoch than the recorded one, or the same epoch by another node, throws
     /// <see cref="Common.ForgeOneException"/> with <see cref="Common.ErrorCodes.StorageStaleOwner"/>.

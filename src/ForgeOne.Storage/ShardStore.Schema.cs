@@ -59,6 +59,7 @@ public sealed partial class ShardStore
             LmdbErrors.ThrowOnError(rc, $"committing the open of {FilePath}");
             _meta = meta;
             AppliedMigrations = applied;
+            CreatedByThisOpen = isNew;
             return;
         }
     }

@@ -66,6 +66,9 @@ public sealed partial class ShardStore : IShardStore
     /// </summary>
     public IReadOnlyList<AppliedMigration> AppliedMigrations { get; private set; } = [];
 
+    /// <inheritdoc />
+    public bool CreatedByThisOpen { get; private set; }
+
     /// <summary>The current LMDB map size in bytes; grows on demand.</summary>
     public long MapSize
     {

@@ -141,6 +141,8 @@ public sealed class HookedStore(ForgeOne.Storage.IShardStore inner) : ForgeOne.S
 
     public void TagStoreRecords(ForgeOne.Storage.IWriteTransaction txn) => Inner.TagStoreRecords(txn);
 
+    public bool CreatedByThisOpen => Inner.CreatedByThisOpen;
+
     public void ClaimOwnership(string nodeAddress, long epoch) => Inner.ClaimOwnership(nodeAddress, epoch);
 
     public void Dispose() => Inner.Dispose();
@@ -174,6 +176,8 @@ public sealed class SharedStore(ForgeOne.Storage.IShardStore inner) : ForgeOne.S
     public bool Migrate(ForgeOne.Storage.IMigration migration, Action<ForgeOne.Storage.IWriteTransaction, ForgeOne.Storage.AppliedMigration>? record = null) => inner.Migrate(migration, record);
 
     public void TagStoreRecords(ForgeOne.Storage.IWriteTransaction txn) => inner.TagStoreRecords(txn);
+
+    public bool CreatedByThisOpen => inner.CreatedByThisOpen;
 
     public void ClaimOwnership(string nodeAddress, long epoch) => inner.ClaimOwnership(nodeAddress, epoch);
 

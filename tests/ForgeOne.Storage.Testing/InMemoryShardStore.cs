@@ -50,6 +50,9 @@ public sealed class InMemoryShardStore : IShardStore
     /// <inheritdoc />
     public ShardMeta Meta => Volatile.Read(ref _meta);
 
+    /// <summary>Always true: a memory store starts empty, and its schema steps are part of its creation.</summary>
+    public bool CreatedByThisOpen => true;
+
     /// <inheritdoc />
     public string FilePath { get; }
 

@@ -86,4 +86,16 @@ public sealed partial class ForgeOneHttpClient
     /// <summary>A drill's signed evidence report.</summary>
     public Task<DrillReportView> GetDrillAsync(string id, CancellationToken cancellationToken = default) =>
         GetAsync<DrillReportView>($"/v1/dr/drills/{Escape(id)}", cancellationToken);
+
+    /// <summary>Every shard's schema version, pending migrations and history, and the newest rehearsal.</summary>
+    public Task<SchemaStatusView> GetSchemaStatusAsync(CancellationToken cancellationToken = default) =>
+        GetAsync<SchemaStatusView>("/v1/schema", cancellationToken);
+
+    /// <summary>Rehearses the pending migrations on a restore of the newest backup and answers with the signed report when it ended.</summary>
+    public Task<RehearsalView> RehearseSchemaAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<RehearsalView>(HttpMethod.Post, "/v1/schema/rehearse", null, retryable: false, null, cancellationToken);
+
+    /// <summary>Migrates every shard (refused without a passing rehearsal unless <paramref name="withoutRehearsal"/> with a <paramref name="reason"/>, audited).</summary>
+    public Task<SchemaMigratedView> MigrateSchemaAsync(bool withoutRehearsal = false, string? reason = null, CancellationToken cancellationToken = default) =>
+        PostJsonAsync<SchemaMigrateInput, SchemaMigratedView>("/v1/schema/migrate", new SchemaMigrateInput(withoutRehearsal, reason), idempotent: false, cancellationToken);
 }

@@ -42,7 +42,8 @@ public sealed record BackupHosting(IKekProvider Kek, string KeysDirectory)
             b.MaxAttempts,
             b.VerifyAfterWrite,
             new KeyBackupCost((uint)b.KeyBackupOpsLimit, (uint)b.KeyBackupMemoryKiB),
-            b.Scheduled);
+            b.Scheduled,
+            b.RehearsalMaxAge);
         return new BackupServices(regions, zones, Kek, signer, Targets(options), KeysDirectory, new DataRootLayout(options.DataRootFull),
             b.ScratchDirectoryFull(options.DataRootFull), security, settings, options.ClusterName, time)
         {

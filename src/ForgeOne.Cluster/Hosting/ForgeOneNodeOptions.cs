@@ -346,6 +346,14 @@ public sealed class ShardOptions
     /// </summary>
     public bool AllowReadsOnBrokenChain { get; set; }
 
+    /// <summary>
+    /// A development switch: a shard whose file is at an older schema runs its pending migrations
+    /// when it opens (audited as always). Default false: such a shard opens, serves no data
+    /// (<c>storage.migration_pending</c>) and waits for <c>forgeone schema migrate</c>, which
+    /// requires a passing rehearsal. A file a shard creates migrates at once either way.
+    /// </summary>
+    public bool MigrateAtOpen { get; set; }
+
     /// <summary>The <see cref="ReadAuditMode"/> value of the bounded-delay mode.</summary>
     public const string BoundedReadAudit = "bounded";
 
@@ -709,6 +717,9 @@ public sealed class BackupOptions
     /// <summary>Argon2id memory of key backups, in KiB (default 256 MiB).</summary>
     public int KeyBackupMemoryKiB { get; set; } = 256 * 1024;
 
+    /// <summary>How old a passing schema rehearsal may be for <c>schema migrate</c> to accept it (default 7 days).</summary>
+    public TimeSpan RehearsalMaxAge { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>The scratch folder for drills.</summary>
     public string ScratchDirectoryFull(string dataRootFull) => System.IO.Path.GetFullPath(ScratchDirectory ?? System.IO.Path.Combine(dataRootFull, "drill-scratch"));
 
@@ -758,7 +769,7 @@ public sealed class BackupOptions
             }
         }
 
-        foreach (var (name, value) in new[] { ("FullInterval", FullInterval), ("DrillInterval", DrillInterval), ("ShardTimeout", ShardTimeout) })
+        foreach (var (name, value) in new[] { ("FullInterval", FullInterval), ("DrillInterval", DrillInterval), ("ShardTimeout", ShardTimeout), ("RehearsalMaxAge", RehearsalMaxAge) })
         {
             if (value < TimeSpan.FromMinutes(1))
             {

@@ -163,6 +163,35 @@ public static class BackupProtocol
     /// <summary>The running operation (<paramref name="Operation"/> <c>idle</c> when none) and its throughput.</summary>
     public sealed record BackupProgress(string Operation, string? Id, int Done, int Total, long Bytes, double ElapsedSeconds, double BytesPerSecond) : IReply;
 
+    // --- schema ---------------------------------------------------------------------------
+
+    /// <summary>
+    /// <c>schema rehearse</c>: restores the newest backup into scratch, runs the pending migrations
+    /// there, checks integrity, chains and counts, stores the signed report in every target and
+    /// audits it (<c>backup:admin</c>). Reply, when it ends: <see cref="SchemaRehearsed"/>.
+    /// </summary>
+    public sealed record RehearseSchema(PrincipalToken Token) : IAuthenticated;
+
+    /// <summary>A rehearsal's report and the regions that hold it.</summary>
+    public sealed record SchemaRehearsed(Integrity.RehearsalReport Report, string[] StoredIn) : IReply;
+
+    /// <summary><c>schema status</c>: every shard's schema and the newest rehearsal (<c>system:read</c>). Reply: <see cref="ClusterSchemaStatus"/>.</summary>
+    public sealed record GetClusterSchemaStatus(PrincipalToken Token) : IAuthenticated;
+
+    /// <summary>Every shard's schema, the shards that did not answer, and the newest verified rehearsal report (or null).</summary>
+    public sealed record ClusterSchemaStatus(int TargetVersion, ShardProtocol.SchemaStatus[] Shards, string[] Unreachable, Integrity.RehearsalReport? LastRehearsal) : IReply;
+
+    /// <summary>
+    /// <c>schema migrate</c> on the live cluster (<c>backup:admin</c>): refused with
+    /// <c>storage.rehearsal_required</c> unless the newest rehearsal passed for the same target
+    /// version within <c>Backup:RehearsalMaxAge</c>, or <paramref name="WithoutRehearsal"/> with a
+    /// <paramref name="Reason"/> (audited as an override). Reply: <see cref="ClusterMigrated"/>.
+    /// </summary>
+    public sealed record MigrateCluster(PrincipalToken Token, bool WithoutRehearsal = false, string? Reason = null) : IAuthenticated;
+
+    /// <summary>What <c>schema migrate</c> did: the gate's verdict (rehearsal or override), each shard's result, and the shards that failed (each left at its version).</summary>
+    public sealed record ClusterMigrated(int TargetVersion, string Gate, ShardProtocol.SchemaMigrated[] Shards, string[] Failures) : IReply;
+
     /// <summary>A refusal or failure of any coordinator message.</summary>
     public sealed record BackupOperationFailed(ForgeOneError Error) : IFailureReply;
 

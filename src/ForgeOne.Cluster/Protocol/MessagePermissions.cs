@@ -117,7 +117,8 @@ public static class MessagePermissions
 
         // Every shard.
         CommandBatch => MessageAccess.Envelope.Instance,
-        GetShardStats => Needs(Permissions.SystemRead),
+        GetShardStats or GetSchemaStatus => Needs(Permissions.SystemRead),
+        MigrateSchema => Needs(Permissions.AuditWrite), // from the backup coordinator (a node), after its rehearsal gate
         GetAuditHead or ScrubNow => Needs(Permissions.AuditRead),
         ReadAudit => Needs(Permissions.AuditExport),
         AcceptIncarnation => Needs(Permissions.AuditWrite), // from the sealer (a node); the shard also checks the seal's signature
@@ -135,6 +136,8 @@ public static class MessagePermissions
             or ListDataVersions or DiscardVersion or RunDrill or ListDrills or ShowDrill or GetBackupProgress => Needs(Permissions.BackupAdmin),
         BackupKeys or VerifyKeyBackup or ListKeyBackups => Needs(Permissions.KeysAdmin), // key backups carry the KEK
         BackupShard or SuspendShard or ResumeShard => Needs(Permissions.BackupAdmin),
+        RehearseSchema or MigrateCluster => Needs(Permissions.BackupAdmin),
+        GetClusterSchemaStatus => Needs(Permissions.SystemRead),
         RetentionSweeper.SweepNow => Needs(Permissions.SystemWrite),
 
         IReply => MessageAccess.Reply.Instance,

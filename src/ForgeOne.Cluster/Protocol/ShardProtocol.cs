@@ -131,6 +131,53 @@ public static class ShardProtocol
     /// <summary>The shard's key state after a rotation request; <see cref="Rotated"/> is false when not due.</summary>
     public sealed record KeyRotated(ShardKind Kind, int Shard, bool Rotated, int ActiveVersion, string[] Events) : IReply;
 
+    /// <summary>Asks a shard for its schema: version, the steps it has still to run, its history (<c>system:read</c>). Reply: <see cref="SchemaStatus"/> or <see cref="ShardFailed"/>.</summary>
+    public sealed record GetSchemaStatus(PrincipalToken Token, ShardKind Kind, int Shard) : IShardControl
+    {
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>One row of a shard's <c>schema_history</c>.</summary>
+    /// <param name="Sequence">The row's number (1 = the file's creation).</param>
+    /// <param name="FromVersion">Version before (0 for the creation).</param>
+    /// <param name="ToVersion">Version after.</param>
+    /// <param name="Description">What the step did.</param>
+    /// <param name="At">When it committed.</param>
+    public sealed record SchemaStep(long Sequence, int FromVersion, int ToVersion, string Description, DateTimeOffset At);
+
+    /// <summary>A shard's schema state.</summary>
+    /// <param name="Kind">The shard kind.</param>
+    /// <param name="Shard">The shard number.</param>
+    /// <param name="Chain">Its chain id.</param>
+    /// <param name="Version">The schema version its file is at.</param>
+    /// <param name="TargetVersion">The version this code migrates it to.</param>
+    /// <param name="Pending">The steps it has still to run; while any is pending the shard serves no data (<c>storage.migration_pending</c>).</param>
+    /// <param name="History">Its <c>schema_history</c>, oldest first.</param>
+    public sealed record SchemaStatus(ShardKind Kind, int Shard, string Chain, int Version, int TargetVersion, Integrity.PendingMigration[] Pending, SchemaStep[] History) : IReply;
+
+    /// <summary>
+    /// Runs the shard's pending schema steps up to <paramref name="TargetVersion"/>, each in one
+    /// transaction with its history row and its <c>schema.migrate</c> audit record. Sent by the
+    /// backup coordinator as its node (<c>audit:write</c>) once the rehearsal gate passed; the
+    /// person who asked and the rehearsal (or override reason) travel in <paramref name="Principal"/>
+    /// and <paramref name="Detail"/>, and go into the audit record. Reply: <see cref="SchemaMigrated"/> or <see cref="ShardFailed"/>.
+    /// </summary>
+    public sealed record MigrateSchema(PrincipalToken Token, ShardKind Kind, int Shard, int TargetVersion, string Principal, string Detail) : IShardControl
+    {
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => Shard;
+    }
+
+    /// <summary>The shard's schema after a <see cref="MigrateSchema"/>: the steps applied now (none when it was current).</summary>
+    public sealed record SchemaMigrated(ShardKind Kind, int Shard, string Chain, int FromVersion, int Version, SchemaStep[] Applied) : IReply;
+
     /// <summary>A generic failure of a control message.</summary>
     public sealed record ShardFailed(ShardKind Kind, int Shard, ForgeOneError Error) : IFailureReply;
 

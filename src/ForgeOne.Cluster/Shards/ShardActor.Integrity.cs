@@ -62,29 +62,54 @@ public sealed partial class ShardActor
         }
 
         var provisional = new ShardContext(_kind, _shard, _host.Counts.Of(_kind), security, new RecordIdGenerator(_shard, _clock), _clock, _host.Limits) { Zone = _host.Zone };
+        var steps = ShardMigrations.Pending(_host.Migrations(store, provisional), store.Meta.SchemaVersion);
+        if (steps.Count > 0 && !store.CreatedByThisOpen && !_host.Options.MigrateAtOpen)
+        {
+            // An existing file's migrations wait for `schema migrate` (after a rehearsal): the
+            // shard serves no data meanwhile, since this code reads only the current schema's
+            // authenticated entries.
+            _schemaPending = ShardMigrations.Describe(steps);
+            _log.Warning("Shard {0} is at schema {1} with {2} pending migration(s) ({3}): it serves no data until `forgeone schema migrate` (or Shards:MigrateAtOpen)",
+                ChainId, store.Meta.SchemaVersion, steps.Count, string.Join("; ", _schemaPending.Select(p => $"{p.FromVersion} -> {p.ToVersion}")));
+            return PendingHighWaterMark(store, provisional);
+        }
+
+        if (steps.Count > 0)
+        {
+            RunMigrations(store, security, provisional.ResourcePrefix, steps, ShardSecurity.MigrationPrincipal, store.CreatedByThisOpen ? "at creation" : "at open (Shards:MigrateAtOpen)");
+        }
+
+        return ReadHighWaterMark(store, security, provisional);
+    }
+
+    /// <summary>Applies <paramref name="steps"/> (see <see cref="ShardMigrations.Apply"/>); a failure is reported as a finding and rethrown.</summary>
+    private IReadOnlyList<AppliedMigration> RunMigrations(IShardStore store, IShardSecurity security, string resourcePrefix, IReadOnlyList<IMigration> steps, string principal, string detail)
+    {
         try
         {
-            // The migration's audit record goes in the migration's own transaction.
-            IAuditAppender? appender = null;
-            var migrated = store.Migrate(new AuthenticateRecordsMigration(store, provisional), (txn, applied) =>
+            var applied = ShardMigrations.Apply(store, security, resourcePrefix, steps, principal, detail, _host.Time);
+            if (applied.Count > 0)
             {
-                appender = security.BeginAudit();
-                appender.Append(txn, _host.Time.GetUtcNow(), ShardSecurity.MigrationPrincipal, "schema.migrate", $"{provisional.ResourcePrefix}/schema/v{applied.ToVersion}", AuditOutcome.Success,
-                    $"from={applied.FromVersion} to={applied.ToVersion} {applied.Description}");
-            });
-            if (migrated)
-            {
-                security.CommitAudit(appender!);
-                _log.Info("Shard {0}: migrated to schema {1} ({2})", ChainId, store.Meta.SchemaVersion, "record MACs");
+                _log.Info("Shard {0}: migrated to schema {1} ({2}; {3})", ChainId, store.Meta.SchemaVersion, string.Join(", ", applied.Select(a => $"{a.FromVersion} -> {a.ToVersion}")), detail);
             }
+
+            return applied;
         }
         catch (ForgeOneException e)
         {
             Publish(IntegrityFinding.FromError(ChainId, e.Error.Details?.GetValueOrDefault(ForgeOneError.TableDetail) ?? Tables.SchemaHistory, null, e.Error), "migration");
             throw;
         }
+    }
 
-        return ReadHighWaterMark(store, security, provisional);
+    // Before its migration the high-water mark is stored untagged: the migration will keep the
+    // larger of it and the newest stored id, and so does this (no id is handed out meanwhile).
+    private static RecordId PendingHighWaterMark(IShardStore store, ShardContext context)
+    {
+        var key = ShardRecordVerifier.HighWaterMarkKey.ToArray();
+        var (stored, newest) = store.Read(txn => (txn.Get(Tables.Keys, key), new ShardRecordVerifier(context, null, null).NewestId(txn)));
+        var hwm = stored is { Length: >= 8 } ? new RecordId(KeyCodec.ReadUInt64(stored.AsSpan(0, 8))) : default;
+        return newest is { } n && n.Value > hwm.Value ? n : hwm;
     }
 
     // A tag that does not verify, or a value below the newest stored id (an old value put back),

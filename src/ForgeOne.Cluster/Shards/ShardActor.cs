@@ -241,7 +241,11 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             _stream = Context.ActorOf(streams.StreamProps(_context, Self), $"stream-{++_opens}");
         }
 
-        StartScrubber();
+        if (_schemaPending is null)
+        {
+            // A file waiting for its migration has untagged entries the scrubber would report.
+            StartScrubber();
+        }
     }
 
     // Kept in the keys table beside the keyring (with the record MAC): both are per-shard state
@@ -342,7 +346,14 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             }
         });
         BackupReceives();
-        Receive<Maintain>(_ => OnMaintain());
+        SchemaReceives();
+        Receive<Maintain>(_ =>
+        {
+            if (_schemaPending is null)
+            {
+                OnMaintain();
+            }
+        });
         Receive<IdleCheck>(_ => OnIdleCheck());
     }
 
@@ -430,6 +441,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         {
             // Nothing is appended to a broken chain: the refusal is the break's, reported once.
             replyTo.Tell(_handler.Fail(broken), Self);
+            return;
+        }
+
+        if (SchemaRefusal is { } waiting)
+        {
+            replyTo.Tell(_handler.Fail(waiting), Self);
             return;
         }
 
@@ -630,6 +647,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
             return;
         }
 
+        if (SchemaRefusal is { } waiting)
+        {
+            Sender.Tell(_handler.Fail(waiting));
+            return;
+        }
+
         var admission = Admit(query, ReplyTo.Actor(Sender));
         if (!admission.Admitted)
         {
@@ -748,6 +771,12 @@ public sealed partial class ShardActor : ReceiveActor, IWithTimers
         if (_chainBroken is { } broken && !_host.Options.AllowReadsOnBrokenChain)
         {
             Sender.Tell(_handler.Fail(broken));
+            return;
+        }
+
+        if (SchemaRefusal is { } waiting)
+        {
+            Sender.Tell(_handler.Fail(waiting));
             return;
         }
 

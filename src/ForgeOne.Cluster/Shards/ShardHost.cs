@@ -43,6 +43,12 @@ public sealed record ShardHost(
     /// </summary>
     public Func<ShardStoreOptions, IShardStore> OpenStore { get; init; } = ShardStore.Open;
 
+    /// <summary>
+    /// The schema steps that need the shard's keys, for one open shard:
+    /// <see cref="ShardMigrations.BuiltIn"/> unless a test puts others in (one that fails midway, say).
+    /// </summary>
+    public Func<IShardStore, ShardContext, IReadOnlyList<IMigration>> Migrations { get; init; } = ShardMigrations.BuiltIn;
+
     /// <summary>Where the shards read their last sealed head when they open (the seals file outside the data root), or null.</summary>
     public ISealStore? Seals { get; init; }
 

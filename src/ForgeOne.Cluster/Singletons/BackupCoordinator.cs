@@ -74,6 +74,7 @@ public sealed partial class BackupCoordinator : ReceivePersistentActor, IWithTim
         Command<AwaitOperation>(wait => Authorized(wait, "await", _ => Await(wait.Id, Sender)));
         Command<GetBackupProgress>(get => Authorized(get, "progress", _ => Sender.Tell(Progress())));
         OperationCommands();
+        SchemaCommands();
     }
 
     /// <inheritdoc />

@@ -18,6 +18,7 @@ namespace ForgeOne.Cluster.Singletons;
 /// <param name="VerifyAfterWrite">Re-read every file in every region and compare its SHA-256 before a backup is complete.</param>
 /// <param name="KeyCost">Argon2id cost of key backups.</param>
 /// <param name="Scheduled">Run the schedule (off: on demand only).</param>
+/// <param name="RehearsalMaxAge">How old a passing schema rehearsal may be for <c>schema migrate</c> (null: 7 days).</param>
 public sealed record BackupSettings(
     BackupSchedule Schedule,
     RetentionPolicy Retention,
@@ -26,7 +27,8 @@ public sealed record BackupSettings(
     int MaxAttempts = 3,
     bool VerifyAfterWrite = false,
     KeyBackupCost? KeyCost = null,
-    bool Scheduled = true);
+    bool Scheduled = true,
+    TimeSpan? RehearsalMaxAge = null);
 
 /// <summary>
 /// Records that a restore made the shards start a new incarnation at the restored heads, so

@@ -91,6 +91,31 @@ public sealed record BackupScheduleInput(TimeSpan Full, TimeSpan Incremental, Ti
 /// <summary>The schedule, who set it, what runs next and the node hosting the coordinator.</summary>
 public sealed record BackupScheduleView(TimeSpan Full, TimeSpan Incremental, TimeSpan Drill, DateTimeOffset SetAt, string SetBy, string Node, DateTimeOffset? NextBackupAt, DateTimeOffset? NextDrillAt);
 
+/// <summary><c>schema migrate</c>: without an override the newest rehearsal must have passed for the same target version; the override needs a reason and is audited.</summary>
+public sealed record SchemaMigrateInput(bool WithoutRehearsal = false, string? Reason = null);
+
+/// <summary>One schema step: pending (no time), applied or in the history.</summary>
+public sealed record SchemaStepView(int FromVersion, int ToVersion, string Description, DateTimeOffset? At = null);
+
+/// <summary>One shard's schema: its version, the steps it waits for (it serves no data meanwhile) and its history.</summary>
+public sealed record ShardSchemaView(string Shard, int Version, int TargetVersion, SchemaStepView[] Pending, SchemaStepView[] History);
+
+/// <summary>What a rehearsal found in one restored shard.</summary>
+public sealed record RehearsalShardView(string Shard, int FromVersion, int ToVersion, long Records, long RecordsAfter, long AuditBefore, long AuditAfter, string[] Problems);
+
+/// <summary>A schema rehearsal's signed report (restore into scratch, migrations, deep integrity, chains, counts).</summary>
+public sealed record RehearsalView(string Id, DateTimeOffset StartedAt, DateTimeOffset FinishedAt, string? BackupId, int TargetVersion, double RestoreSeconds, double MigrateSeconds,
+    bool Passed, string[] Failures, RehearsalShardView[] Shards, string SignedBy, string Node, string By, string[] StoredIn);
+
+/// <summary>Every shard's schema, the shards that did not answer, and the newest rehearsal.</summary>
+public sealed record SchemaStatusView(int TargetVersion, ShardSchemaView[] Shards, string[] Unreachable, RehearsalView? LastRehearsal);
+
+/// <summary>One shard's migration: from, to, the steps applied now.</summary>
+public sealed record ShardMigrationView(string Shard, int FromVersion, int Version, SchemaStepView[] Applied);
+
+/// <summary>What <c>schema migrate</c> did: the gate (rehearsal or override), each shard, and those that failed (left at their version).</summary>
+public sealed record SchemaMigratedView(int TargetVersion, string Gate, ShardMigrationView[] Shards, string[] Failures);
+
 /// <summary>Source-generated JSON of the backup API (same conventions as <see cref="ApiJsonContext"/>).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -121,4 +146,8 @@ public sealed record BackupScheduleView(TimeSpan Full, TimeSpan Incremental, Tim
 [JsonSerializable(typeof(BackupProgressView))]
 [JsonSerializable(typeof(BackupScheduleInput))]
 [JsonSerializable(typeof(BackupScheduleView))]
+[JsonSerializable(typeof(SchemaMigrateInput))]
+[JsonSerializable(typeof(SchemaStatusView))]
+[JsonSerializable(typeof(RehearsalView))]
+[JsonSerializable(typeof(SchemaMigratedView))]
 public sealed partial class BackupApiJsonContext : JsonSerializerContext;

@@ -42,6 +42,8 @@ public static class ProblemMapping
         [ErrorCodes.ResidencyUnavailable] = StatusCodes.Status503ServiceUnavailable,
         [ErrorCodes.StorageStaleOwner] = StatusCodes.Status503ServiceUnavailable,
         [ErrorCodes.StorageIo] = StatusCodes.Status503ServiceUnavailable,
+        [ErrorCodes.StorageMigrationPending] = StatusCodes.Status503ServiceUnavailable,
+        [ErrorCodes.SchemaRehearsalRequired] = StatusCodes.Status409Conflict,
         [ErrorCodes.CryptoKeyUnavailable] = StatusCodes.Status503ServiceUnavailable,
     };
 

@@ -26,16 +26,19 @@ public sealed class AuthenticateMigrationSpec : TestKit, IDisposable
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
     private readonly TempRoot _root = new();
     private readonly ShardHost _host;
+    private readonly ShardHost _gated;
 
     public AuthenticateMigrationSpec()
         : base(ConfigurationFactory.ParseString(ClusterConfig.ShardActorHocon), "authenticate-migration")
     {
-        _host = TestHosts.Create(_root.DataRoot, _root.KeysDirectory);
+        // _host runs pending migrations at open (the dev switch); _gated is a node's default.
+        _host = TestHosts.Create(_root.DataRoot, _root.KeysDirectory, tune: o => o.MigrateAtOpen = true);
+        _gated = TestHosts.Create(_root.DataRoot, _root.KeysDirectory);
     }
 
     void IDisposable.Dispose() => _root.Dispose();
 
-    private IActorRef Start() => Sys.ActorOf(ShardActor.Props(_host, "logs-0", "test-node"));
+    private IActorRef Start(ShardHost? host = null) => Sys.ActorOf(ShardActor.Props(host ?? _host, "logs-0", "test-node"));
 
     private void Stop(IActorRef shard)
     {
@@ -176,7 +179,8 @@ public sealed class AuthenticateMigrationSpec : TestKit, IDisposable
         Assert.True(AuditVerifier.Verify(chain, "logs-0000").IsValid);
         var migration = Assert.Single(chain, r => r.Action == "schema.migrate");
         Assert.Equal(AuditRecordCodec.FormatV2, migration.Format);
-        Assert.All(chain.TakeWhile(r => r.Seq < migration.Seq), r => Assert.Equal(AuditRecordCodec.FormatV1, r.Format));
+        // The schema-1 file's own records stay format 1; what today's code audits while the shard waits is format 2.
+        Assert.All(chain.TakeWhile(r => r.Seq < migration.Seq && !r.Action.StartsWith("schema.", StringComparison.Ordinal)), r => Assert.Equal(AuditRecordCodec.FormatV1, r.Format));
         Assert.Contains(chain.TakeWhile(r => r.Seq < migration.Seq), r => r.Resource == $"logs/0/topic:{Topic}"); // old records keep their form: the chain hashes them
         Assert.All(store.Read(txn => txn.Scan(Tables.LogIndex, [], []).ToList()), kv => Assert.True(TaggedValue.TryOpen(security.Mac, Tables.LogIndex, kv.Key, kv.Value, out _)));
     }
@@ -204,5 +208,121 @@ public sealed class AuthenticateMigrationSpec : TestKit, IDisposable
         Stop(shard);
         using var store = ShardStore.Open(_host.StoreOptions(ShardKind.Logs, 0));
         Assert.Equal(1, store.Meta.SchemaVersion);
+    }
+
+    [Fact]
+    public void SchemaOneFile_WaitsForSchemaMigrate_ServingNoData_ThenMigratesOnce_RecordedInHistoryAndChain_AndReadsTheSameRecords()
+    {
+        var ids = WriteSchemaOneFile();
+        var shard = Start(_gated);
+        shard.Tell(new QueryLogs(Callers.Reader, Topic, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1)));
+        Assert.Equal(ErrorCodes.StorageMigrationPending, ExpectMsg<LogFailed>(Wait).Error.Code);
+        shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("refused")));
+        Assert.Equal(ErrorCodes.StorageMigrationPending, ExpectMsg<LogFailed>(Wait).Error.Code);
+        shard.Tell(new ShardProtocol.GetSchemaStatus(Callers.System, ShardKind.Logs, 0));
+        var before = ExpectMsg<ShardProtocol.SchemaStatus>(Wait);
+        Assert.Equal((1, 2), (before.Version, before.TargetVersion));
+        Assert.Equal((1, 2), (Assert.Single(before.Pending).FromVersion, before.Pending[0].ToVersion));
+
+        shard.Tell(new ShardProtocol.MigrateSchema(Callers.System, ShardKind.Logs, 0, 2, "root", "rehearsal=rh-test"));
+        var migrated = ExpectMsg<ShardProtocol.SchemaMigrated>(Wait);
+        Assert.Equal((1, 2, 1), (migrated.FromVersion, migrated.Version, migrated.Applied.Length));
+        shard.Tell(new QueryLogs(Callers.Reader, Topic, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1)));
+        Assert.Equal(["old 0", "old 1", "old 2"], ExpectMsg<LogPage>(Wait).Entries.Select(e => e.Message));
+        shard.Tell(new GetLog(Callers.Reader, ids[1]));
+        Assert.Equal("old 1", ExpectMsg<LogFound>(Wait).Entry.Message);
+        shard.Tell(new AppendLog(Callers.Writer, Topic, TestHosts.Entry("new")));
+        Assert.True(ExpectMsg<LogAppended>(Wait).Id.Value > ids[^1].Value);
+        shard.Tell(new ShardProtocol.GetSchemaStatus(Callers.System, ShardKind.Logs, 0));
+        var after = ExpectMsg<ShardProtocol.SchemaStatus>(Wait);
+        Assert.Equal(2, after.Version);
+        Assert.Empty(after.Pending);
+        Assert.Equal([(0, 1), (1, 2)], after.History.Select(h => (h.FromVersion, h.ToVersion)));
+
+        // A second migrate finds nothing to do and changes nothing.
+        shard.Tell(new ShardProtocol.MigrateSchema(Callers.System, ShardKind.Logs, 0, 2, "root", "again"));
+        Assert.Empty(ExpectMsg<ShardProtocol.SchemaMigrated>(Wait).Applied);
+        Stop(shard);
+
+        using var store = ShardStore.Open(_host.StoreOptions(ShardKind.Logs, 0));
+        using var security = _host.Security.Open(store, ShardKind.Logs, 0);
+        AssertMigrated(store, security);
+        var chain = store.Read(txn => txn.Scan(Tables.Audit, [], []).Select(kv => AuditRecordCodec.Decode(kv.Value)).ToList());
+        Assert.Equal("root", Assert.Single(chain, r => r.Action == "schema.migrate").Principal);
+    }
+
+    [Fact]
+    public void AMigrationThatFailsMidway_LeavesTheFileAtSchemaOne_WithItsDataAndHistoryUnchanged()
+    {
+        WriteSchemaOneFile();
+        var tables = new[] { Tables.Logs, Tables.LogIndex, Tables.Keys, Tables.SchemaHistory };
+        var before = Dump(tables);
+        var failing = _gated with { Migrations = (store, context) => [new FailsAfter(new AuthenticateRecordsMigration(store, context))] };
+        var shard = Start(failing);
+        shard.Tell(new ShardProtocol.MigrateSchema(Callers.System, ShardKind.Logs, 0, 2, "root", "rehearsal=rh-test"));
+        var failed = ExpectMsg<ShardProtocol.ShardFailed>(Wait);
+        Assert.Equal(ErrorCodes.StorageMigrationFailed, failed.Error.Code);
+        Assert.Contains("stays at version 1", failed.Error.Message, StringComparison.Ordinal);
+        shard.Tell(new ShardProtocol.GetSchemaStatus(Callers.System, ShardKind.Logs, 0));
+        var status = ExpectMsg<ShardProtocol.SchemaStatus>(Wait);
+        Assert.Equal(1, status.Version);
+        Assert.Single(status.Pending);
+        shard.Tell(new GetLog(Callers.Reader, RecordId.Create(1, 0, 0)));
+        Assert.Equal(ErrorCodes.StorageMigrationPending, ExpectMsg<LogFailed>(Wait).Error.Code);
+        Stop(shard);
+
+        Assert.Equal(before, Dump(tables));
+        using (var plain = ShardStore.Open(_host.StoreOptions(ShardKind.Logs, 0)))
+        {
+            Assert.Equal(1, plain.Meta.SchemaVersion);
+            var chain = plain.Read(txn => txn.Scan(Tables.Audit, [], []).Select(kv => AuditRecordCodec.Decode(kv.Value)).ToList());
+            Assert.DoesNotContain(chain, r => r.Action == "schema.migrate");
+        }
+
+        // Nothing half-written: the real migration still runs on the same file.
+        var healthy = Start(_gated);
+        healthy.Tell(new ShardProtocol.MigrateSchema(Callers.System, ShardKind.Logs, 0, 2, "root", "after the fix"));
+        Assert.Equal(2, ExpectMsg<ShardProtocol.SchemaMigrated>(Wait).Version);
+        healthy.Tell(new QueryLogs(Callers.Reader, Topic, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1)));
+        Assert.Equal(["old 0", "old 1", "old 2"], ExpectMsg<LogPage>(Wait).Entries.Select(e => e.Message));
+        Stop(healthy);
+    }
+
+    private Dictionary<string, string> Dump(string[] tables)
+    {
+        using var env = new LightningEnvironment(FilePath, new EnvironmentConfiguration { MaxDatabases = 32, MapSize = 256L << 20 });
+        env.Open(EnvironmentOpenFlags.NoSubDir | EnvironmentOpenFlags.ReadOnly);
+        using var txn = env.BeginTransaction(TransactionBeginFlags.ReadOnly);
+        var dump = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            using var db = txn.OpenDatabase(table);
+            using var cursor = txn.CreateCursor(db);
+            var rows = new List<string>();
+            for (var (rc, key, value) = cursor.First(); rc == MDBResultCode.Success; (rc, key, value) = cursor.Next())
+            {
+                rows.Add($"{Convert.ToHexString(key.AsSpan())}={Convert.ToHexString(value.AsSpan())}");
+            }
+
+            dump[table] = string.Join("\n", rows);
+        }
+
+        return dump;
+    }
+
+    /// <summary>Runs the real step (every entry rewritten in the transaction), then throws: a failure midway.</summary>
+    private sealed class FailsAfter(IMigration inner) : IMigration
+    {
+        public int FromVersion => inner.FromVersion;
+
+        public int ToVersion => inner.ToVersion;
+
+        public string Description => inner.Description;
+
+        public void Apply(IWriteTransaction txn)
+        {
+            inner.Apply(txn);
+            throw new IOException("the disk went away after the entries were rewritten");
+        }
     }
 }
