@@ -134,6 +134,8 @@ public sealed class CliUnitTests
     [InlineData("backup", "restore", "b-1", "--to-time", "1h")]
     [InlineData("keys", "backup")]
     [InlineData("logs", "query", "--topic", "t", "--from", "yesterday")]
+    [InlineData("schema", "migrate", "--without-rehearsal")]
+    [InlineData("schema", "frobnicate")]
     public async Task UsageErrors_Exit2WithoutContactingAnyNode(params string[] args)
     {
         // No node listens on port 1: a usage error must be decided before anything is sent.
@@ -148,7 +150,7 @@ public sealed class CliUnitTests
     {
         var run = await Forgeone.InProcessAsync(["--help"]);
         Assert.Equal(0, run.ExitCode);
-        foreach (var expected in new[] { "3    cannot reach the node", "4    authentication or authorization refused", "backup", "dr", "evidence", "cluster-sharding" })
+        foreach (var expected in new[] { "3    cannot reach the node", "4    authentication or authorization refused", "backup", "dr", "evidence", "schema", "cluster-sharding" })
         {
             Assert.Contains(expected, run.Stdout, StringComparison.Ordinal);
         }

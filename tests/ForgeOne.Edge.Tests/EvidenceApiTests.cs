@@ -40,6 +40,10 @@ public sealed class EvidenceApiTests(EdgeFixture fx)
         Assert.Equal(1 + EdgeFixture.Counts.Logs + EdgeFixture.Counts.Events + EdgeFixture.Counts.Blobs, result.Manifest.Files.Count(f => f.Path.StartsWith("audit/", StringComparison.Ordinal)));
         Assert.Equal(ControlStatus.Verified, result.Controls.Single(c => c.Framework == "iso27001" && c.Id == "8.15").Status);
         Assert.Contains(result.Checks, c => c.EndsWith("signatures, links, heads", StringComparison.Ordinal));
+
+        // Signing the manifest was audited in the system shard's chain before it was signed: the next package shows it.
+        var next = EvidencePackage.Read(new MemoryStream(await BytesAsync($"/v1/evidence/export?framework=all&from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(5).ToString("O"))}", "application/gzip")));
+        Assert.Contains("\"audit.evidence_sign\"", System.Text.Encoding.UTF8.GetString(next["integrity/events.jsonl"]), StringComparison.Ordinal);
     }
 
     [Fact]
