@@ -58,6 +58,7 @@ public static class ForgeOneCli
         root.Subcommands.Add(ClusterCommands.Cluster(verbs));
         root.Subcommands.Add(ClusterCommands.Sharding(verbs));
         root.Subcommands.Add(KeysCommands.Build(verbs));
+        root.Subcommands.Add(ApiKeyCommands.Build(verbs));
         root.Subcommands.Add(AuditCommands.Build(verbs));
         root.Subcommands.Add(EvidenceCommands.Build(verbs));
         root.Subcommands.Add(LogsCommands.Build(verbs));

@@ -104,7 +104,7 @@ public sealed class EdgeServer : IAsyncDisposable
         services.AddSingleton(cluster);
         services.AddSingleton(time);
         services.AddSingleton(new EdgeAuthorization(policy ?? new PolicyAccess()));
-        services.AddSingleton(apiKeys ?? new BootstrapKeyVerifier(cluster, time));
+        services.AddSingleton(apiKeys ?? new StoreKeyVerifier(cluster));
         services.AddSingleton(sp => new EdgeAuthenticator(sp.GetRequiredService<IApiKeyVerifier>(), options.Jwt.Enabled ? new JwtAuthenticator(options.Jwt) : null));
         // No limiter at all when limits are off: the middleware then skips the headers too.
         var limiter = options.RateLimit.Enabled ? new PrincipalRateLimiter(options.RateLimit.RequestsPerSecond, options.RateLimit.Burst, time) : null;
@@ -150,6 +150,7 @@ public sealed class EdgeServer : IAsyncDisposable
         EventRoutes.Map(v1, options);
         BlobRoutes.Map(v1, options);
         SystemRoutes.Map(v1, options);
+        ApiKeyRoutes.Map(v1, options);
         BackupRoutes.Map(v1, options);
         SchemaRoutes.Map(v1, options);
         ClusterAdminRoutes.Map(v1, options);

@@ -145,45 +145,96 @@ internal sealed partial class NodeService : IHostedService
     }
 
     /// <summary>
-    /// Creates the bootstrap admin API key once per cluster: the system store keeps only its
-    /// SHA-256; the key itself goes to a 0600 file whose path is printed. A node that finds a
-    /// key already registered writes nothing.
+    /// Makes sure the cluster has its bootstrap admin API key, as a record of the API-key store
+    /// (id <c>bootstrap</c>, role admin, revocable like any key). The key file is written first
+    /// (0600 from creation) and only then its salted hash registered: a node that dies in between
+    /// finds the file on its next start and registers it then, so a registered key is never one
+    /// nobody holds. A file whose key the store does not take (another node registered the
+    /// cluster's key first) is deleted again: it would authenticate nobody. A cluster created
+    /// before the store kept the key's plain SHA-256; presenting the same key migrates it.
     /// </summary>
     private async Task EnsureBootstrapKeyAsync(ForgeOneCluster cluster)
     {
         var path = NodeBanner.BootstrapKeyPath(_options);
+        var created = false;
+        string key;
         if (File.Exists(path))
         {
-            return;
+            key = (await File.ReadAllTextAsync(path).ConfigureAwait(false)).Trim();
+            if (await IsRegisteredAsync(cluster, key).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        else
+        {
+            key = ApiKeySecret.NewBootstrapKey();
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                // Created 0600 from the start: never readable by others, not even briefly.
+                fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            try
+            {
+                await using var file = new FileStream(path, fileOptions);
+                await file.WriteAsync(Encoding.UTF8.GetBytes(key + "\n")).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+                created = true;
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another node sharing this keys directory created it first: use theirs.
+                key = (await File.ReadAllTextAsync(path).ConfigureAwait(false)).Trim();
+            }
         }
 
-        var key = "fo_admin_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        var reply = await cluster.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(cluster.Tokens.Current, hash), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        switch (reply)
+        if (!ApiKeySecret.TryParseId(key, out var id) || id != ApiKeySecret.BootstrapId)
         {
-            case SystemProtocol.BootstrapKeyRegistered { Created: true }:
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
+            throw new ForgeOneException(ErrorCodes.InvalidConfiguration, $"{path} does not hold a bootstrap admin key (fo_admin_...); move it away to have a new one issued, if the cluster has none.");
+        }
+
+        var salt = RandomNumberGenerator.GetBytes(ApiKeySecret.SaltLength);
+        var request = new SystemProtocol.RegisterBootstrapKey(cluster.Tokens.Current, salt, ApiKeySecret.Hash(salt, key), SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        switch (await cluster.Region(ShardKind.System).Ask<object>(request, TimeSpan.FromSeconds(30)).ConfigureAwait(false))
+        {
+            case SystemProtocol.BootstrapKeyRegistered { Created: true } registered:
+                if (created)
                 {
-                    // Created 0600 from the start: never readable by others, not even briefly.
-                    fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    await Console.Out.WriteLineAsync($"Bootstrap admin API key written to {path} (0600). It is shown nowhere else; only its salted hash is stored.").ConfigureAwait(false);
+                }
+                else if (registered.Migrated)
+                {
+                    LogBootstrapMigrated(path);
                 }
 
-                await using (var file = new FileStream(path, fileOptions))
-                {
-                    await file.WriteAsync(Encoding.UTF8.GetBytes(key + "\n")).ConfigureAwait(false);
-                }
-
-                await Console.Out.WriteLineAsync($"Bootstrap admin API key written to {path} (0600). It is shown nowhere else; only its SHA-256 is stored.").ConfigureAwait(false);
                 break;
             case SystemProtocol.BootstrapKeyRegistered:
-                LogBootstrapExists();
+                if (created)
+                {
+                    File.Delete(path);
+                }
+
+                LogBootstrapExists(path);
                 break;
             case IFailureReply failed:
                 throw new ForgeOneException(failed.Error);
         }
+    }
+
+    // True when the store's bootstrap record is this key (checked here, under the stored salt).
+    private static async Task<bool> IsRegisteredAsync(ForgeOneCluster cluster, string key)
+    {
+        var reply = await cluster.Region(ShardKind.System).Ask<object>(new SystemProtocol.GetApiKeyCredential(cluster.Tokens.Current, ApiKeySecret.BootstrapId), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return reply switch
+        {
+            SystemProtocol.ApiKeyCredential c => ApiKeySecret.Matches(c.Salt, c.Hash, key),
+            IFailureReply { Error.Code: ErrorCodes.NotFound } => false,
+            IFailureReply failed => throw new ForgeOneException(failed.Error),
+            _ => false,
+        };
     }
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "ForgeOne node refused to start ({Code}): {Reason}")]
@@ -192,6 +243,9 @@ internal sealed partial class NodeService : IHostedService
     [LoggerMessage(Level = LogLevel.Critical, Message = "ForgeOne:Security:VerifyTokens is false: this node believes any principal token without checking it. Benchmarks only; never with real data.")]
     private partial void LogTokensNotVerified();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "A bootstrap admin API key was already issued for this cluster; none written here")]
-    private partial void LogBootstrapExists();
+    [LoggerMessage(Level = LogLevel.Information, Message = "The cluster's bootstrap admin API key is another one (not the key in {Path}, if any); none written here")]
+    private partial void LogBootstrapExists(string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The bootstrap admin API key of {Path} was migrated into the API-key store")]
+    private partial void LogBootstrapMigrated(string path);
 }

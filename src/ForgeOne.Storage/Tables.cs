@@ -13,6 +13,7 @@ public static class Tables
     public const string Snapshots = "snapshots";
     public const string Metrics = "metrics";
     public const string Settings = "settings";
+    public const string ApiKeys = "api_keys";
 
     // logs
     public const string Logs = "logs";
@@ -40,7 +41,7 @@ public static class Tables
     public const string ShardMeta = "shard_meta";
 
     private static readonly string[] Common = [Audit, Keys, SchemaHistory, ShardMeta];
-    private static readonly IReadOnlyList<string> SystemTables = [Metadata, Snapshots, Metrics, Settings, .. Common];
+    private static readonly IReadOnlyList<string> SystemTables = [Metadata, Snapshots, Metrics, Settings, ApiKeys, .. Common];
     private static readonly IReadOnlyList<string> LogTables = [Logs, LogIndex, Checkpoints, Requests, RequestExpiry, .. Common];
     private static readonly IReadOnlyList<string> BlobTables = [BlobMetadata, BlobChunks, BlobIndex, .. Common];
     private static readonly IReadOnlyList<string> EventTables = [Events, EventIndex, Topics, Requests, RequestExpiry, .. Common];

@@ -30,6 +30,7 @@ public sealed class EdgeFixture : IAsyncLifetime
     public const string Audience = "forgeone-tests";
 
     private readonly List<ActorSystem> _systems = [];
+    private readonly List<ForgeOneCluster> _storageNodes = [];
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "forgeone-edge-tests", Guid.NewGuid().ToString("N"));
 
@@ -50,6 +51,9 @@ public sealed class EdgeFixture : IAsyncLifetime
 
     public IReadOnlyList<ActorSystem> StorageSystems => _systems.Take(2).ToList();
 
+    /// <summary>The two storage nodes (another edge server can run on one: a second node to authenticate at).</summary>
+    public IReadOnlyList<ForgeOneCluster> StorageNodes => _storageNodes;
+
     public static readonly ShardCountOptions Counts = new() { Logs = 4, Events = 2, Blobs = 2 };
 
     public async Task InitializeAsync()
@@ -66,15 +70,17 @@ public sealed class EdgeFixture : IAsyncLifetime
             var host = new ShardHost(options.DataRoot, options.ShardCounts.ToCounts(), options.Shards,
                 new ShardSecurityFactory(kek, security, TimeProvider.System),
                 ShardHandlers.CreateDefault(), TimeProvider.System, Limits.Default) { Backup = BackupHosting.Writer(options, kek, TimeProvider.System) };
-            await ForgeOneCluster.StartAsync(system, options, host, AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot), TimeSpan.FromSeconds(60), security,
-                backup: new BackupHosting(kek, options.KeysDirectoryFull));
+            _storageNodes.Add(await ForgeOneCluster.StartAsync(system, options, host, AuditSigner.LoadOrCreate(options.KeysDirectory, options.DataRoot), TimeSpan.FromSeconds(60), security,
+                backup: new BackupHosting(kek, options.KeysDirectoryFull)));
         }
 
         var edgeOptions = NodeOptions(FreePort(), seed, ["edge"]);
         var edgeSystem = Start(edgeOptions);
         EdgeNode = await ForgeOneCluster.StartAsync(edgeSystem, edgeOptions, null, null, TimeSpan.FromSeconds(60), Security(edgeSystem, edgeOptions));
-        var registered = await EdgeNode.Region(ShardKind.System).Ask<object>(new SystemProtocol.RegisterBootstrapKey(EdgeNode.Tokens.Current, SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))), TimeSpan.FromSeconds(30));
-        Assert.IsType<SystemProtocol.BootstrapKeyRegistered>(registered);
+        var salt = RandomNumberGenerator.GetBytes(ApiKeySecret.SaltLength);
+        var registered = await EdgeNode.Region(ShardKind.System).Ask<object>(
+            new SystemProtocol.RegisterBootstrapKey(EdgeNode.Tokens.Current, salt, ApiKeySecret.Hash(salt, AdminKey), SHA256.HashData(Encoding.UTF8.GetBytes(AdminKey))), TimeSpan.FromSeconds(30));
+        Assert.Equal(new SystemProtocol.BootstrapKeyRegistered(true), registered);
 
         Server = await StartServerAsync(o => { });
         Anonymous = new HttpClient { BaseAddress = Server.BaseAddress };
@@ -90,7 +96,7 @@ public sealed class EdgeFixture : IAsyncLifetime
         new(AuthenticationKeyring.LoadOrCreate(options.KeysDirectory), TimeProvider.System, Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
 
     /// <summary>Another edge server on the same cluster (own port, own limits).</summary>
-    public async Task<EdgeServer> StartServerAsync(Action<EdgeOptions> tune, int port = 0)
+    public async Task<EdgeServer> StartServerAsync(Action<EdgeOptions> tune, int port = 0, ForgeOneCluster? node = null)
     {
         var options = new EdgeOptions
         {
@@ -101,7 +107,7 @@ public sealed class EdgeFixture : IAsyncLifetime
             Jwt = new EdgeJwtOptions { Algorithm = "HS256", Issuer = Issuer, Audience = Audience, Secret = Convert.ToBase64String(JwtSecret) },
         };
         tune(options);
-        var server = EdgeServer.Create(options, new EdgeCluster(EdgeNode, options.RequestTimeout));
+        var server = EdgeServer.Create(options, new EdgeCluster(node ?? EdgeNode, options.RequestTimeout));
         await server.StartAsync();
         return server;
     }

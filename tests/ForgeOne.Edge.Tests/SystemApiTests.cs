@@ -12,7 +12,7 @@ public sealed class SystemApiTests(EdgeFixture fx)
         var key = Http.Unique("feature");
         var v1 = await (await fx.Admin.PutJsonAsync($"/v1/system/settings/{key}", """{"value":"off","expectedVersion":0}""")).ReadAsync<SettingView>();
         var v2 = await (await fx.Admin.PutJsonAsync($"/v1/system/settings/{key}", """{"value":"on","expectedVersion":1}""")).ReadAsync<SettingView>();
-        Assert.Equal((1L, 2L, "bootstrap-admin"), (v1.Version, v2.Version, v2.ChangedBy));
+        Assert.Equal((1L, 2L, "apikey:bootstrap"), (v1.Version, v2.Version, v2.ChangedBy));
         await (await fx.Admin.PutJsonAsync($"/v1/system/settings/{key}", """{"value":"late","expectedVersion":1}""")).ProblemAsync(HttpStatusCode.Conflict, "storage.conflict");
 
         var current = await (await fx.Admin.GetAsync($"/v1/system/settings/{key}")).ReadAsync<SettingView>();

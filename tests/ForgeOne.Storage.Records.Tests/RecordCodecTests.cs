@@ -25,7 +25,26 @@ public class RecordCodecTests
         ("snapshot", new SnapshotRecord("s1", "backup", T0, ["/a", "/b"], new byte[32], 100, SnapshotStatus.Verified).Encode(),
             b => SnapshotRecord.Decode(b)),
         ("metric", new MetricSample("cpu", T0, 0.5, new Dictionary<string, string> { ["node"] = "n1" }).Encode(), b => MetricSample.Decode(b)),
+        ("apikey", ApiKey.Encode(), b => ApiKeyRecord.Decode(b)),
     ];
+
+    internal static readonly ApiKeyRecord ApiKey = new("0123456789abcdef", "ci", ["writer", "reader"], "acme", ["eu"], 2, T0, "admin", T0.AddDays(1),
+        T0.AddHours(1), "auditor", "leaked", [1, 2, 3], new byte[32]);
+
+    [Fact]
+    public void ApiKey_RoundtripsEveryField()
+    {
+        var decoded = ApiKeyRecord.Decode(ApiKey.Encode());
+
+        Assert.Equal((ApiKey.Id, ApiKey.Name, ApiKey.Tenant, ApiKey.Clearance, ApiKey.CreatedAt, ApiKey.CreatedBy, ApiKey.ExpiresAt, ApiKey.RevokedAt, ApiKey.RevokedBy, ApiKey.RevokeReason),
+            (decoded.Id, decoded.Name, decoded.Tenant, decoded.Clearance, decoded.CreatedAt, decoded.CreatedBy, decoded.ExpiresAt, decoded.RevokedAt, decoded.RevokedBy, decoded.RevokeReason));
+        Assert.Equal(ApiKey.Roles, decoded.Roles);
+        Assert.Equal(ApiKey.Regions, decoded.Regions);
+        Assert.Equal(ApiKey.Salt, decoded.Salt);
+        Assert.Equal(ApiKey.Hash, decoded.Hash);
+        var bare = new ApiKeyRecord("bootstrap", "b", ["admin"], null, ["*"], int.MaxValue, T0, "node:x", null, null, null, null, [9], [8]);
+        Assert.Equal(bare with { }, ApiKeyRecord.Decode(bare.Encode()) with { Roles = bare.Roles, Regions = bare.Regions, Salt = bare.Salt, Hash = bare.Hash });
+    }
 
     public static TheoryData<string> RecordNames() => new(AllEncodings().Select(e => e.Name));
 

@@ -11,7 +11,6 @@ public static class ReservedCommands
 {
     private static readonly (string Name, string Description)[] Reserved =
     [
-        ("apikey", "API keys: create, list, revoke (arrives with the API-key store)"),
         ("integrity", "Integrity checks of one shard or all, --deep (arrives with the scrubber endpoints)"),
     ];
 

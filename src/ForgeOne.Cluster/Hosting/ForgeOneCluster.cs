@@ -167,6 +167,27 @@ public sealed class ForgeOneCluster
                 throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply from the system shard: {other}");
         }
 
+        // Revoked credentials: seeded from the API-key store (every revocation a live token may
+        // predate), then kept current by replication (RevocationReplicator). Only members that
+        // verify tokens (those holding the authentication key) need the list.
+        IActorRef revocations = ActorRefs.Nobody;
+        if (security is not null)
+        {
+            revocations = system.ActorOf(RevocationReplicator.Props(security.Revoked, ResidencyWriteTimeout), "revoked-credentials");
+            var since = (host?.Time ?? TimeProvider.System).GetUtcNow() - TokenIssuer.MaxLifetime - TokenVerifier.ClockSkew;
+            switch (await regions[ShardKind.System].Ask<object>(new SystemProtocol.GetRevokedApiKeys(tokens.Current, since), startupTimeout).ConfigureAwait(false))
+            {
+                case SystemProtocol.RevokedApiKeys revoked:
+                    await revocations.Ask<RevocationReplicator.Published>(
+                        new RevocationReplicator.Publish([.. revoked.Keys.Select(k => (ApiKeyAuthenticator.CredentialOf(k.Id), k.RevokedAt!.Value))], AllNodes: false), startupTimeout).ConfigureAwait(false);
+                    break;
+                case IFailureReply failed:
+                    throw new ForgeOneException(failed.Error);
+                case var other:
+                    throw new ForgeOneException(ErrorCodes.Unavailable, $"Unexpected reply from the system shard: {other}");
+            }
+        }
+
         foreach (var kind in new[] { ShardKind.Logs, ShardKind.Events, ShardKind.Blobs })
         {
             regions[kind] = await StartRegion(kind).ConfigureAwait(false);
@@ -237,12 +258,45 @@ public sealed class ForgeOneCluster
             ResidencyDirectory = directory,
             Security = security,
             Tokens = tokens,
+            Revocations = revocations,
+            ApiKeys = security is null ? null : new ApiKeyAuthenticator((message, ct) => regions[ShardKind.System].Ask<object>(message, ApiKeyLookupTimeout, ct), security, time),
         };
         return started;
     }
 
     /// <summary>This node's security state (null on a member without the cluster authentication key, such as an actor client).</summary>
     public NodeSecurity? Security { get; private init; }
+
+    /// <summary>The node-local issuer's API-key check (null on a member without the cluster authentication key).</summary>
+    public ApiKeyAuthenticator? ApiKeys { get; private init; }
+
+    /// <summary>The <see cref="RevocationReplicator"/> of this node (Nobody on a member that verifies no tokens).</summary>
+    public IActorRef Revocations { get; private init; } = ActorRefs.Nobody;
+
+    // How long a key check waits for the system shard.
+    private static readonly TimeSpan ApiKeyLookupTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Revokes an API key in the store (audited) and, once stored, publishes the revocation to
+    /// every node: refused here at once, elsewhere once replicated (within the write timeout
+    /// for every reachable node; the token lifetime bounds a node that hears of it late). Reply:
+    /// <see cref="SystemProtocol.ApiKeyRevoked"/> or <see cref="SystemProtocol.SystemFailed"/>, and
+    /// whether every reachable node acknowledged the revocation.
+    /// </summary>
+    public async Task<(object Reply, bool Replicated)> RevokeApiKeyAsync(SystemProtocol.RevokeApiKey request, TimeSpan timeout)
+    {
+        var reply = await Region(ShardKind.System).Ask<object>(request, timeout).ConfigureAwait(false);
+        if (reply is not SystemProtocol.ApiKeyRevoked { Key.RevokedAt: { } at } revoked || Revocations.IsNobody())
+        {
+            return (reply, false);
+        }
+
+        // Published again for an already revoked key too: a node that missed it learns it now.
+        var wait = timeout > ResidencyWriteTimeout + TimeSpan.FromSeconds(2) ? timeout : ResidencyWriteTimeout + TimeSpan.FromSeconds(2);
+        var published = await Revocations.Ask<RevocationReplicator.Published>(
+            new RevocationReplicator.Publish([(ApiKeyAuthenticator.CredentialOf(revoked.Key.Id), at)], AllNodes: true), wait).ConfigureAwait(false);
+        return (reply, published.Acknowledged);
+    }
 
     /// <summary>Where this member's own requests get their token (the node's identity, or an actor client's credential).</summary>
     public IPrincipalTokenSource Tokens { get; private init; } = null!;

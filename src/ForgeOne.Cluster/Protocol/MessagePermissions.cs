@@ -109,7 +109,9 @@ public static class MessagePermissions
         // System shard.
         RecordShardCounts or PutSetting or AddSnapshot or RecordMetrics or SweepMetrics => Needs(Permissions.SystemWrite),
         GetSetting or GetSettingHistory or ListSnapshots or GetSnapshot or GetSnapshotHistory or QueryMetrics => Needs(Permissions.SystemRead),
-        RegisterBootstrapKey or VerifyBootstrapKey => Needs(Permissions.ApiKeyBootstrap),
+        RegisterBootstrapKey => Needs(Permissions.ApiKeyBootstrap),
+        CreateApiKey or ListApiKeys or RevokeApiKey => Needs(Permissions.ApiKeyAdmin),
+        GetApiKeyCredential or GetRevokedApiKeys => Needs(Permissions.ApiKeyVerify), // and the node role: salts and hashes go to nodes only
         SetResidency => Needs(Permissions.ResidencyAdmin),
         GetResidencyDirectory or CheckShardCounts => MessageAccess.AnyPrincipal.Instance,
         RecordAudit or RecordBackupEvent => Needs(Permissions.AuditWrite),

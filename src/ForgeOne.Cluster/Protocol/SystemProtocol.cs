@@ -96,10 +96,15 @@ public static class SystemProtocol
     public sealed record ShardCountsAccepted(int Logs, int Events, int Blobs, bool Recorded) : IReply;
 
     /// <summary>
-    /// Stores the SHA-256 of the bootstrap admin API key unless one is already stored. Reply:
-    /// <see cref="BootstrapKeyRegistered"/>; the caller writes the key file only when created.
+    /// Makes the bootstrap admin API key a record of the API-key store (id
+    /// <see cref="ApiKeySecret.BootstrapId"/>, role admin) unless one is already there. The node
+    /// writes the key file first and sends only a salt and the salted hash
+    /// (<see cref="ApiKeySecret.Hash"/>); <paramref name="LegacySha256"/> is the key's plain
+    /// SHA-256, which a cluster created before the store kept instead: when it matches, that
+    /// entry is migrated into the store (and removed). Sent by the node (<c>apikey:bootstrap</c>).
+    /// Reply: <see cref="BootstrapKeyRegistered"/>.
     /// </summary>
-    public sealed record RegisterBootstrapKey(PrincipalToken Token, byte[] Sha256) : IShardCommand
+    public sealed record RegisterBootstrapKey(PrincipalToken Token, byte[] Salt, byte[] Hash, byte[] LegacySha256) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -110,16 +115,20 @@ public static class SystemProtocol
         /// <inheritdoc />
         public int? ShardNumber => 0;
     }
-
-    /// <summary>Whether this request stored the hash (false: a bootstrap key already existed).</summary>
-    public sealed record BootstrapKeyRegistered(bool Created) : IReply;
 
     /// <summary>
-    /// Checks a presented key's SHA-256 against the stored bootstrap admin key hash (constant
-    /// time). The edge's interim API-key check until the API-key store exists. Reply:
-    /// <see cref="BootstrapKeyVerified"/>.
+    /// <paramref name="Created"/>: this key is now the bootstrap key (stored or migrated by this
+    /// request, or it already was). False: another bootstrap key exists; this one authenticates nobody.
     /// </summary>
-    public sealed record VerifyBootstrapKey(PrincipalToken Token, byte[] Sha256) : IShardQuery
+    public sealed record BootstrapKeyRegistered(bool Created, bool Migrated = false) : IReply;
+
+    /// <summary>
+    /// Stores a new API key (<c>apikey:admin</c> for the key's tenant, and the creator must be
+    /// allowed to grant every role it lists: no key beyond its creator's own roles, regions or
+    /// clearance). The secret never reaches the shard: the edge generates the key and sends the
+    /// id, a salt and the salted hash. Reply: <see cref="ApiKeyCreated"/>.
+    /// </summary>
+    public sealed record CreateApiKey(PrincipalToken Token, string Id, string Name, string[] Roles, string? Tenant, string[] Regions, int Clearance, DateTimeOffset? ExpiresAt, byte[] Salt, byte[] Hash) : IShardCommand
     {
         /// <inheritdoc />
         public ShardKind Kind => ShardKind.System;
@@ -131,8 +140,91 @@ public static class SystemProtocol
         public int? ShardNumber => 0;
     }
 
-    /// <summary>Whether the hash is the bootstrap admin key's.</summary>
-    public sealed record BootstrapKeyVerified(bool Valid) : IReply;
+    /// <summary>
+    /// Every API key the caller administers (<c>apikey:admin</c> for its tenant), without salt or
+    /// hash. Reply: <see cref="ApiKeyList"/>.
+    /// </summary>
+    public sealed record ListApiKeys(PrincipalToken Token) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>
+    /// Revokes an API key (<c>apikey:admin</c> for its tenant); revoking a revoked key changes
+    /// nothing and answers the record. Reply: <see cref="ApiKeyRevoked"/>; storage.not_found for an
+    /// unknown id. Send it through <c>ForgeOneCluster.RevokeApiKeyAsync</c>, which also publishes
+    /// the revocation to every node.
+    /// </summary>
+    public sealed record RevokeApiKey(PrincipalToken Token, string Id, string? Reason) : IShardCommand
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>
+    /// The stored salt and hash of one key, for the node-local issuer that checks a presented key
+    /// (only the cluster's nodes: <c>apikey:verify</c> and the node role). Reply:
+    /// <see cref="ApiKeyCredential"/>, or storage.not_found.
+    /// </summary>
+    public sealed record GetApiKeyCredential(PrincipalToken Token, string Id) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>
+    /// Credential ids revoked at or after <paramref name="Since"/> (the node's start-up seed of its
+    /// revoked list: tokens issued before a revocation live at most a token lifetime). Nodes only.
+    /// Reply: <see cref="RevokedApiKeys"/>.
+    /// </summary>
+    public sealed record GetRevokedApiKeys(PrincipalToken Token, DateTimeOffset Since) : IShardQuery
+    {
+        /// <inheritdoc />
+        public ShardKind Kind => ShardKind.System;
+
+        /// <inheritdoc />
+        public string? RoutingKey => null;
+
+        /// <inheritdoc />
+        public int? ShardNumber => 0;
+    }
+
+    /// <summary>An API key as listed: everything but its secret, salt and hash.</summary>
+    public sealed record ApiKeyInfo(string Id, string Name, string[] Roles, string? Tenant, string[] Regions, int Clearance, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string? RevokedBy, string? RevokeReason);
+
+    /// <summary>The key was stored.</summary>
+    public sealed record ApiKeyCreated(ApiKeyInfo Key) : IReply;
+
+    /// <summary>The keys, by id.</summary>
+    public sealed record ApiKeyList(ApiKeyInfo[] Keys) : IReply;
+
+    /// <summary>The key is revoked (<paramref name="Changed"/>: by this request).</summary>
+    public sealed record ApiKeyRevoked(ApiKeyInfo Key, bool Changed) : IReply;
+
+    /// <summary>A key's record with its salt and hash (node-local issuers only).</summary>
+    public sealed record ApiKeyCredential(ApiKeyInfo Key, byte[] Salt, byte[] Hash) : IReply;
+
+    /// <summary>Revoked credential ids and when.</summary>
+    public sealed record RevokedApiKeys(ApiKeyInfo[] Keys) : IReply;
 
     /// <summary>Stores a new version of <paramref name="Key"/> in <c>settings</c> or <c>metadata</c> (history kept, who and when recorded). With <paramref name="ExpectedVersion"/> set, refused with storage.conflict unless the current version matches (0 = must not exist). Reply: <see cref="SettingStored"/>.</summary>
     public sealed record PutSetting(PrincipalToken Token, KeyValueTable Table, string Key, byte[] Value, long? ExpectedVersion = null) : IShardCommand

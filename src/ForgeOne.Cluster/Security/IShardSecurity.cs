@@ -40,6 +40,9 @@ public interface IShardSecurity : IDisposable
     /// <summary>Deny-by-default authorization of <paramref name="principal"/> for <paramref name="permission"/> on <paramref name="resource"/>. Thread-safe.</summary>
     AuthorizationDecision Authorize(Principal principal, string permission, ResourceDescriptor resource);
 
+    /// <summary>May <paramref name="granter"/> give <paramref name="role"/> to a new principal of <paramref name="tenant"/> (an API key, say)? The policy's grant rules.</summary>
+    AuthorizationDecision CanGrant(Principal granter, string role, string? tenant);
+
     /// <summary>The token of this node's own principal, for the shard's maintenance commands (always valid: renewed before it expires).</summary>
     PrincipalToken NodeToken { get; }
 

@@ -128,6 +128,9 @@ internal sealed class ShardSecurity : IShardSecurity, IAuditSubjectSealer
 
     public AuthorizationDecision Authorize(Principal principal, string permission, ResourceDescriptor resource) => _policy.Authorize(principal, permission, resource);
 
+    /// <inheritdoc />
+    public AuthorizationDecision CanGrant(Principal granter, string role, string? tenant) => _policy.CanGrant(granter, role, tenant);
+
     public PrincipalToken NodeToken => _authentication.Identity.Current;
 
     public byte[] Encrypt(string table, ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext) =>

@@ -168,17 +168,5 @@ public sealed record ShardStatsView(string Shard, string Node, long Commits, lon
 /// <summary>Readiness: every check and whether it passed.</summary>
 public sealed record Readiness(bool Ready, Dictionary<string, string> Checks);
 
-/// <summary>An API key to create: the principal it authenticates as.</summary>
-public sealed record ApiKeyInput(string Name, string[] Roles, string? Tenant = null, string[]? Regions = null, int Clearance = 0, DateTimeOffset? ExpiresAt = null);
-
-/// <summary>An API key's public description (never its secret).</summary>
-public sealed record ApiKeyView(string Id, string Name, string Prefix, string[] Roles, string? Tenant, string[] Regions, int Clearance, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
-
-/// <summary>A created API key: <paramref name="Secret"/> is shown here once and stored nowhere in plaintext.</summary>
-public sealed record ApiKeyCreated(ApiKeyView Key, string Secret);
-
-/// <summary>API keys, newest last.</summary>
-public sealed record ApiKeyList(ApiKeyView[] Keys);
-
 /// <summary>The policy document in force: its version, canonical hash and JSON.</summary>
 public sealed record PolicyView(long Version, string Hash, string Document);

@@ -127,8 +127,9 @@ public sealed class AuthenticationMiddleware(RequestDelegate next, EdgeAuthentic
         Limit(http, principal.CredentialId);
 
         // The edge vouches for the principal it checked: every command of the request carries a
-        // token this node issued for it, which the shards verify before anything else.
-        http.Features.Set(principal with { Token = cluster.Issue(principal.Principal, principal.CredentialId) });
+        // token this node issued for it (an API key's comes with it: no longer-lived than the key),
+        // which the shards verify before anything else.
+        http.Features.Set(principal.Token is null ? principal with { Token = cluster.Issue(principal.Principal, principal.CredentialId) } : principal);
         await next(http).ConfigureAwait(false);
     }
 

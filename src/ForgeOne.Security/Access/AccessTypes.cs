@@ -74,6 +74,7 @@ public static class Permissions
     public const string PolicyAdmin = "policy:admin";
     public const string ApiKeyAdmin = "apikey:admin";
     public const string ApiKeyBootstrap = "apikey:bootstrap";
+    public const string ApiKeyVerify = "apikey:verify";
     public const string ResidencyAdmin = "residency:admin";
 #pragma warning restore CS1591
 

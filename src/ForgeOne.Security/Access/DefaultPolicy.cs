@@ -54,7 +54,7 @@ public static class DefaultPolicy
               "readableFields": []
             },
             "node": {
-              "permissions": ["system:*", "keys:admin", "backup:admin", "audit:read", "audit:write", "residency:admin", "apikey:bootstrap"],
+              "permissions": ["system:*", "keys:admin", "backup:admin", "audit:read", "audit:write", "residency:admin", "apikey:bootstrap", "apikey:verify"],
               "tenant": "any",
               "residency": true,
               "readableFields": []

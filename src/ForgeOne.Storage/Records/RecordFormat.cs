@@ -23,6 +23,7 @@ public enum RecordType : byte
     MetricSample = 9,
     RequestOutcome = 10,
     SnapshotVersion = 11,
+    ApiKey = 12,
 }
 
 /// <summary>

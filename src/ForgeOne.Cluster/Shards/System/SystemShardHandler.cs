@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common;
 using ForgeOne.Security;
@@ -10,7 +9,7 @@ namespace ForgeOne.Cluster.Shards.System;
 
 /// <summary>
 /// The system shard: cluster-wide facts that must survive every node (shard counts, the
-/// bootstrap admin key hash), versioned settings and metadata, the snapshot catalog and metrics
+/// API-key store, see <c>SystemShardHandler.ApiKeys.cs</c>), versioned settings and metadata, the snapshot catalog and metrics
 /// (see <c>SystemShardHandler.Store.cs</c>). Every value is encrypted like every other record.
 /// </summary>
 public sealed partial class SystemShardHandler : IShardHandler
@@ -19,6 +18,8 @@ public sealed partial class SystemShardHandler : IShardHandler
     public const string AdminPermission = Permissions.SystemWrite;
 
     private static readonly byte[] ShardCountsKey = "cluster/shard_counts"u8.ToArray();
+    // Where clusters created before the API-key store kept the bootstrap key's SHA-256; migrated
+    // into api_keys by the first RegisterBootstrapKey that presents the same key.
     private static readonly byte[] BootstrapKeyKey = "auth/bootstrap_admin_key_sha256"u8.ToArray();
 
     /// <inheritdoc />
@@ -32,13 +33,16 @@ public sealed partial class SystemShardHandler : IShardHandler
             return AdmitIntegrityEvent(integrity, principal, context);
         }
 
+        if (AdmitApiKeys(operation, principal, context) is { } keys)
+        {
+            return keys;
+        }
+
         var (action, error) = operation switch
         {
             RecordShardCounts c => ("system.shard_counts", ValidateCounts(c.Logs, c.Events, c.Blobs)),
             CheckShardCounts c => ("system.shard_counts_check", ValidateCounts(c.Logs, c.Events, c.Blobs)),
             RecordAudit r => (Printable(r.Action, 128), ValidateRecordAudit(r)),
-            RegisterBootstrapKey k => ("system.bootstrap_key", k.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
-            VerifyBootstrapKey v => ("system.bootstrap_key_verify", v.Sha256 is { Length: 32 } ? null : new ForgeOneError(ErrorCodes.InvalidArgument, "A SHA-256 hash is 32 bytes.")),
             _ when AdmitStore(operation, context.Limits) is { } store => store,
             _ when AdmitResidency(operation) is { } residency => residency,
             _ => ("system.unknown", new ForgeOneError(ErrorCodes.InvalidArgument, $"{operation.GetType().Name} is not a system operation.")),
@@ -107,22 +111,12 @@ public sealed partial class SystemShardHandler : IShardHandler
                     return new ShardCountsAccepted(logs, events, blobs, false);
                 }
 
-            case RegisterBootstrapKey key:
-                {
-                    if (Get(txn, BootstrapKeyKey, context) is not null)
-                    {
-                        return new BootstrapKeyRegistered(false);
-                    }
-
-                    Put(txn, BootstrapKeyKey, key.Sha256, context);
-                    return new BootstrapKeyRegistered(true);
-                }
-
             case SetResidency residency:
                 return ApplyResidency(txn, residency, principal, context);
 
             default:
                 return ApplyStore(txn, command, principal, context)
+                    ?? ApplyApiKeys(txn, command, principal, context)
                     ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, $"{command.GetType().Name} is not a system command.");
         }
     }
@@ -133,9 +127,7 @@ public sealed partial class SystemShardHandler : IShardHandler
         {
             GetResidencyDirectory => ReadResidency(txn, context),
             CheckShardCounts check => CheckCounts(txn, check, context),
-            VerifyBootstrapKey verify => new BootstrapKeyVerified(Get(txn, BootstrapKeyKey, context) is { } stored
-                && CryptographicOperations.FixedTimeEquals(stored, verify.Sha256)),
-            _ => ReadStore(txn, query, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query.")),
+            _ => ReadStore(txn, query, context) ?? ReadApiKeys(txn, query, principal, context) ?? new SystemFailed(new ForgeOneError(ErrorCodes.InvalidArgument, $"{query.GetType().Name} is not a system query.")),
         };
 
     /// <inheritdoc />
