@@ -234,6 +234,9 @@ public sealed class ResidencyCache
     /// <summary>Number of live entries (zone set).</summary>
     public int Count => Volatile.Read(ref _entries).Count(e => e.Value.Zone is not null);
 
+    /// <summary>Raised after entries were merged (on the merging thread), so a waiter needs no polling.</summary>
+    public event EventHandler? Changed;
+
     /// <summary>Merges entries by key (cleared ones keep their version as a tombstone).</summary>
     public void Apply(IEnumerable<(string Key, long Version, string? Zone)> entries)
     {
@@ -252,6 +255,7 @@ public sealed class ResidencyCache
 
             return builder.ToImmutable();
         });
+        Changed?.Invoke(this, EventArgs.Empty);
     }
 
     /// <summary>Merges protocol entries.</summary>

@@ -23,12 +23,7 @@ public sealed class TwoRegionCluster : IAsyncLifetime
         var (euPort, usPort) = (InProcessNode.FreePort(), InProcessNode.FreePort());
         Eu = await InProcessNode.StartAsync(Options(euPort, euPort, "eu"));
         Us = await InProcessNode.StartAsync(Options(usPort, euPort, "us"));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (Akka.Cluster.Cluster.Get(Eu.System).State.Members.Count(m => m.Status == MemberStatus.Up) < 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the eu and us nodes to be Up");
-            await Task.Delay(100);
-        }
+        await ClusterEvents.MembersAsync(Eu.System, m => m.Count(x => x.Status == MemberStatus.Up) == 2, "the eu and us nodes Up", TimeSpan.FromSeconds(60));
     }
 
     public async Task DisposeAsync()
@@ -133,12 +128,7 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
         await using var client = await ForgeOneActorClient.ConnectAsync(
             [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), configure: o => o.ResidencyZones = ["eu", "us"]);
         await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us");
-        var deadline = DateTime.UtcNow + Timeout;
-        while (client.Cluster.Residency.ZoneOf(SystemProtocol.ResidencyScope.LogTopic, "client.dir") != "us")
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the client to see topic 'client.dir' in zone 'us'");
-            await Task.Delay(50);
-        }
+        await ZoneSeen(client.Cluster.Residency, SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us", "the client");
 
         var id = await client.AppendLogAsync("client.dir", TestHosts.Entry("from the client"));
         var refused = Assert.IsType<LogFailed>(await client.Ask(new AppendLog(Callers.Writer, "client.dir", TestHosts.Entry(), "eu")));
@@ -212,14 +202,35 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     private async Task SetResidency(SystemProtocol.ResidencyScope scope, string name, string? zone, InProcessNode? via = null) =>
         Assert.IsType<SystemProtocol.ResidencySet>(await (via ?? _cluster.Eu).Cluster.AskAsync(new SystemProtocol.SetResidency(Callers.Admin, scope, name, zone), Timeout));
 
-    // Waits (polling, like AwaitAssert) until the node's router sees the directory entry.
-    private static async Task AwaitZone(InProcessNode node, SystemProtocol.ResidencyScope scope, string name, string? zone)
+    // Waits until the node's router sees the directory entry: woken by each merge into its cache.
+    private static Task AwaitZone(InProcessNode node, SystemProtocol.ResidencyScope scope, string name, string? zone) =>
+        ZoneSeen(node.Cluster.Residency, scope, name, zone, node.Address);
+
+    private static async Task ZoneSeen(ResidencyCache cache, SystemProtocol.ResidencyScope scope, string name, string? zone, string who)
     {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!string.Equals(node.Cluster.Residency.ZoneOf(scope, name), zone, StringComparison.Ordinal))
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check(object? sender, EventArgs e)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {node.Address} to see {scope} '{name}' in zone '{zone ?? "(none)"}'");
-            await Task.Delay(50);
+            if (string.Equals(cache.ZoneOf(scope, name), zone, StringComparison.Ordinal))
+            {
+                seen.TrySetResult();
+            }
+        }
+
+        // Subscribed before the first look, so no merge slips between the two.
+        cache.Changed += Check;
+        try
+        {
+            Check(null, EventArgs.Empty);
+            await seen.Task.WaitAsync(Timeout);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"timed out waiting for {who} to see {scope} '{name}' in zone '{zone ?? "(none)"}'", e);
+        }
+        finally
+        {
+            cache.Changed -= Check;
         }
     }
 
