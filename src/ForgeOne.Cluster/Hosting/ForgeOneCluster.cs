@@ -93,6 +93,10 @@ public sealed class ForgeOneCluster
         tokens ??= security?.Identity ?? throw new ArgumentException("A member without the cluster authentication key needs a token source.", nameof(tokens));
 
         var akkaCluster = Akka.Cluster.Cluster.Get(system);
+
+        // Before anything that acts on the membership view: a member the cluster removed while
+        // it was frozen or cut off must leave, not act on that view (see the watcher).
+        system.ActorOf(QuarantineWatcher.Props(), "quarantine-watcher");
         if (options.SeedNodes.Count == 0)
         {
             // No seeds: a single node that forms its own cluster (works with port 0 too).
