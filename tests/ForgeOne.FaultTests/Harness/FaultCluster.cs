@@ -60,15 +60,16 @@ public sealed class FaultCluster : IAsyncDisposable
     public int Size => _nodes.Length;
 
     /// <summary>Starts <paramref name="storageNodes"/> storage nodes (the first alone, then the rest) and connects the client.</summary>
-    public static async Task<FaultCluster> StartAsync(int storageNodes, ITestOutputHelper output, string? dataRoot = null, Func<int, IEnumerable<string>>? extraArgs = null)
+    public static async Task<FaultCluster> StartAsync(int storageNodes, ITestOutputHelper output, string? dataRoot = null, Func<int, IEnumerable<string>>? extraArgs = null, (int Node, IsolatedNetwork Network)? isolated = null)
     {
-        var cluster = new FaultCluster(new ClusterLayout(storageNodes, dataRoot), output, extraArgs ?? (_ => []));
+        var cluster = new FaultCluster(new ClusterLayout(storageNodes, dataRoot, isolated), output, extraArgs ?? (_ => []));
         try
         {
             var clock = Stopwatch.StartNew();
             await cluster.StartNodeAsync(0).ConfigureAwait(false);
             await Task.WhenAll(Enumerable.Range(1, storageNodes - 1).Select(cluster.StartNodeAsync)).ConfigureAwait(false);
             cluster.Client = await ForgeOneActorClient.ConnectAsync(cluster.Layout.Seeds, Counts, ClientCredential.FromToken(cluster.Principals.Service),
+                hostname: cluster.Layout.ClientHost,
                 extraHocon: ClientHocon,
                 configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
             cluster.RecordMembership();
@@ -94,6 +95,14 @@ public sealed class FaultCluster : IAsyncDisposable
         var node = NodeLauncher.StartStorage(Layout, i, _extraArgs(i));
         _nodes[i] = node;
         await node.WaitReadyAsync(StartTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts every storage node again after a full stop (the first alone, as at the first start) and connects a new client.</summary>
+    public async Task StartAllAsync()
+    {
+        await StartNodeAsync(0).ConfigureAwait(false);
+        await Task.WhenAll(Enumerable.Range(1, Size - 1).Select(StartNodeAsync)).ConfigureAwait(false);
+        await ReconnectAsync().ConfigureAwait(false);
     }
 
     /// <summary>SIGKILL of storage node <paramref name="i"/>; returns when the process is gone.</summary>
@@ -170,7 +179,7 @@ public sealed class FaultCluster : IAsyncDisposable
             await Client.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         }
 
-        Client = await ForgeOneActorClient.ConnectAsync(Layout.Seeds, Counts, ClientCredential.FromToken(Principals.Service), extraHocon: ClientHocon, configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
+        Client = await ForgeOneActorClient.ConnectAsync(Layout.Seeds, Counts, ClientCredential.FromToken(Principals.Service), hostname: Layout.ClientHost, extraHocon: ClientHocon, configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
         RecordMembership();
     }
 

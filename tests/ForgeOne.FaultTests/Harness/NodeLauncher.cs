@@ -5,9 +5,17 @@ namespace ForgeOne.FaultTests.Harness;
 /// <summary>Where one test cluster lives: a temp root with the shared data root, the keys directory and each node's working directory.</summary>
 public sealed class ClusterLayout : IDisposable
 {
-    /// <summary>A fresh layout under the temp directory; <paramref name="dataRoot"/> overrides the data root (a small mount, say).</summary>
-    public ClusterLayout(int storageNodes, string? dataRoot = null)
+    /// <summary>
+    /// A fresh layout under the temp directory; <paramref name="dataRoot"/> overrides the data
+    /// root (a small mount, say). Every member binds loopback, unless one node is
+    /// <paramref name="isolated"/>: that one runs inside the network's namespace, and every
+    /// other member (the client too) binds the host side of its link so the inside can reach it.
+    /// </summary>
+    public ClusterLayout(int storageNodes, string? dataRoot = null, (int Node, IsolatedNetwork Network)? isolated = null)
     {
+        Hosts = [.. Enumerable.Range(0, storageNodes).Select(i => isolated is { } x ? (i == x.Node ? x.Network.InsideAddress : x.Network.HostAddress) : "127.0.0.1")];
+        Namespaces = [.. Enumerable.Range(0, storageNodes).Select(i => isolated is { } x && i == x.Node ? x.Network.Namespace : null)];
+        ClientHost = isolated?.Network.HostAddress ?? "127.0.0.1";
         Root = Path.Combine(Path.GetTempPath(), "forgeone-faults", Guid.NewGuid().ToString("N"));
         DataRoot = dataRoot ?? Path.Combine(Root, "data");
         KeysDirectory = Path.Combine(Root, "keys");
@@ -28,8 +36,17 @@ public sealed class ClusterLayout : IDisposable
     /// <summary>Remoting port of storage node i (kept across restarts).</summary>
     public IReadOnlyList<int> Ports { get; }
 
+    /// <summary>Remoting hostname of storage node i.</summary>
+    public IReadOnlyList<string> Hosts { get; }
+
+    /// <summary>The network namespace storage node i runs in (null: the host's).</summary>
+    public IReadOnlyList<string?> Namespaces { get; }
+
+    /// <summary>The hostname the test's actor client binds.</summary>
+    public string ClientHost { get; }
+
     /// <summary>Seed nodes: the first two storage nodes, as in cluster-config (the first twice in a one-node cluster: the config files list two).</summary>
-    public IReadOnlyList<string> Seeds => [.. Ports.Take(2).Append(Ports[0]).Take(2).Select(p => $"akka.tcp://forgeone@127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}")];
+    public IReadOnlyList<string> Seeds => [.. Enumerable.Range(0, Math.Min(2, Ports.Count)).Append(0).Take(2).Select(i => $"akka.tcp://forgeone@{Hosts[i]}:{Ports[i].ToString(CultureInfo.InvariantCulture)}")];
 
     /// <inheritdoc />
     public void Dispose()
@@ -67,6 +84,7 @@ public static class NodeLauncher
         List<string> args =
         [
             "--config", config,
+            $"--ForgeOne:Hostname={layout.Hosts[index]}",
             $"--ForgeOne:Port={layout.Ports[index].ToString(CultureInfo.InvariantCulture)}",
             $"--ForgeOne:DataRoot={layout.DataRoot}",
             $"--ForgeOne:KeysDirectory={layout.KeysDirectory}",
@@ -80,6 +98,6 @@ public static class NodeLauncher
         }
 
         args.AddRange(extraArgs ?? []);
-        return NodeProcess.Start(name, layout.Ports[index], work, args);
+        return NodeProcess.Start(name, layout.Ports[index], work, args, host: layout.Hosts[index], networkNamespace: layout.Namespaces[index]);
     }
 }

@@ -27,21 +27,25 @@ public sealed class NodeProcess : IDisposable
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<OutputLine> Seen)> _waiters = [];
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private NodeProcess(Process process, string name, int port)
+    private NodeProcess(Process process, string name, string host, int port)
     {
         _process = process;
         Name = name;
+        Host = host;
         Port = port;
     }
 
     /// <summary>Name in test output (storage-1, ...).</summary>
     public string Name { get; }
 
+    /// <summary>Remoting hostname.</summary>
+    public string Host { get; }
+
     /// <summary>Remoting port.</summary>
     public int Port { get; }
 
     /// <summary>Akka address of the node.</summary>
-    public string Address => $"akka.tcp://forgeone@127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+    public string Address => $"akka.tcp://forgeone@{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>OS process id.</summary>
     public int Pid => _process.Id;
@@ -81,16 +85,28 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <c>dotnet ForgeOne.Node.dll args</c> in <paramref name="workingDirectory"/>.</summary>
-    public static NodeProcess Start(string name, int port, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <c>dotnet ForgeOne.Node.dll args</c> in <paramref name="workingDirectory"/>, inside
+    /// <paramref name="networkNamespace"/> when given (<c>ip netns exec</c> execs dotnet in place,
+    /// so the process id, and every signal sent to it, is the node's).
+    /// </summary>
+    public static NodeProcess Start(string name, int port, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string host = "127.0.0.1", string? networkNamespace = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(networkNamespace is null ? "dotnet" : "ip")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (networkNamespace is not null)
+        {
+            foreach (var arg in new[] { "netns", "exec", networkNamespace, "dotnet" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(NodeDll);
         foreach (var arg in args)
         {
@@ -103,7 +119,7 @@ public sealed class NodeProcess : IDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var node = new NodeProcess(process, name, port);
+        var node = new NodeProcess(process, name, host, port);
         process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
         process.Exited += (_, _) => node.OnExit();

@@ -29,20 +29,22 @@ public static class Scenario
 
     /// <summary>
     /// A storage node other than the oldest (so the singletons and coordinators stay put) and
-    /// the written shards it hosts, once it hosts some: right after start every shard lives on
-    /// the first node, and the coordinator moves them one per kind per rebalance round.
+    /// the shards of interest it hosts (<paramref name="which"/>, by default the written ones),
+    /// once it hosts <paramref name="atLeast"/>: right after start every shard lives on the first
+    /// node, and the coordinator moves them one per kind per rebalance round.
     /// </summary>
-    public static async Task<(int Victim, List<(ShardKind Kind, int Shard)> Shards)> VictimAsync(FaultCluster cluster, int atLeast = 2)
+    public static async Task<(int Victim, List<(ShardKind Kind, int Shard)> Shards)> VictimAsync(FaultCluster cluster, int atLeast = 2, Func<(ShardKind Kind, int Shard), bool>? which = null)
     {
+        which ??= Written;
         (int, List<(ShardKind, int)>) chosen = default;
         await ClusterVerifier.Eventually(
             () =>
             {
                 var homes = cluster.ShardHomesAsync().GetAwaiter().GetResult();
                 var oldest = cluster.OldestStorageIndex();
-                var victim = Enumerable.Range(0, cluster.Size).Where(i => i != oldest).MaxBy(i => homes.Count(h => h.Value == cluster.Node(i).Name && Written(h.Key)));
-                var shards = homes.Where(h => h.Value == cluster.Node(victim).Name).Select(h => h.Key).Where(Written).ToList();
-                Assert.True(shards.Count >= atLeast, $"no node but the oldest hosts {atLeast} written shards yet");
+                var victim = Enumerable.Range(0, cluster.Size).Where(i => i != oldest).MaxBy(i => homes.Count(h => h.Value == cluster.Node(i).Name && which(h.Key)));
+                var shards = homes.Where(h => h.Value == cluster.Node(victim).Name).Select(h => h.Key).Where(which).ToList();
+                Assert.True(shards.Count >= atLeast, $"no node but the oldest hosts {atLeast} of the shards asked for yet");
                 chosen = (victim, shards);
             },
             TimeSpan.FromSeconds(90),

@@ -105,12 +105,12 @@ public sealed class Workload : IAsyncDisposable
     private readonly TimeSpan _pace;
     private long _sequence;
 
-    private Workload(FaultCluster cluster, TimeSpan pace)
+    private Workload(FaultCluster cluster, TimeSpan pace, string name)
     {
         _cluster = cluster;
         _pace = pace;
-        LogTopics = CoveringTopics("fault-log", FaultCluster.Counts.Logs);
-        EventTopics = CoveringTopics("fault-events", FaultCluster.Counts.Events);
+        LogTopics = CoveringTopics($"{name}-log", FaultCluster.Counts.Logs);
+        EventTopics = CoveringTopics($"{name}-events", FaultCluster.Counts.Events);
     }
 
     /// <summary>Everything acknowledged so far.</summary>
@@ -122,10 +122,14 @@ public sealed class Workload : IAsyncDisposable
     /// <summary>One events topic per events shard.</summary>
     public IReadOnlyList<string> EventTopics { get; }
 
-    /// <summary>Creates the topics, subscribes to every events topic and starts the load.</summary>
-    public static async Task<Workload> StartAsync(FaultCluster cluster, TimeSpan? pace = null, int singleWriters = 4, bool blobs = true)
+    /// <summary>
+    /// Creates the topics, subscribes to every events topic and starts the load. Topics are
+    /// named after <paramref name="name"/>: a second load on other topics leaves the first
+    /// one's ledger exact.
+    /// </summary>
+    public static async Task<Workload> StartAsync(FaultCluster cluster, TimeSpan? pace = null, int singleWriters = 4, bool blobs = true, string name = "fault")
     {
-        var workload = new Workload(cluster, pace ?? TimeSpan.FromMilliseconds(20));
+        var workload = new Workload(cluster, pace ?? TimeSpan.FromMilliseconds(20), name);
         await workload.CreateTopicsAsync().ConfigureAwait(false);
         workload.Subscribe();
         for (var i = 0; i < singleWriters; i++)
