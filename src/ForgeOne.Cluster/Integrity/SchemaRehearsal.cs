@@ -178,7 +178,17 @@ public static class SchemaRehearsal
                 auditBefore = security.AuditHead.Sequence;
                 var context = new ShardContext(shard.Kind, shard.Shard, host.Counts.Of(shard.Kind), security, new RecordIdGenerator(shard.Shard, time), time, host.Limits ?? Limits.Default) { Zone = shard.Zone };
                 var steps = ShardMigrations.Pending(host.Migrations(store, context), from);
-                var applied = ShardMigrations.Apply(store, security, context.ResourcePrefix, steps, Principal, $"rehearsal={id}", time);
+                try
+                {
+                    ShardMigrations.Apply(store, security, context.ResourcePrefix, steps, Principal, $"rehearsal={id}", time);
+                }
+                catch (ForgeOneException e)
+                {
+                    // The failed step left the file at the version before it: the counts and
+                    // checks below show that it is unchanged, which is evidence too.
+                    problems.Add(e.Error.ToString());
+                }
+
                 to = store.Meta.SchemaVersion;
                 recordsAfter = CountRecords(store);
                 auditAfter = security.AuditHead.Sequence;
@@ -187,9 +197,10 @@ public static class SchemaRehearsal
                     problems.Add($"{records} records before the migrations, {recordsAfter} after");
                 }
 
-                if (auditAfter != auditBefore + applied.Count)
+                // One audit record per step applied (each step moves the version by one).
+                if (auditAfter != auditBefore + (to - from))
                 {
-                    problems.Add($"the audit chain moved from {auditBefore} to {auditAfter} for {applied.Count} migration(s)");
+                    problems.Add($"the audit chain moved from {auditBefore} to {auditAfter} for {to - from} migration(s)");
                 }
             }
 
