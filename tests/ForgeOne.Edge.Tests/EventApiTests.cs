@@ -117,4 +117,49 @@ public sealed class EventApiTests(EdgeFixture fx)
         bad.Headers.Add("Last-Event-ID", "zzz");
         await (await fx.Admin.SendAsync(bad)).ProblemAsync(HttpStatusCode.BadRequest, "validation.invalid_id");
     }
+
+    [Fact]
+    public async Task Stream_ToAReaderThatStalls_HoldsTheSourceBack_ThenDeliversEveryEventOnceInOrder()
+    {
+        // A window of 4 events and a client socket with an 8 KiB receive buffer: while the client
+        // reads nothing, ~6 MiB are published. The edge writes only what the connection takes and
+        // acknowledges only what it wrote, so the subscription never overruns its bounded buffer
+        // (an overrun ends the stream with an error) and the events wait in the shard.
+        await using var server = await fx.StartServerAsync(o => o.SubscriptionWindow = 4);
+        var topic = await TopicAsync("ev.sse-slow");
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = 8192 };
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var slow = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        slow.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fx.AdminKey);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var response = await slow.GetAsync($"/v1/events/{topic}/stream", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var payload = new string('p', 32 * 1024);
+        var published = new List<string>();
+        for (var batch = 0; batch < 40; batch++)
+        {
+            var body = "[" + string.Join(',', Enumerable.Range(0, 5).Select(i => $$"""{"payload":"{{Payload($"{batch * 5 + i:D4}{payload}")}}"}""")) + "]";
+            published.AddRange((await (await fx.Admin.PostJsonAsync($"/v1/events/{topic}/batch", body)).ReadAsync<EventsPublished>(HttpStatusCode.Created)).Ids);
+        }
+
+        using var sse = new SseReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var seen = new List<string>();
+        while (seen.Count < published.Count)
+        {
+            var next = await sse.NextAsync(timeout.Token);
+            Assert.True(next is not null, $"the stream ended after {seen.Count} of {published.Count} events");
+            Assert.Equal($"{seen.Count:D4}", Encoding.UTF8.GetString(next.Value.Event.Payload!)[..4]);
+            seen.Add(next.Value.Id);
+        }
+
+        Assert.Equal(published, seen);
+    }
 }
