@@ -15,8 +15,9 @@ namespace ForgeOne.IntegrationTests;
 [Trait("Category", "MultiProcess")]
 public sealed partial class ClientPackageTests : IDisposable
 {
-    // ForgeOne.Client's project references, transitively: each becomes a package it depends on.
-    private static readonly string[] Packed = ["ForgeOne.Common", "ForgeOne.Storage", "ForgeOne.Security", "ForgeOne.Backup", "ForgeOne.Cluster", "ForgeOne.Client"];
+    // ForgeOne.Client and its project references, transitively: each becomes a package it
+    // depends on. Read from the project files, so a library added to the chain is packed too.
+    private static readonly string[] Packed = ProjectClosure("ForgeOne.Client");
     private readonly TempDir _dir = new();
     private NodeProcess? _node;
 
@@ -28,7 +29,7 @@ public sealed partial class ClientPackageTests : IDisposable
         var feed = Directory.CreateDirectory(Path.Combine(_dir.Path, "feed")).FullName;
         _node = NodeProcess.Start("node", _dir.Path, [$"--ForgeOne:Port={NodeProcess.FreePort().ToString(CultureInfo.InvariantCulture)}", "--ForgeOne:Shards:NoSync=true"]);
 
-        // One MSBuild process packs all six from the solution's build (no rebuild).
+        // One MSBuild process packs them all from the solution's build (no rebuild).
         var packAll = Path.Combine(_dir.Path, "pack.proj");
         var projects = string.Join(';', Packed.Select(p => Path.Combine(NodeProcess.RepoRoot, "src", p, p + ".csproj")));
         await File.WriteAllTextAsync(packAll, $"""
@@ -102,6 +103,27 @@ public sealed partial class ClientPackageTests : IDisposable
     {
         _node?.Dispose();
         _dir.Dispose();
+    }
+
+    private static string[] ProjectClosure(string root)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([root]);
+        while (pending.TryPop(out var project))
+        {
+            if (!found.Add(project))
+            {
+                continue;
+            }
+
+            var file = XDocument.Load(Path.Combine(NodeProcess.RepoRoot, "src", project, project + ".csproj"));
+            foreach (var reference in file.Descendants("ProjectReference"))
+            {
+                pending.Push(Path.GetFileNameWithoutExtension((string)reference.Attribute("Include")!));
+            }
+        }
+
+        return [.. found];
     }
 
     private static string Configuration => typeof(NodeProcess).Assembly.GetCustomAttribute<BuildConfigurationAttribute>()?.Configuration ?? "Debug";
