@@ -9,7 +9,9 @@ namespace ForgeOne.Common;
 /// <param name="Message">What happened, for people.</param>
 /// <param name="Details">
 /// Machine-readable facts about the error (for <c>crypto.tampered</c> and
-/// <c>storage.corrupt_record</c>: <c>store</c>, <c>table</c> and <c>key</c> in hex), or null.
+/// <c>storage.corrupt_record</c>: <c>store</c>, <c>table</c> and <c>key</c> in hex; for
+/// <c>audit.chain_broken</c> also <c>seq</c>), or null. The HTTP edge sends them as the problem
+/// document's extension members.
 /// </param>
 public sealed record ForgeOneError(string Code, string Message, IReadOnlyDictionary<string, string>? Details = null)
 {
@@ -21,6 +23,9 @@ public sealed record ForgeOneError(string Code, string Message, IReadOnlyDiction
 
     /// <inheritdoc cref="StoreDetail"/>
     public const string KeyDetail = "key";
+
+    /// <summary>Key of <see cref="Details"/>: the audit sequence number where a chain is broken (decimal).</summary>
+    public const string SeqDetail = "seq";
 
     /// <summary>This error with <c>store</c>, <c>table</c> and <c>key</c> details; a message that does not name them yet gains them.</summary>
     public ForgeOneError At(string store, string table, string keyHex)

@@ -1,4 +1,7 @@
+using System.Text.Json;
+using ForgeOne.Client.Http;
 using ForgeOne.Common;
+using ForgeOne.Common.Api;
 using ForgeOne.Edge.Problems;
 using ForgeOne.Edge.RateLimiting;
 using ForgeOne.Edge.Routes;
@@ -34,6 +37,41 @@ public sealed class EdgeUnitTests
     [InlineData("validation.added_later", 400)]
     [InlineData("cluster.added_later", 503)]
     public void ProblemMapping_GivesEachCodeItsStatus(string code, int status) => Assert.Equal(status, ProblemMapping.StatusOf(code));
+
+    [Fact]
+    public void Problem_CarriesTheErrorsDetailsAsExtensionMembers_AndTheHttpClientReadsThemBack()
+    {
+        var error = new ForgeOneError(ErrorCodes.AuditChainBroken, "Shard logs-0001 refuses writes: its audit chain is broken", new Dictionary<string, string>
+        {
+            [ForgeOneError.StoreDetail] = "logs-0001",
+            [ForgeOneError.TableDetail] = "audit",
+            [ForgeOneError.KeyDetail] = "0000000000000005",
+            [ForgeOneError.SeqDetail] = "5",
+            // A detail may not replace a standard member.
+            ["status"] = "200",
+        });
+
+        var json = JsonSerializer.Serialize(ProblemResponses.For(error, "/v1/log-entries/x"), ApiJsonContext.Default.Problem);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        Assert.Equal(
+            ("audit.chain_broken", 500, "/v1/log-entries/x", "logs-0001", "audit", "0000000000000005", "5"),
+            (root.GetProperty("code").GetString(), root.GetProperty("status").GetInt32(), root.GetProperty("instance").GetString(),
+             root.GetProperty("store").GetString(), root.GetProperty("table").GetString(), root.GetProperty("key").GetString(), root.GetProperty("seq").GetString()));
+        // Each member once: the standard ones, then the details (the one named "status" left out).
+        Assert.Equal(["code", "detail", "instance", "key", "seq", "status", "store", "table", "title", "type"], root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        var read = JsonSerializer.Deserialize(json, ApiJsonContext.Default.Problem)!;
+        var thrown = new ForgeOneHttpException(read);
+        Assert.Equal(ErrorCodes.AuditChainBroken, thrown.Code);
+        Assert.Equal(
+            new Dictionary<string, string> { ["store"] = "logs-0001", ["table"] = "audit", ["key"] = "0000000000000005", ["seq"] = "5" },
+            thrown.Error.Details);
+
+        var plain = JsonSerializer.Serialize(ProblemResponses.For(new ForgeOneError(ErrorCodes.NotFound, "no such entry"), null), ApiJsonContext.Default.Problem);
+        Assert.Null(JsonSerializer.Deserialize(plain, ApiJsonContext.Default.Problem)!.Extensions);
+        Assert.Null(new ForgeOneHttpException(JsonSerializer.Deserialize(plain, ApiJsonContext.Default.Problem)!).Error.Details);
+    }
 
     [Fact]
     public void RateLimiter_AllowsTheBurst_ThenRefillsAtTheRate()

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using ForgeOne.Cluster.Integrity;
@@ -178,12 +179,21 @@ public sealed partial class ShardActor
         Publish(finding, detector);
     }
 
-    private static Dictionary<string, string> Where(IntegrityFinding f) => new(StringComparer.Ordinal)
+    private static Dictionary<string, string> Where(IntegrityFinding f)
     {
-        [ForgeOneError.StoreDetail] = f.Store,
-        [ForgeOneError.TableDetail] = f.Table,
-        [ForgeOneError.KeyDetail] = f.KeyHex ?? "",
-    };
+        var where = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ForgeOneError.StoreDetail] = f.Store,
+            [ForgeOneError.TableDetail] = f.Table,
+            [ForgeOneError.KeyDetail] = f.KeyHex ?? "",
+        };
+        if (f.Sequence is { } seq)
+        {
+            where[ForgeOneError.SeqDetail] = seq.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return where;
+    }
 
     private void Publish(IntegrityFinding finding, string detector) =>
         Context.System.EventStream.Publish(new IntegrityFindingReported(finding, detector));

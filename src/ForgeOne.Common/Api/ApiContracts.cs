@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using ForgeOne.Common.Model;
 
 namespace ForgeOne.Common.Api;
@@ -13,7 +15,54 @@ namespace ForgeOne.Common.Api;
 /// <param name="Detail">What went wrong with this request.</param>
 /// <param name="Instance">The request path.</param>
 /// <param name="Code">The stable error code (<see cref="ErrorCodes"/>), what clients branch on.</param>
-public sealed record Problem(string Type, string Title, int Status, string? Detail, string? Instance, string Code);
+public sealed record Problem(string Type, string Title, int Status, string? Detail, string? Instance, string Code)
+{
+    /// <summary>The members of a problem document that RFC 9457 and ForgeOne define; no extension member may take one of these names.</summary>
+    public static readonly IReadOnlySet<string> StandardMembers = new HashSet<string>(["type", "title", "status", "detail", "instance", "code"], StringComparer.Ordinal);
+
+    /// <summary>
+    /// RFC 9457 extension members, written next to the standard ones: the error's machine-readable
+    /// facts (<see cref="ForgeOneError.Details"/>), e.g. <c>store</c>, <c>table</c>, <c>key</c>
+    /// and <c>seq</c> where stored data failed a check. Null when there are none. (Settable, not
+    /// init: source-generated deserialization binds init properties like constructor parameters,
+    /// which extension data cannot be.)
+    /// </summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extensions { get; set; }
+
+    /// <summary>The problem for <paramref name="error"/>: its details become extension members (a detail named like a standard member is left out).</summary>
+    public static Problem Of(ForgeOneError error, string type, string title, int status, string? instance)
+    {
+        Dictionary<string, JsonElement>? extensions = null;
+        foreach (var (name, value) in error.Details ?? EmptyDetails)
+        {
+            if (!StandardMembers.Contains(name))
+            {
+                (extensions ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal))[name] = JsonSerializer.SerializeToElement(value, ApiJsonContext.Default.String);
+            }
+        }
+
+        return new Problem(type, title, status, error.Message, instance, error.Code) { Extensions = extensions };
+    }
+
+    /// <summary>The string-valued extension members (the error's details as the edge sent them), or null when there are none.</summary>
+    public IReadOnlyDictionary<string, string>? Details()
+    {
+        Dictionary<string, string>? details = null;
+        foreach (var (name, value) in Extensions ?? EmptyExtensions)
+        {
+            if (value.ValueKind == JsonValueKind.String && !StandardMembers.Contains(name))
+            {
+                (details ??= new Dictionary<string, string>(StringComparer.Ordinal))[name] = value.GetString()!;
+            }
+        }
+
+        return details;
+    }
+
+    private static readonly Dictionary<string, string> EmptyDetails = [];
+    private static readonly Dictionary<string, JsonElement> EmptyExtensions = [];
+}
 
 /// <summary>One log entry to append; <paramref name="Timestamp"/> defaults to the edge's clock.</summary>
 public sealed record LogEntryInput(Severity Severity, string Message, DateTimeOffset? Timestamp = null, Dictionary<string, string>? Metadata = null, string? CheckpointMarker = null);

@@ -14,11 +14,11 @@ public static class ProblemResponses
     /// <summary>Base of every problem <c>type</c> URI; the code follows.</summary>
     public const string TypeBase = "https://forgeone.dev/problems/";
 
-    /// <summary>The problem document for <paramref name="error"/> on <paramref name="path"/>.</summary>
+    /// <summary>The problem document for <paramref name="error"/> on <paramref name="path"/>, its details as extension members.</summary>
     public static Problem For(ForgeOneError error, string? path)
     {
         var status = ProblemMapping.StatusOf(error.Code);
-        return new Problem(TypeBase + error.Code, ProblemMapping.TitleOf(status), status, error.Message, path, error.Code);
+        return Problem.Of(error, TypeBase + error.Code, ProblemMapping.TitleOf(status), status, path);
     }
 
     /// <summary>Writes the problem as the response (headers must not have been sent).</summary>
