@@ -10,7 +10,8 @@ namespace ForgeOne.Edge.Tests;
 /// <summary>
 /// Opens the dashboard in headless Chromium (Debian's package; .ci/run installs it), driven in
 /// real time over the DevTools protocol, against the running edge and checks what a person would see: the members, the last seal and its
-/// verification, and the ingest rate chart drawing a line while writes go on.
+/// verification, the ingest rate chart drawing a line while writes go on, the last backup, and
+/// the DR drills with their RTO/RPO, outcome and signed report (opened by clicking its link).
 /// </summary>
 [Collection(EdgeCollection.Name)]
 public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
@@ -18,10 +19,14 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
     private readonly string _profile = Directory.CreateTempSubdirectory("forgeone-dashboard-").FullName;
 
     [Fact]
-    public async Task Dashboard_ShowsMembersASealAndTheRateChart()
+    public async Task Dashboard_ShowsMembersASealTheRateChartAndDrills()
     {
         var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
         Assert.True(chromium is not null, "chromium is not installed (.ci/run installs it)");
+        var backup = await (await fx.Admin.PostJsonAsync("/v1/backups?wait=true", """{"type":"full"}""")).ReadAsync<BackupView>();
+        var drill = await (await fx.Admin.PostJsonAsync("/v1/dr/drills?wait=true", """{"region":"eu-west"}""")).ReadAsync<DrillView>();
+        Assert.True(drill.Passed, string.Join("; ", drill.Failures));
+        var signed = await (await fx.Admin.GetAsync($"/v1/dr/drills/{drill.Id}")).ReadAsync<DrillReportView>();
         var sealed_ = await (await fx.Admin.PostAsync("/v1/audit/seals", null)).ReadAsync<SealWritten>(HttpStatusCode.Created);
         var members = await (await fx.Admin.GetAsync("/v1/cluster")).ReadAsync<ClusterView>();
 
@@ -37,10 +42,10 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
             }
         });
 
-        string dom;
+        string dom, report;
         try
         {
-            dom = await DumpDomAsync(chromium!, new Uri(fx.Server.BaseAddress, "/dashboard/#key=" + Uri.EscapeDataString(fx.AdminKey)).AbsoluteUri);
+            (dom, report) = await DumpDomAsync(chromium!, new Uri(fx.Server.BaseAddress, "/dashboard/#key=" + Uri.EscapeDataString(fx.AdminKey)).AbsoluteUri, drill.Id);
         }
         finally
         {
@@ -59,6 +64,20 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
         Assert.True(long.Parse(seal.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= sealed_.Number);
         Assert.Contains("data-verified=\"true\"", dom, StringComparison.Ordinal);
         Assert.Contains("data-drawn=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains($"data-backup=\"{backup.Id}\"", dom, StringComparison.Ordinal);
+
+        // The drill's row: region, outcome, RTO and RPO as the API reports them, and its report.
+        var row = DrillRow().Match(dom);
+        Assert.True(row.Success && row.Groups["id"].Value == drill.Id, dom);
+        var cells = Cell().Matches(row.Groups["cells"].Value).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToArray();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        Assert.Equal(
+            [drill.Id, "eu-west", "passed", drill.RtoSeconds.ToString("F1", inv), drill.RpoSeconds is { } rpo ? rpo.ToString("F1", inv) : "-"],
+            new[] { cells[0], cells[1], cells[3], cells[4], cells[5] });
+        Assert.Equal("true", row.Groups["passed"].Value);
+        Assert.Contains("PASSED", report, StringComparison.Ordinal);
+        Assert.Contains(signed.Json, report, StringComparison.Ordinal);
+        Assert.Contains(signed.Signature, report, StringComparison.Ordinal);
         Assert.DoesNotContain(fx.AdminKey, dom, StringComparison.Ordinal);
     }
 
@@ -76,12 +95,13 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
 
     /// <summary>
     /// Drives Chromium over the DevTools protocol in real time: navigates to <paramref name="url"/>,
-    /// waits for the load event, then for the page itself to show members, a verified seal and a
-    /// drawn rate line (a MutationObserver resolves the moment all three are there), and returns
-    /// the DOM. Real time matters: the rate is the difference of real ingest between samples, which
+    /// waits for the load event, then for the page itself to show members, a verified seal, a
+    /// drawn rate line and the drill (a MutationObserver resolves the moment all are there), takes
+    /// the DOM, then clicks the drill's report link and waits the same way for the report to be
+    /// shown. Real time matters: the rate is the difference of real ingest between samples, which
     /// Chromium's virtual time would compress to nothing.
     /// </summary>
-    private async Task<string> DumpDomAsync(string chromium, string url)
+    private async Task<(string Dom, string Report)> DumpDomAsync(string chromium, string url, string drillId)
     {
         var info = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", $"--user-data-dir={_profile}", "--remote-debugging-port=0", "about:blank" })
@@ -109,10 +129,11 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
 
             // Resolves with the DOM once everything is shown, or after 60 s with the DOM as it is
             // (the assertions then say what is missing).
-            const string shown = """
+            var shown = """
                 new Promise(resolve => {
                   const ready = () => document.body.hasAttribute('data-members')
                     && document.querySelector('[data-verified]') !== null
+                    && document.querySelector('[data-drill="DRILL"]') !== null
                     && document.getElementById('rate').getAttribute('data-drawn') === 'true';
                   const done = () => { observer.disconnect(); clearTimeout(timer); resolve(document.documentElement.outerHTML); };
                   const observer = new MutationObserver(() => { if (ready()) { done(); } });
@@ -121,14 +142,35 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
                   if (ready()) { done(); }
                 })
                 """;
-            var result = await devTools.CallAsync("Runtime.evaluate", new { expression = shown, awaitPromise = true, returnByValue = true }, deadline.Token);
-            return result.GetProperty("result").GetProperty("value").GetString()!;
+            var dom = await EvaluateAsync(devTools, shown.Replace("DRILL", drillId, StringComparison.Ordinal), deadline.Token);
+
+            // A person clicks "signed report": the page fetches it with the key and shows it.
+            var opened = """
+                new Promise(resolve => {
+                  const pre = document.getElementById('drill-report');
+                  const ready = () => pre.getAttribute('data-report-of') === 'DRILL';
+                  const done = () => { observer.disconnect(); clearTimeout(timer); resolve(pre.textContent); };
+                  const observer = new MutationObserver(() => { if (ready()) { done(); } });
+                  const timer = setTimeout(done, 30000);
+                  observer.observe(pre, { attributes: true, childList: true, characterData: true, subtree: true });
+                  const link = document.querySelector('[data-report="DRILL"]');
+                  if (link === null) { done(); } else { link.click(); }
+                })
+                """;
+            var report = await EvaluateAsync(devTools, opened.Replace("DRILL", drillId, StringComparison.Ordinal), deadline.Token);
+            return (dom, report);
         }
         finally
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
         }
+    }
+
+    private static async Task<string> EvaluateAsync(DevToolsSession devTools, string expression, CancellationToken cancel)
+    {
+        var result = await devTools.CallAsync("Runtime.evaluate", new { expression, awaitPromise = true, returnByValue = true }, cancel);
+        return result.GetProperty("result").GetProperty("value").GetString()!;
     }
 
     /// <summary>Reads Chromium's stderr up to the line announcing its DevTools endpoint.</summary>
@@ -244,4 +286,10 @@ public sealed partial class DashboardBrowserTests(EdgeFixture fx) : IDisposable
 
     [GeneratedRegex("data-seal=\"(\\d+)\"")]
     private static partial Regex SealNumber();
+
+    [GeneratedRegex("<tr data-drill=\"(?<id>[^\"]+)\" data-passed=\"(?<passed>[^\"]+)\">(?<cells>.*?)</tr>")]
+    private static partial Regex DrillRow();
+
+    [GeneratedRegex("<td[^>]*>(.*?)</td>")]
+    private static partial Regex Cell();
 }

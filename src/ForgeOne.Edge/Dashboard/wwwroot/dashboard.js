@@ -69,6 +69,45 @@
     });
   }
 
+  function backups() {
+    return api('/v1/backups?limit=1').then(function (b) {
+      if (b.backups.length === 0) { $('backups').textContent = 'no backups yet'; return; }
+      var last = b.backups[0];
+      $('backups').className = last.status === 'completed' ? 'ok' : (last.status === 'failed' ? 'bad' : '');
+      $('backups').setAttribute('data-backup', last.id);
+      $('backups').textContent = 'last: ' + last.type + ' ' + last.id + ' ' + last.status + ' at ' + (last.completedAt || last.startedAt) +
+        ', ' + last.shardsDone + '/' + last.shards + ' shards, regions ' + last.regions.join(', ') + (last.error ? ' — ' + last.error : '');
+    });
+  }
+
+  // Newest first, each with its recovery time and point objectives and a link that fetches the
+  // signed report with the operator's key (a plain link could not carry the key).
+  function drills() {
+    return api('/v1/dr/drills').then(function (d) {
+      var body = $('drills'); body.textContent = '';
+      $('drills-none').hidden = d.drills.length > 0;
+      d.drills.slice(0, 10).forEach(function (x) {
+        var row = body.insertRow(); row.setAttribute('data-drill', x.id); row.setAttribute('data-passed', String(x.passed));
+        cell(row, x.id); cell(row, x.region); cell(row, x.at);
+        cell(row, x.passed ? 'passed' : 'FAILED' + (x.failures.length ? ': ' + x.failures.join('; ') : ''), x.passed ? 'ok' : 'bad');
+        cell(row, x.rtoSeconds.toFixed(1)); cell(row, x.rpoSeconds === null || x.rpoSeconds === undefined ? '-' : x.rpoSeconds.toFixed(1));
+        var link = document.createElement('a'); link.href = '#drill-' + x.id; link.textContent = 'signed report';
+        link.setAttribute('data-report', x.id);
+        link.addEventListener('click', function (e) { e.preventDefault(); report(x.id); });
+        row.insertCell().appendChild(link);
+      });
+      document.body.setAttribute('data-drills', String(d.drills.length));
+    });
+  }
+
+  function report(id) {
+    return api('/v1/dr/drills/' + encodeURIComponent(id)).then(function (r) {
+      var pre = $('drill-report'); pre.hidden = false;
+      pre.textContent = r.markdown + '\n\nSigned report (JSON):\n' + r.json + '\n\nDetached signature (by the cluster audit signing key, over the JSON above):\n' + r.signature;
+      pre.setAttribute('data-report-of', r.id);
+    }, function (e) { $('error').textContent = e.message; });
+  }
+
   function ingestTotal() {
     return api('/metrics').then(function (text) {
       var total = 0;
@@ -110,7 +149,9 @@
 
   function refresh() {
     if (!$('key').value.trim()) { $('status').textContent = 'enter an API key'; return; }
-    Promise.all([members(), placement(), seal(), keys()]).then(function () {
+    // Backups and drills need backup:read: a key without it still sees the rest.
+    var soft = function (section, id) { return section().catch(function (e) { $(id).hidden = false; $(id).className = 'bad'; $(id).textContent = e.message; }); };
+    Promise.all([members(), placement(), seal(), keys(), soft(backups, 'backups'), soft(drills, 'drills-none')]).then(function () {
       $('status').textContent = 'updated ' + new Date().toLocaleTimeString(); $('error').textContent = '';
       document.body.setAttribute('data-loaded', 'true');
     }, function (e) { $('error').textContent = e.message; });
