@@ -111,7 +111,7 @@ public sealed class CodecTests
     [Fact]
     public void Tables_ForEachKind_MatchTheSchema()
     {
-        Assert.Equal(["metadata", "snapshots", "metrics", "settings", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.System));
+        Assert.Equal(["metadata", "snapshots", "metrics", "settings", "api_keys", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.System));
         Assert.Equal(["logs", "log_index", "checkpoints", "requests", "request_expiry", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Logs));
         Assert.Equal(["blob_metadata", "blob_chunks", "blob_index", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Blobs));
         Assert.Equal(["events", "event_index", "topics", "requests", "request_expiry", "audit", "keys", "schema_history", "shard_meta"], Tables.For(ShardKind.Events));
