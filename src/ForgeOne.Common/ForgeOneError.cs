@@ -255,6 +255,12 @@ public static class ErrorCodes
     /// <summary>A remote actor failed with an exception that is not a ForgeOne error (only its type name and message travel).</summary>
     public const string RemoteFailure = "cluster.remote_failure";
 
+    // tls.* : member certificates.
+    /// <summary>No member certificate or cluster CA where configuration says (or no dev CA to issue one).</summary>
+    public const string TlsCertificateUnavailable = "tls.certificate_unavailable";
+    /// <summary>A member certificate or CA file cannot be used: unreadable, no private key, or not accepted by the cluster's CA.</summary>
+    public const string TlsCertificateInvalid = "tls.certificate_invalid";
+
     // retention.*
     public const string RetentionExpired = "retention.expired";
     public const string LegalHold = "retention.legal_hold";
