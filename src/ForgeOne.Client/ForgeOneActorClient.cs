@@ -122,9 +122,8 @@ public sealed class ForgeOneActorClient : IAsyncDisposable
         };
         configure?.Invoke(options);
         options.ThrowIfInvalid();
-        var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + extraHocon).WithFallback(ClusterConfig.Build(options));
         cancellationToken.ThrowIfCancellationRequested();
-        var system = ActorSystem.Create(options.ClusterName, config);
+        var system = ClusterConfig.CreateSystem(options, ConfigurationFactory.ParseString("akka.loglevel = WARNING\n" + extraHocon));
         try
         {
             // Up means a seed answered and the leader let this client in; until then nothing

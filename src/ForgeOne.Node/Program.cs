@@ -4,6 +4,7 @@ using ForgeOne.Cluster.Hosting;
 using ForgeOne.Common;
 using ForgeOne.Edge;
 using ForgeOne.Node;
+using ForgeOne.Security;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +17,11 @@ using Microsoft.Extensions.Logging;
 if (args.Length > 0 && args[0] == OfflineCommand.Verb)
 {
     return await OfflineCommand.RunAsync(args[1..]);
+}
+
+if (args is ["certs", .. var certsArgs])
+{
+    return await CertsCommand.RunAsync(certsArgs);
 }
 
 var loaded = NodeConfiguration.Load(args, Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
@@ -37,6 +43,29 @@ if (loaded.CheckOnly)
     return 0;
 }
 
+// The member's TLS identity is needed before the actor system exists: DotNetty takes it at start.
+ClusterTlsIdentity? tls;
+try
+{
+    tls = ClusterTls.Load(options, TimeProvider.System);
+}
+catch (ForgeOneException e)
+{
+    await Console.Error.WriteLineAsync($"ForgeOne node refused to start ({e.Code}): {e.Error.Message}");
+    return 4;
+}
+
+if (tls is null)
+{
+    await Console.Error.WriteLineAsync(
+        $"WARNING: TLS IS OFF (ForgeOne:Tls:Enabled=false). Remoting on {options.Hostname}:{options.Port} is plain TCP: any process that reaches it can join this cluster " +
+        "and send any message as a member. Use this only on a development machine.");
+}
+else
+{
+    await Console.Out.WriteLineAsync($"{NodeLogging.Now()} Mutual TLS between members: {tls.Source}, subject '{tls.Certificate.Subject}', expires {tls.Certificate.NotAfter:yyyy-MM-dd}.");
+}
+
 var exitCode = 0;
 try
 {
@@ -52,6 +81,11 @@ try
         akka.AddHocon(ClusterConfig.Build(options), HoconAddMode.Prepend);
         akka.AddHocon($"akka.stdout-logger-class = \"{typeof(NodeStdoutLogger).AssemblyQualifiedName}\"\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend);
         akka.AddSetup(new NodeLoggerSetup(services.GetRequiredService<ILoggerFactory>()));
+        if (tls is not null)
+        {
+            akka.AddSetup(ClusterTls.Setup(tls, TimeProvider.System));
+        }
+
         akka.ConfigureLoggers(loggers =>
         {
             loggers.ClearLoggers();

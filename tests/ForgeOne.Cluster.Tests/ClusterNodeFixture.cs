@@ -63,8 +63,7 @@ public sealed class InProcessNode
     {
         options.ThrowIfInvalid();
         // The test's own settings win over the fast defaults.
-        var config = ConfigurationFactory.ParseString(extraHocon).WithFallback(ConfigurationFactory.ParseString(FastTestHocon)).WithFallback(ClusterConfig.Build(options));
-        var system = ActorSystem.Create(options.ClusterName, config);
+        var system = ClusterConfig.CreateSystem(options, ConfigurationFactory.ParseString(extraHocon).WithFallback(ConfigurationFactory.ParseString(FastTestHocon)));
         if (options.Audit.SealsFile == new AuditOptions().SealsFile)
         {
             // Beside the test's data root, never the working directory every test shares.

@@ -42,7 +42,8 @@ public sealed class OptionsTests
         var options = new ForgeOneNodeOptions { Port = 5000, Region = "eu", SeedNodes = ["akka.tcp://forgeone@127.0.0.1:5000"], DataRoot = "/tmp/fo" };
         var config = ClusterConfig.Build(options);
         Assert.Equal(["storage", "edge", "region-eu"], config.GetStringList("akka.cluster.roles"));
-        Assert.Equal(["akka.tcp://forgeone@127.0.0.1:5000"], config.GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal(["akka.ssl.tcp://forgeone@127.0.0.1:5000"], config.GetStringList("akka.cluster.seed-nodes"));
+        Assert.True(config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
         Assert.Equal("ddata", config.GetString("akka.cluster.sharding.state-store-mode"));
         Assert.Empty(config.GetStringList("akka.cluster.sharding.distributed-data.durable.keys"));
         Assert.Equal("SQLite.MS", config.GetString("akka.persistence.journal.sql.provider-name"));

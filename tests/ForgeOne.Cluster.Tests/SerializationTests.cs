@@ -20,7 +20,7 @@ public sealed class SerializationTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _system = ActorSystem.Create("ser", ClusterConfig.Build(new ForgeOneNodeOptions { Port = 0 }));
+        _system = ActorSystem.Create("ser", ClusterConfig.Build(new ForgeOneNodeOptions { Port = 0, Tls = new TlsOptions { Enabled = false } }));
         return Task.CompletedTask;
     }
 

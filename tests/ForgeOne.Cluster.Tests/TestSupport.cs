@@ -79,6 +79,14 @@ public static class Callers
 
 public static class TestHosts
 {
+    /// <summary>A temp keys directory holding a dev cluster CA, as a storage node's first start leaves it (for clients that join nothing).</summary>
+    public static TempRoot DevKeys()
+    {
+        var root = new TempRoot();
+        ClusterCertificates.LoadOrCreateDev(root.KeysDirectory, null, "forgeone", ClusterCertificates.NodeFile, [], mayCreateCa: true, TimeProvider.System);
+        return root;
+    }
+
     public static ShardHost Create(string dataRoot, string keysDirectory, ShardCounts? counts = null, Action<ShardOptions>? tune = null, NodeSecurity? security = null)
     {
         var options = new ShardOptions { NoSync = true };

@@ -180,7 +180,7 @@ public sealed class ActorClientConformance(EdgeFixture fx) : ClientConformance(f
     protected override async Task<IForgeOneClient> ClientAsync()
     {
         var admin = Fx.IssueToken(Principal.Of("actor-admin", ["admin"], null, ["*"], int.MaxValue));
-        _client ??= await ForgeOneActorClient.ConnectAsync([Fx.SeedNode], EdgeFixture.Counts, ClientCredential.FromToken(admin), extraHocon: "akka.loglevel = WARNING");
+        _client ??= await ForgeOneActorClient.ConnectAsync([Fx.SeedNode], EdgeFixture.Counts, ClientCredential.FromToken(admin), extraHocon: "akka.loglevel = WARNING", configure: o => o.KeysDirectory = Path.Combine(Fx.Root, "keys"));
         return _client.As(admin);
     }
 

@@ -204,7 +204,7 @@ public sealed class EdgeFixture : IAsyncLifetime
             akka.cluster.leader-actions-interval = 300ms
             akka.cluster.singleton.hand-over-retry-interval = 300ms
             """;
-        var system = ActorSystem.Create(options.ClusterName, ConfigurationFactory.ParseString(fast).WithFallback(ClusterConfig.Build(options)));
+        var system = ClusterConfig.CreateSystem(options, ConfigurationFactory.ParseString(fast));
         _systems.Add(system);
         return system;
     }

@@ -45,7 +45,7 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
     public async Task Cluster_KeepsEveryAcknowledgedWrite_WhenANodeIsKilled()
     {
         var ports = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreePort()).ToArray();
-        string Seed(int i) => $"akka.tcp://forgeone@127.0.0.1:{ports[i].ToString(CultureInfo.InvariantCulture)}";
+        string Seed(int i) => $"akka.ssl.tcp://forgeone@127.0.0.1:{ports[i].ToString(CultureInfo.InvariantCulture)}";
         NodeProcess StartNode(int i) => NodeProcess.Start($"storage-{i + 1}", _dir.Path,
         [
             "--config", Path.Combine(NodeProcess.RepoRoot, "cluster-config", $"storage-{i + 1}.json"),
@@ -73,12 +73,18 @@ public sealed class ThreeNodeProcessTests : IAsyncLifetime
         var (token, _) = new TokenIssuer(keys, TimeProvider.System).Issue(Principal.Of("it-service", ["writer", "reader"], "acme", ["*"], 0), "it-service", TimeSpan.FromHours(1));
         _client = await ForgeOneActorClient.ConnectAsync([Seed(0), Seed(1)], new ShardCountOptions { Logs = 8, Events = 8, Blobs = 4 }, ClientCredential.FromToken(token),
             extraHocon: "akka.cluster.sharding.retry-interval = 200ms\nakka.remote.retry-gate-closed-for = 500ms",
-            configure: o => o.Failure = new FailureOptions
+            configure: o =>
             {
                 // The client is a member too and may be the leader that applies the SBR decision.
-                StableAfter = TimeSpan.FromSeconds(3),
-                AcceptableHeartbeatPause = TimeSpan.FromSeconds(2),
-                DownRemovalMargin = TimeSpan.FromSeconds(1),
+                o.Failure = new FailureOptions
+                {
+                    StableAfter = TimeSpan.FromSeconds(3),
+                    AcceptableHeartbeatPause = TimeSpan.FromSeconds(2),
+                    DownRemovalMargin = TimeSpan.FromSeconds(1),
+                };
+
+                // The nodes' dev keys directory: the client issues itself a certificate from its CA.
+                o.KeysDirectory = Path.Combine(_dir.Path, "keys");
             });
 
         var acked = new List<(RecordId Id, string Message)>();

@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Text;
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using ForgeOne.Cluster.Protocol;
 using ForgeOne.Cluster.Protocol.Wire;
 using ForgeOne.Cluster.Singletons;
+using ForgeOne.Security;
 
 namespace ForgeOne.Cluster.Hosting;
 
@@ -41,7 +44,7 @@ public static class ClusterConfig
     public static Config Build(ForgeOneNodeOptions options)
     {
         var roles = options.Roles.Append($"region-{options.Region}").Select(Quote);
-        var seeds = options.SeedNodes.Select(Quote);
+        var seeds = options.SeedAddresses().Select(Quote);
         var persistence = PersistenceHocon(options);
         var hocon = $$"""
             akka {
@@ -100,6 +103,14 @@ public static class ClusterConfig
                 # Off: on Linux it becomes SO_REUSEPORT, and a second node on the same port would
                 # bind beside the first and split the clients between two clusters.
                 tcp-reuse-addr = off
+                # Mutual TLS (ClusterTls): the certificate and the peer check come from the
+                # DotNettySslSetup that CreateSystem adds; without it the transport refuses to start.
+                enable-ssl = {{(options.Tls.Enabled ? "on" : "off")}}
+                ssl {
+                  suppress-validation = off
+                  require-mutual-authentication = on
+                  validate-certificate-hostname = off
+                }
               }
               cluster {
                 seed-nodes = [{{string.Join(", ", seeds)}}]
@@ -162,6 +173,28 @@ public static class ClusterConfig
         // The SQL plugin's reference config (class names, table layout) is not loaded by Akka
         // until the extension starts, which is too late for the journal lookup: add it here.
         return ConfigurationFactory.ParseString(hocon).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+    }
+
+    /// <summary>
+    /// Creates the node's actor system: <see cref="Build"/> under <paramref name="overrides"/>, with
+    /// the member's TLS identity (<see cref="ClusterTls"/>; loaded from <paramref name="options"/>
+    /// unless given). Everything that joins a ForgeOne cluster starts its actor system here.
+    /// </summary>
+    public static ActorSystem CreateSystem(ForgeOneNodeOptions options, Config? overrides = null, ClusterTlsIdentity? identity = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return ActorSystem.Create(options.ClusterName, Setup(options, overrides, identity, time));
+    }
+
+    /// <summary>The <see cref="ActorSystemSetup"/> of <see cref="CreateSystem"/> (for hosts that create the system themselves).</summary>
+    public static ActorSystemSetup Setup(ForgeOneNodeOptions options, Config? overrides = null, ClusterTlsIdentity? identity = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        time ??= TimeProvider.System;
+        var config = overrides is null ? Build(options) : overrides.WithFallback(Build(options));
+        var bootstrap = BootstrapSetup.Create().WithConfig(config);
+        identity ??= ClusterTls.Load(options, time);
+        return identity is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(ClusterTls.Setup(identity, time));
     }
 
     /// <summary>The dispatcher and mailbox shard actors need (also used alone by single-system tests).</summary>

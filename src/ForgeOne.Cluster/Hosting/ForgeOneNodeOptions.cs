@@ -34,7 +34,10 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Remoting port; 0 picks a free one (tests).</summary>
     public int Port { get; set; } = 4053;
 
-    /// <summary>Seed node addresses (<c>akka.tcp://forgeone@host:port</c>). Empty: the node seeds itself (single node).</summary>
+    /// <summary>
+    /// Seed node addresses (<c>akka.ssl.tcp://forgeone@host:port</c>; <c>akka.tcp://</c> is accepted
+    /// too and means the same node over this cluster's transport). Empty: the node seeds itself (single node).
+    /// </summary>
     public List<string> SeedNodes { get; set; } = [];
 
     /// <summary>Roles of this node: <c>storage</c>, <c>edge</c>, <c>client</c>.</summary>
@@ -92,6 +95,9 @@ public sealed class ForgeOneNodeOptions
     /// <summary>Principal tokens: lifetime, and (benchmarks only) whether shards verify them.</summary>
     public SecurityOptions Security { get; set; } = new();
 
+    /// <summary>Mutual TLS between members (on unless explicitly turned off for development).</summary>
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>Where the bootstrap admin API key file is written (default: <c>{KeysDirectory}/bootstrap-admin.key</c>).</summary>
     public string? BootstrapKeyFile { get; set; }
 
@@ -109,6 +115,16 @@ public sealed class ForgeOneNodeOptions
 
     /// <summary>Absolute keys directory.</summary>
     public string KeysDirectoryFull => Path.GetFullPath(KeysDirectory);
+
+    /// <summary>The Akka address scheme of this cluster's transport: <c>akka.ssl.tcp</c> with TLS, <c>akka.tcp</c> without.</summary>
+    public string TransportScheme => Tls.Enabled ? "akka.ssl.tcp" : "akka.tcp";
+
+    /// <summary>
+    /// <see cref="SeedNodes"/> with the scheme of this cluster's transport: a seed written as
+    /// <c>akka.tcp://</c> names the same node, and only this transport can reach it.
+    /// </summary>
+    public IEnumerable<string> SeedAddresses() =>
+        SeedNodes.Select(seed => seed.IndexOf("://", StringComparison.Ordinal) is var at and > 0 ? TransportScheme + seed[at..] : seed);
 
     /// <summary>Every problem with these options, each as a sentence naming the key to fix. Empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -131,9 +147,9 @@ public sealed class ForgeOneNodeOptions
 
         foreach (var seed in SeedNodes)
         {
-            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme != "akka.tcp" || uri.UserInfo != ClusterName || uri.Port <= 0)
+            if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Scheme is not ("akka.tcp" or "akka.ssl.tcp") || uri.UserInfo != ClusterName || uri.Port <= 0)
             {
-                errors.Add($"ForgeOne:SeedNodes entry '{seed}' must look like akka.tcp://{ClusterName}@host:port.");
+                errors.Add($"ForgeOne:SeedNodes entry '{seed}' must look like {TransportScheme}://{ClusterName}@host:port.");
             }
         }
 
@@ -190,6 +206,7 @@ public sealed class ForgeOneNodeOptions
             errors.AddRange(Edge.Validate());
         }
 
+        errors.AddRange(Tls.Validate());
         errors.AddRange(ShardCounts.Validate());
         errors.AddRange(Shards.Validate());
         errors.AddRange(Singletons.Validate());
@@ -234,6 +251,55 @@ public sealed class ForgeOneNodeOptions
         var normalizedRoot = Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar;
         var normalizedPath = Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar;
         return normalizedPath.StartsWith(normalizedRoot, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// Mutual TLS between members: every connection presents a certificate and accepts only peers
+/// whose certificate chains to the cluster's CA. Without <see cref="Certificate"/> a node uses the
+/// dev CA and certificate in its keys directory (created on a storage node's first start).
+/// </summary>
+public sealed class TlsOptions
+{
+    /// <summary>
+    /// False: plain TCP remoting, where any process that reaches a node's port can join and send
+    /// anything. For development only; the node says so loudly at start.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>This member's certificate: PEM (key in the same file or in <see cref="PrivateKey"/>) or PKCS#12 (<c>.pfx</c>/<c>.p12</c>).</summary>
+    public string? Certificate { get; set; }
+
+    /// <summary>PEM private key of <see cref="Certificate"/> when it is not in the same file (0600).</summary>
+    public string? PrivateKey { get; set; }
+
+    /// <summary>Password of a PKCS#12 <see cref="Certificate"/> (prefer the <c>FORGEONE__Tls__CertificatePassword</c> environment variable).</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>PEM bundle of the certificate authorities a peer's certificate must chain to (required with <see cref="Certificate"/>).</summary>
+    public string? CaCertificate { get; set; }
+
+    internal IEnumerable<string> Validate()
+    {
+        if (!Enabled && (Certificate ?? PrivateKey ?? CaCertificate) is not null)
+        {
+            yield return "ForgeOne:Tls:Enabled is false but certificates are configured; remove them or enable TLS.";
+        }
+
+        if (Certificate is null && (PrivateKey ?? CertificatePassword) is not null)
+        {
+            yield return "ForgeOne:Tls:PrivateKey and CertificatePassword need ForgeOne:Tls:Certificate.";
+        }
+
+        if (Certificate is not null && string.IsNullOrWhiteSpace(CaCertificate))
+        {
+            yield return "ForgeOne:Tls:CaCertificate is required with ForgeOne:Tls:Certificate (the CA peers' certificates must chain to).";
+        }
+
+        if (Certificate is null && CaCertificate is not null)
+        {
+            yield return "ForgeOne:Tls:CaCertificate needs ForgeOne:Tls:Certificate (without both, the dev CA in KeysDirectory is used).";
+        }
     }
 }
 

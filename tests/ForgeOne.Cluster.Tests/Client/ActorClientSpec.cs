@@ -35,7 +35,7 @@ public sealed class ActorClientSpec
         var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
         try
         {
-            var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), extraHocon: RecordingLogger.Hocon);
+            var client = await ForgeOneActorClient.ConnectAsync([$"akka.ssl.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), extraHocon: RecordingLogger.Hocon, configure: o => o.KeysDirectory = root.KeysDirectory);
             var clientAddress = Akka.Cluster.Cluster.Get(client.System).SelfAddress.ToString();
             try
             {
@@ -68,7 +68,7 @@ public sealed class ActorClientSpec
         var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
         try
         {
-            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer));
+            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.ssl.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), configure: o => o.KeysDirectory = root.KeysDirectory);
             var from = DateTimeOffset.UtcNow.AddMinutes(-1);
             var topics = Enumerable.Range(0, 4).Select(i => $"coalesce-{i}").ToArray();
 

@@ -18,10 +18,11 @@ public sealed class RefusalSpec
     [Fact]
     public async Task Connect_ToASeedNobodyAnswers_IsRefusedWithClusterUnreachable_NamingIt_WithinTheConnectTimeout()
     {
-        var seed = $"akka.tcp://forgeone@127.0.0.1:{InProcessNode.FreePort()}";
+        using var keys = TestHosts.DevKeys();
+        var seed = $"akka.ssl.tcp://forgeone@127.0.0.1:{InProcessNode.FreePort()}";
         var timeout = TimeSpan.FromSeconds(1);
         var clock = Stopwatch.StartNew();
-        var refused = await Assert.ThrowsAsync<ForgeOneException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), ClientCredential.FromToken(Callers.Writer), connectTimeout: timeout));
+        var refused = await Assert.ThrowsAsync<ForgeOneException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), ClientCredential.FromToken(Callers.Writer), connectTimeout: timeout, configure: o => o.KeysDirectory = keys.KeysDirectory));
         Assert.True(clock.Elapsed < timeout + Prompt, $"refused after {clock.Elapsed}");
         Assert.Equal(ErrorCodes.Unreachable, refused.Code);
         Assert.Contains(seed, refused.Error.Message, StringComparison.Ordinal);
@@ -30,10 +31,11 @@ public sealed class RefusalSpec
     [Fact]
     public async Task Connect_Cancelled_StopsPromptly()
     {
-        var seed = $"akka.tcp://forgeone@127.0.0.1:{InProcessNode.FreePort()}";
+        using var keys = TestHosts.DevKeys();
+        var seed = $"akka.ssl.tcp://forgeone@127.0.0.1:{InProcessNode.FreePort()}";
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), ClientCredential.FromToken(Callers.Writer), connectTimeout: TimeSpan.FromSeconds(30), cancellationToken: cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ForgeOneActorClient.ConnectAsync([seed], new ShardCountOptions(), ClientCredential.FromToken(Callers.Writer), connectTimeout: TimeSpan.FromSeconds(30), cancellationToken: cancel.Token, configure: o => o.KeysDirectory = keys.KeysDirectory));
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(300) + Prompt, $"stopped after {clock.Elapsed}");
     }
 
@@ -45,7 +47,7 @@ public sealed class RefusalSpec
         var node = await InProcessNode.StartAsync(InProcessNode.Options_(root, port, port));
         try
         {
-            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer));
+            await using var client = await ForgeOneActorClient.ConnectAsync([$"akka.ssl.tcp://forgeone@127.0.0.1:{port}"], node.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), configure: o => o.KeysDirectory = root.KeysDirectory);
             var logShards = node.Options.ShardCounts.Logs;
 
             await Refused(client, new AppendLog(Callers.Writer, null!, TestHosts.Entry()), ErrorCodes.InvalidTopic, "needs a topic");

@@ -14,7 +14,7 @@ public sealed class EventProtocolSerializationTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _system = ActorSystem.Create("ser-events", ClusterConfig.Build(new ForgeOneNodeOptions { Port = 0 }));
+        _system = ActorSystem.Create("ser-events", ClusterConfig.Build(new ForgeOneNodeOptions { Port = 0, Tls = new TlsOptions { Enabled = false } }));
         return Task.CompletedTask;
     }
 

@@ -48,7 +48,7 @@ public sealed class DataProtocolSerializationTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _system = ActorSystem.Create("ser-data", ClusterConfig.Build(new ForgeOneNodeOptions { Port = 0 }));
+        _system = ActorSystem.Create("ser-data", ClusterConfig.Build(new ForgeOneNodeOptions { Port = 0, Tls = new TlsOptions { Enabled = false } }));
         return Task.CompletedTask;
     }
 

@@ -126,7 +126,11 @@ public sealed class ResidencySpec : IClassFixture<TwoRegionCluster>
     public async Task ActorClient_RoutesByTheDirectory_AndRefusesAContradictingZone()
     {
         await using var client = await ForgeOneActorClient.ConnectAsync(
-            [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), configure: o => o.ResidencyZones = ["eu", "us"]);
+            [_cluster.Eu.Address], _cluster.Eu.Options.ShardCounts, ClientCredential.FromToken(Callers.Writer), configure: o =>
+            {
+                o.ResidencyZones = ["eu", "us"];
+                o.KeysDirectory = _cluster.Eu.Options.KeysDirectory;
+            });
         await SetResidency(SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us");
         await ZoneSeen(client.Cluster.Residency, SystemProtocol.ResidencyScope.LogTopic, "client.dir", "us", "the client");
 
