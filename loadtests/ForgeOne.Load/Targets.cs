@@ -52,7 +52,15 @@ public abstract class LoadTarget : IAsyncDisposable
     /// <see cref="Identity"/>'s writer.
     /// </summary>
     public Task<ForgeOneActorClient> ConnectAsync() =>
-        ForgeOneActorClient.ConnectAsync(Seeds, ShardCounts, ClientCredential.FromToken(Identity.Writer), timeout: TimeSpan.FromSeconds(30));
+        ForgeOneActorClient.ConnectAsync(Seeds, ShardCounts, ClientCredential.FromToken(Identity.Writer), timeout: TimeSpan.FromSeconds(30), configure: o => o.KeysDirectory = ClientKeysDirectory);
+
+    /// <summary>
+    /// Where the client finds its TLS certificate (members authenticate each other): a directory
+    /// with the cluster's <c>cluster-ca.crt</c> and a <c>client.pem</c>, or the dev CA to issue one
+    /// from. A cluster target uses <c>FORGEONE_KEYS_DIRECTORY</c> (default <c>./keys</c>), the
+    /// directory that also proves its principals.
+    /// </summary>
+    public virtual string ClientKeysDirectory => Environment.GetEnvironmentVariable("FORGEONE_KEYS_DIRECTORY") ?? "./keys";
 
     /// <summary>The single place an HTTP client is built; throws <see cref="ScenarioSetupException"/> when the target has no edge or key.</summary>
     public ForgeOneHttpClient ConnectHttp() =>
@@ -124,6 +132,10 @@ public sealed class ChildNodeTarget : LoadTarget
 
     /// <inheritdoc />
     public override IReadOnlyList<string> Seeds => [_seed];
+
+    /// <inheritdoc />
+    /// <remarks>The node's own keys directory: the client issues itself a certificate from the node's dev CA.</remarks>
+    public override string ClientKeysDirectory => Path.Combine(Directory, "keys");
 
     /// <inheritdoc />
     public override string Description => $"single node (child process {_process.Id}) at {_seed}";

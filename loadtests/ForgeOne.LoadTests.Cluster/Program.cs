@@ -1,5 +1,7 @@
 // Single-node log ingest benchmark (issue 4):
 //   dotnet run -c Release --project loadtests/ForgeOne.LoadTests.Cluster [-- --seconds 10 --nosync]
+//   ... -- --cross-process [--rounds 3]   the client in its own process, TLS off vs on (CrossProcessIngest.cs)
+//   ... -- --micro                        CPU cost of each step of one append
 //
 // Path A "sharding": an in-process actor client asks the logs shard region; every request's
 //   principal token is verified (HMAC-SHA256, cached), and it is validated, authorized,
@@ -41,6 +43,12 @@ var message = new string('m', 200);
 var proofCheck = StringArg("--proof-check", "both");
 var topicNames = Enumerable.Range(0, topics).Select(i => $"bench-topic-{i:D3}").ToArray();
 
+if (args.Contains("--cross-process"))
+{
+    await CrossProcessIngest.RunAsync(seconds, noSync, IntArg("--rounds", 1));
+    return;
+}
+
 if (args.Contains("--micro"))
 {
     MicroCosts.Run(root);
@@ -73,7 +81,7 @@ async Task<IActorRef> StartNode(string name, bool verifyTokens)
         Security = new SecurityOptions { VerifyTokens = verifyTokens },
     };
     Directory.CreateDirectory(options.DataRoot);
-    var system = ActorSystem.Create(options.ClusterName, ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ClusterConfig.Build(options)));
+    var system = ClusterConfig.CreateSystem(options, ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
     running.Add(system);
     var security = new NodeSecurity(authKeys, TimeProvider.System, name, verifyTokens: options.Security.VerifyTokens);
     var host = new ShardHost(options.DataRootFull, options.ShardCounts.ToCounts(), options.Shards,
