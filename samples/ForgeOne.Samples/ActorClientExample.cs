@@ -18,8 +18,11 @@ public static class ActorClientExample
         // The client acts as the principal its credential proves: every request carries a short-lived
         // token signed with the cluster's authentication key, which the owning shard verifies before it
         // authorizes (policy) and audits the request. Nothing in a request names who the caller is.
+        // It joins over mutual TLS with a certificate of the cluster's CA: in dev it issues itself one
+        // from the node's dev CA in ./keys (client.pem); elsewhere use a directory made by `certs issue`.
         await using var client = await ForgeOneActorClient.ConnectAsync(
-            ["akka.tcp://forgeone@127.0.0.1:4053"], new ShardCountOptions { Logs = 8, Events = 8, Blobs = 4 }, credential);
+            ["akka.ssl.tcp://forgeone@127.0.0.1:4053"], new ShardCountOptions { Logs = 8, Events = 8, Blobs = 4 }, credential,
+            configure: o => o.KeysDirectory = "./keys");
 
         // Logs: immutable; the shard assigns id and content hash. A batch is one transaction and one audit record.
         var id = await client.AppendLogAsync("payments.audit", new LogInput(DateTimeOffset.UtcNow, Severity.Info, "card captured"));

@@ -71,7 +71,7 @@ public sealed class FaultCluster : IAsyncDisposable
             cluster.Client = await ForgeOneActorClient.ConnectAsync(cluster.Layout.Seeds, Counts, ClientCredential.FromToken(cluster.Principals.Service),
                 hostname: cluster.Layout.ClientHost,
                 extraHocon: ClientHocon,
-                configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
+                configure: cluster.ConfigureClient).ConfigureAwait(false);
             cluster.RecordMembership();
             output.WriteLine($"cluster of {storageNodes} storage nodes up in {clock.Elapsed.TotalSeconds:0.0} s; data {cluster.Layout.DataRoot}");
             return cluster;
@@ -179,8 +179,15 @@ public sealed class FaultCluster : IAsyncDisposable
             await Client.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         }
 
-        Client = await ForgeOneActorClient.ConnectAsync(Layout.Seeds, Counts, ClientCredential.FromToken(Principals.Service), hostname: Layout.ClientHost, extraHocon: ClientHocon, configure: o => o.Failure = new FailureOptions()).ConfigureAwait(false);
+        Client = await ForgeOneActorClient.ConnectAsync(Layout.Seeds, Counts, ClientCredential.FromToken(Principals.Service), hostname: Layout.ClientHost, extraHocon: ClientHocon, configure: ConfigureClient).ConfigureAwait(false);
         RecordMembership();
+    }
+
+    // The shipped failure defaults, and a certificate issued from the nodes' dev CA (members talk mutual TLS).
+    private void ConfigureClient(ForgeOneNodeOptions options)
+    {
+        options.Failure = new FailureOptions();
+        options.KeysDirectory = Layout.KeysDirectory;
     }
 
     private void RecordMembership() =>

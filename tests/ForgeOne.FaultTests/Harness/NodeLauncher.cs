@@ -46,7 +46,7 @@ public sealed class ClusterLayout : IDisposable
     public string ClientHost { get; }
 
     /// <summary>Seed nodes: the first two storage nodes, as in cluster-config (the first twice in a one-node cluster: the config files list two).</summary>
-    public IReadOnlyList<string> Seeds => [.. Enumerable.Range(0, Math.Min(2, Ports.Count)).Append(0).Take(2).Select(i => $"akka.tcp://forgeone@{Hosts[i]}:{Ports[i].ToString(CultureInfo.InvariantCulture)}")];
+    public IReadOnlyList<string> Seeds => [.. Enumerable.Range(0, Math.Min(2, Ports.Count)).Append(0).Take(2).Select(i => $"akka.ssl.tcp://forgeone@{Hosts[i]}:{Ports[i].ToString(CultureInfo.InvariantCulture)}")];
 
     /// <inheritdoc />
     public void Dispose()

@@ -45,7 +45,7 @@ public sealed class NodeProcess : IDisposable
     public int Port { get; }
 
     /// <summary>Akka address of the node.</summary>
-    public string Address => $"akka.tcp://forgeone@{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
+    public string Address => $"akka.ssl.tcp://forgeone@{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>OS process id.</summary>
     public int Pid => _process.Id;
