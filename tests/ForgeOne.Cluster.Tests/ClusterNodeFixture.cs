@@ -30,7 +30,7 @@ public sealed class InProcessNode
     public static ForgeOneNodeOptions Options_(TempRoot root, int port, int seedPort) => new()
     {
         Port = port,
-        SeedNodes = [$"akka.tcp://forgeone@127.0.0.1:{seedPort}"],
+        SeedNodes = [$"akka.ssl.tcp://forgeone@127.0.0.1:{seedPort}"],
         Roles = ["storage"],
         DataRoot = root.DataRoot,
         KeysDirectory = root.KeysDirectory,

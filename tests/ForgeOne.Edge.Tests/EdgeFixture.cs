@@ -59,7 +59,7 @@ public sealed class EdgeFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var seed = FreePort();
-        SeedNode = $"akka.tcp://forgeone@127.0.0.1:{seed}";
+        SeedNode = $"akka.ssl.tcp://forgeone@127.0.0.1:{seed}";
         var storage = new[] { seed, FreePort() };
         foreach (var port in storage)
         {
@@ -177,7 +177,7 @@ public sealed class EdgeFixture : IAsyncLifetime
     private ForgeOneNodeOptions NodeOptions(int port, int seed, List<string> roles) => new()
     {
         Port = port,
-        SeedNodes = [$"akka.tcp://forgeone@127.0.0.1:{seed}"],
+        SeedNodes = [$"akka.ssl.tcp://forgeone@127.0.0.1:{seed}"],
         Roles = roles,
         DataRoot = Path.Combine(Root, "data"),
         KeysDirectory = Path.Combine(Root, "keys"),

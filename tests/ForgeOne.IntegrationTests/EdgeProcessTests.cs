@@ -27,7 +27,7 @@ public sealed class EdgeProcessTests(ITestOutputHelper output) : IDisposable
         // otherwise the survivors down themselves and the edge process exits with them.
         var ports = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreePort()).ToArray();
         (ports[0], ports[1]) = (Math.Min(ports[0], ports[1]), Math.Max(ports[0], ports[1]));
-        string Seed(int i) => $"akka.tcp://forgeone@127.0.0.1:{ports[i].ToString(CultureInfo.InvariantCulture)}";
+        string Seed(int i) => $"akka.ssl.tcp://forgeone@127.0.0.1:{ports[i].ToString(CultureInfo.InvariantCulture)}";
         NodeProcess StartNode(string name, int i, string role) => NodeProcess.Start(name, _dir.Path,
         [
             $"--ForgeOne:Port={ports[i].ToString(CultureInfo.InvariantCulture)}",
@@ -56,7 +56,7 @@ public sealed class EdgeProcessTests(ITestOutputHelper output) : IDisposable
             new ForgeOneHttpClientOptions { ApiKey = key, RetryDeadline = TimeSpan.FromSeconds(90), SubscriptionReconnectDelay = TimeSpan.FromMilliseconds(200) });
 
         // A topic whose shard the non-seed storage node hosts (killing it keeps the seed's view simple).
-        var storage2 = $"akka.tcp://forgeone@127.0.0.1:{ports[1].ToString(CultureInfo.InvariantCulture)}";
+        var storage2 = $"akka.ssl.tcp://forgeone@127.0.0.1:{ports[1].ToString(CultureInfo.InvariantCulture)}";
         string? topic = null;
         for (var i = 0; topic is null && i < 16; i++)
         {
