@@ -50,7 +50,7 @@ internal sealed partial class NodeService : IHostedService
             var address = Akka.Cluster.Cluster.Get(_system).SelfAddress;
             if (_options.IsStorage)
             {
-                RefuseDataWithoutItsKeys();
+                RefuseDataWithoutItsKeys(_options);
             }
 
             // Every node holds the cluster authentication key (it proves its own requests and,
@@ -123,17 +123,18 @@ internal sealed partial class NodeService : IHostedService
     /// A data root that already holds shard files was encrypted under some keys directory's KEK.
     /// If the configured keys directory has no KEK, it is almost certainly the wrong one: a node
     /// that went on would create a fresh KEK and signing key there and then fail on every shard
-    /// (crypto.wrong_key), leaving stray keys behind. Refuse before creating anything.
+    /// (crypto.wrong_key), leaving stray keys behind. Refuse before creating anything (Program
+    /// also checks this before the dev TLS certificates are created in the keys directory).
     /// </summary>
-    private void RefuseDataWithoutItsKeys()
+    internal static void RefuseDataWithoutItsKeys(ForgeOneNodeOptions options)
     {
-        var systemShard = ShardStore.PathFor(_options.DataRootFull, ShardKind.System, 0);
-        var keys = _options.KeysDirectoryFull;
+        var systemShard = ShardStore.PathFor(options.DataRootFull, ShardKind.System, 0);
+        var keys = options.KeysDirectoryFull;
         var hasKek = Directory.Exists(keys) && Directory.EnumerateFiles(keys, "kek-v*.key").Any();
         if (File.Exists(systemShard) && !hasKek)
         {
             throw new ForgeOneException(ErrorCodes.CryptoKeyUnavailable,
-                $"The data root {_options.DataRootFull} holds shard files, but the keys directory {keys} {(Directory.Exists(keys) ? "has no kek-v*.key" : "does not exist")}. "
+                $"The data root {options.DataRootFull} holds shard files, but the keys directory {keys} {(Directory.Exists(keys) ? "has no kek-v*.key" : "does not exist")}. "
                 + "Set ForgeOne:KeysDirectory to the directory that holds this data's keys (the one the node used when it created the data); nothing was created.");
         }
     }

@@ -44,9 +44,16 @@ if (loaded.CheckOnly)
 }
 
 // The member's TLS identity is needed before the actor system exists: DotNetty takes it at start.
+// A dev certificate is created in the keys directory, so first refuse a keys directory that is
+// not this data's (nothing may be created in a wrong one).
 ClusterTlsIdentity? tls;
 try
 {
+    if (options.IsStorage)
+    {
+        NodeService.RefuseDataWithoutItsKeys(options);
+    }
+
     tls = ClusterTls.Load(options, TimeProvider.System);
 }
 catch (ForgeOneException e)
