@@ -9,6 +9,7 @@ using Akka.Remote.Transport.DotNetty;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
 using ForgeOne.Cluster.Protocol;
+using ForgeOne.Common;
 using ForgeOne.Common.Model;
 using ForgeOne.Security;
 using ForgeOne.Storage;
