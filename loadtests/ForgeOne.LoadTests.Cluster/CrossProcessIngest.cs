@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using ForgeOne.Client;
 using ForgeOne.Cluster.Hosting;
-using ForgeOne.Cluster.Protocol;
 using ForgeOne.Common.Model;
 using ForgeOne.LoadRunner;
 using ForgeOne.Security;

@@ -21,7 +21,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
     private string _url = string.Empty;
     private Dictionary<string, string> _env = [];
 
-    private string Address(int i) => $"akka.tcp://forgeone@127.0.0.1:{_ports[i].ToString(CultureInfo.InvariantCulture)}";
+    private string Address(int i) => $"akka.ssl.tcp://forgeone@127.0.0.1:{_ports[i].ToString(CultureInfo.InvariantCulture)}";
 
     public async Task InitializeAsync()
     {

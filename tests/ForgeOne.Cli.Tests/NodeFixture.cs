@@ -45,7 +45,7 @@ public sealed class NodeFixture : IAsyncLifetime
         _node = NodeProcess.Start("cli-node", _dir.Path,
         [
             $"--ForgeOne:Port={port}",
-            $"--ForgeOne:SeedNodes:0=akka.tcp://forgeone@127.0.0.1:{port}",
+            $"--ForgeOne:SeedNodes:0=akka.ssl.tcp://forgeone@127.0.0.1:{port}",
             $"--ForgeOne:DataRoot={Path.Combine(_dir.Path, "data")}",
             $"--ForgeOne:KeysDirectory={Path.Combine(_dir.Path, "keys")}",
             $"--ForgeOne:BootstrapKeyFile={AdminKeyFile}",

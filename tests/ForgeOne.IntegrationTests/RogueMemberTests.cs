@@ -19,10 +19,11 @@ using static ForgeOne.Cluster.Protocol.LogProtocol;
 namespace ForgeOne.IntegrationTests;
 
 /// <summary>
-/// Members authenticate each other: processes that speak ForgeOne's protocol perfectly but hold no
-/// certificate of the cluster's CA (none at all, a self-signed one, one of another cluster's CA)
-/// try to join a real node and to send it a log append and a key rotation by actor selection.
-/// None gets through, and the node's shard files are exactly as before.
+/// Members authenticate each other: processes that speak ForgeOne's protocol perfectly, and even
+/// hold a valid admin's principal token, but no certificate of the cluster's CA (none at all, a
+/// self-signed one, one of another cluster's CA) try to join a real node and to send it a log
+/// append and a key rotation by actor selection. None gets through, and the node's shard files
+/// are exactly as before.
 /// </summary>
 [Trait("Category", "MultiProcess")]
 public sealed class RogueMemberTests : IAsyncLifetime
@@ -32,6 +33,7 @@ public sealed class RogueMemberTests : IAsyncLifetime
     private readonly List<ActorSystem> _rogues = [];
     private NodeProcess _node = null!;
     private ForgeOneActorClient _client = null!;
+    private TokenIssuer _issuer = null!;
     private int _port;
 
     private string DataRoot => Path.Combine(_dir.Path, "data");
@@ -63,9 +65,12 @@ public sealed class RogueMemberTests : IAsyncLifetime
         ]);
         await _node.WaitReadyAsync(TimeSpan.FromSeconds(90));
 
-        // A legitimate member: its certificate issued from the dev CA the node created.
+        // A legitimate member: its certificate issued from the dev CA the node created, its
+        // principal proven by a token of the node's authentication key.
+        _issuer = new TokenIssuer(AuthenticationKeyring.LoadOrCreate(Keys), TimeProvider.System);
+        var writer = _issuer.Issue(Principal.Of("svc", ["writer"], "acme", ["*"], 0), "svc", TimeSpan.FromHours(1)).Token;
         _client = await ForgeOneActorClient.ConnectAsync([$"akka.ssl.tcp://forgeone@127.0.0.1:{port}"], new ShardCountOptions { Logs = 2, Events = 1, Blobs = 1 },
-            configure: o => o.KeysDirectory = Keys);
+            ClientCredential.FromToken(writer), configure: o => o.KeysDirectory = Keys);
     }
 
     public async Task DisposeAsync()
@@ -83,8 +88,7 @@ public sealed class RogueMemberTests : IAsyncLifetime
     [Fact]
     public async Task ProcessesWithoutAClusterCertificate_CannotJoinOrSend_AndNothingIsWritten()
     {
-        var writer = new Caller("svc", ["writer"], "acme", ["*"], 0);
-        await _client.AppendLogAsync(writer, "rogue.target", new LogInput(DateTimeOffset.UtcNow, Severity.Info, "before"));
+        await _client.AppendLogAsync("rogue.target", new LogInput(DateTimeOffset.UtcNow, Severity.Info, "before"));
         var before = ShardFiles.Snapshot(DataRoot);
         Assert.Contains(before, f => f.Key.StartsWith("logs", StringComparison.Ordinal) && f.Value.Tables.GetValueOrDefault(Tables.Logs) == 1);
 
@@ -136,8 +140,10 @@ public sealed class RogueMemberTests : IAsyncLifetime
         var node = new Address(options.TransportScheme, "forgeone", "127.0.0.1", _port);
         Akka.Cluster.Cluster.Get(system).Join(node);
         var region = system.ActorSelection(new RootActorPath(node) / "system" / "sharding" / "logs");
-        var append = region.Ask<object>(new AppendLog(Caller.System, "rogue.target", new LogInput(DateTimeOffset.UtcNow, Severity.Critical, "from a rogue")), TimeSpan.FromSeconds(5));
-        var rotate = region.Ask<object>(new ShardProtocol.RotateKey(ShardKind.Logs, 0, Caller.System, "rogue", false), TimeSpan.FromSeconds(5));
+        // A stolen admin token: only the missing certificate stands between this process and the shard.
+        var admin = _issuer.Issue(Principal.Of("stolen-admin", ["admin"], null, ["*"], int.MaxValue), "stolen-admin", TimeSpan.FromHours(1)).Token;
+        var append = region.Ask<object>(new AppendLog(admin, "rogue.target", new LogInput(DateTimeOffset.UtcNow, Severity.Critical, "from a rogue")), TimeSpan.FromSeconds(5));
+        var rotate = region.Ask<object>(new ShardProtocol.RotateKey(admin, ShardKind.Logs, 0, "rogue", false), TimeSpan.FromSeconds(5));
         var identify = region.Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(5));
 
         var associationFailed = await Task.WhenAny(failed.Task, Task.Delay(Refusal)) == failed.Task;

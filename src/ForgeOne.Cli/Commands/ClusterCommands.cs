@@ -96,7 +96,7 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         });
 
-        var joinAddress = new Option<string>("--address", "-a") { Description = "A member to join through (akka.tcp://forgeone@host:port)", Required = true };
+        var joinAddress = new Option<string>("--address", "-a") { Description = "A member to join through (akka.ssl.tcp://forgeone@host:port)", Required = true };
         var join = new Command("join", "Makes the edge node join the cluster through the given member") { joinAddress };
         verbs.Action(join, async (ctx, ct) =>
         {
