@@ -42,7 +42,7 @@ public sealed partial class SingleNodeCliTests(NodeFixture node)
     {
         var leader = await Forgeone.InProcessAsync(["cluster", "leader", "--quiet"], node.AdminEnvironment);
         Assert.True(leader.ExitCode == 0, leader.ToString());
-        Assert.Matches("^akka\\.tcp://forgeone@127\\.0\\.0\\.1:[0-9]+$", leader.Lines.Single());
+        Assert.Matches("^akka\\.ssl\\.tcp://forgeone@127\\.0\\.0\\.1:[0-9]+$", leader.Lines.Single());
 
         var status = await Forgeone.InProcessAsync(["cluster", "status"], node.AdminEnvironment);
         Assert.True(status.ExitCode == 0, status.ToString());
@@ -241,7 +241,7 @@ public sealed partial class SingleNodeCliTests(NodeFixture node)
         Assert.Equal(["show", "status"], suggest.Lines.Where(l => !l.StartsWith('-')).ToArray());
     }
 
-    [GeneratedRegex(@"^akka\.tcp://forgeone@127\.0\.0\.1:[0-9]+ \| \[[a-z0-9, -]*\] \| [a-z]+ \| (reachable|unreachable) \| [0-9A-Za-z.+-]+$")]
+    [GeneratedRegex(@"^akka\.ssl\.tcp://forgeone@127\.0\.0\.1:[0-9]+ \| \[[a-z0-9, -]*\] \| [a-z]+ \| (reachable|unreachable) \| [0-9A-Za-z.+-]+$")]
     private static partial Regex MemberLinePattern();
 }
 

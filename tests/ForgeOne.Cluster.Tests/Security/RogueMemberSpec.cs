@@ -47,8 +47,12 @@ public sealed class RogueMemberSpec : TestKit, IAsyncLifetime
             SeedNodes = [_node.Address],
             Roles = [ForgeOneNodeOptions.ClientRole],
             ShardCounts = options.ShardCounts,
+
+            // A certificate of the cluster's CA: mutual TLS admits this member, so only the missing
+            // principal token stands between it and the shards.
+            KeysDirectory = options.KeysDirectory,
         };
-        _rogue = ActorSystem.Create(options.ClusterName, ConfigurationFactory.ParseString(InProcessNode.FastTestHocon).WithFallback(ClusterConfig.Build(rogueOptions)));
+        _rogue = ClusterConfig.CreateSystem(rogueOptions, ConfigurationFactory.ParseString(InProcessNode.FastTestHocon));
         var joined = new TaskCompletionSource();
         Akka.Cluster.Cluster.Get(_rogue).RegisterOnMemberUp(() => joined.TrySetResult());
         await joined.Task.WaitAsync(Wait);
