@@ -68,8 +68,8 @@ internal static class ClusterAdminRoutes
         {
             var input = await ReadMembershipAsync(http, options).ConfigureAwait(false);
             authorization.Require(http.Principal().Principal, Permissions.SystemWrite, "system");
-            var address = ParseAddress(input.Address ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, "'address' is required: the member to join through."));
             var akka = Akka.Cluster.Cluster.Get(cluster.Require().System);
+            var address = ParseAddress(input.Address ?? throw new ForgeOneException(ErrorCodes.InvalidArgument, "'address' is required: the member to join through."), akka);
             akka.Join(address);
             return Results.Json(new MembershipChange("join", [address.ToString()]), ApiJsonContext.Default.MembershipChange, statusCode: StatusCodes.Status202Accepted);
         })
@@ -168,22 +168,24 @@ internal static class ClusterAdminRoutes
             ? new MembershipInput()
             : await RequestBody.ReadJsonAsync(http, ApiJsonContext.Default.MembershipInput).ConfigureAwait(false);
 
-    private static Address ParseAddress(string text)
+    // A member is named by host and port; the scheme is the cluster's transport (akka.ssl.tcp with
+    // TLS), so an akka.tcp:// address names the same member, as it does for seed nodes.
+    private static Address ParseAddress(string text, Akka.Cluster.Cluster akka)
     {
         try
         {
             var address = Address.Parse(text);
-            return address.Host is not null && address.Port is not null ? address : throw new UriFormatException("no host and port");
+            return address.Host is not null && address.Port is not null ? address.WithProtocol(akka.SelfAddress.Protocol) : throw new UriFormatException("no host and port");
         }
         catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException)
         {
-            throw new ForgeOneException(ErrorCodes.InvalidArgument, $"'{text}' is not a member address (akka.tcp://system@host:port): {e.Message}");
+            throw new ForgeOneException(ErrorCodes.InvalidArgument, $"'{text}' is not a member address (akka.ssl.tcp://system@host:port): {e.Message}");
         }
     }
 
     private static Member FindMember(Akka.Cluster.Cluster akka, string text)
     {
-        var address = ParseAddress(text);
+        var address = ParseAddress(text, akka);
         return akka.State.Members.FirstOrDefault(m => m.Address.Equals(address))
             ?? throw new ForgeOneException(ErrorCodes.NotFound, $"{address} is not a member of the cluster this node sees ({akka.State.Members.Count} members).");
     }
