@@ -302,7 +302,7 @@ foreach (var scrubbing in new[] { false, true, false, true })
     };
     var seals = SealLogFile.OutsideDataRoot(roundOptions.Audit.SealsFileFull, roundOptions.DataRootFull);
     var roundHost = host.WithTamperEvidence(seals, signer, scrubber);
-    var roundSystem = ActorSystem.Create(roundOptions.ClusterName, ConfigurationFactory.ParseString("akka.loglevel = WARNING").WithFallback(ClusterConfig.Build(roundOptions)));
+    var roundSystem = ClusterConfig.CreateSystem(roundOptions, ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
     var roundCluster = await ForgeOneCluster.StartAsync(roundSystem, roundOptions, roundHost, signer, TimeSpan.FromSeconds(60), nodeSecurity);
     region = roundCluster.Region(ShardKind.Logs);
     var name = scrubbing ? "batch x100, scrubber on" : "batch x100, scrubber off";
