@@ -33,11 +33,12 @@ public sealed class QuarantineWatcherSpec : IAsyncLifetime
         Akka.Cluster.Cluster.Get(_member).RegisterOnMemberUp(() => up.TrySetResult());
         await up.Task.WaitAsync(Wait);
 
+        // Plain TCP: a quarantine is the same on either transport, and this spares the spec a cluster CA.
         ActorSystem Create(int p, string[] seeds) => ActorSystem.Create(
             "forgeone",
             ConfigurationFactory.ParseString(slow)
                 .WithFallback(ConfigurationFactory.ParseString(InProcessNode.FastTestHocon))
-                .WithFallback(ClusterConfig.Build(new ForgeOneNodeOptions { Port = p, SeedNodes = [.. seeds], Roles = [ForgeOneNodeOptions.ClientRole] })));
+                .WithFallback(ClusterConfig.Build(new ForgeOneNodeOptions { Port = p, SeedNodes = [.. seeds], Roles = [ForgeOneNodeOptions.ClientRole], Tls = new TlsOptions { Enabled = false } })));
     }
 
     public async Task DisposeAsync()
